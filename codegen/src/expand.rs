@@ -1,0 +1,209 @@
+//! [`ir::Model`] → tokens: declarative structs that derive
+//! `pme::MetricGroup`, plus the `PLAN` table the scheduler runs.
+//!
+//! Logic stays in `pme-macros` and `pme`; this file only says *what* the
+//! spec declares, so the generated file reads like hand-written code.
+
+use proc_macro2::{Literal, TokenStream};
+use quote::{format_ident, quote};
+
+use crate::duration::format as dur;
+use crate::ident;
+use crate::ir::{Content, Group, Metric, Model, RunAs, Service, Source, SourceKind};
+
+/// Expands the whole model.
+pub(crate) fn model(m: &Model) -> TokenStream {
+    let services = m.services.iter().map(|s| service(s, m));
+    let plan = plan(m);
+    quote! {
+        #(#services)*
+        #plan
+    }
+}
+
+fn service(s: &Service, m: &Model) -> TokenStream {
+    let module = ident::field(&s.id);
+    let doc = doc(&format!(
+        "Service `{}` ({}:{}): {}.",
+        s.id, m.file, s.line, s.name
+    ));
+    let groups = s.groups.iter().map(|g| group(g, m));
+    quote! {
+        #[doc = #doc]
+        pub mod #module {
+            #(#groups)*
+        }
+    }
+}
+
+fn group(g: &Group, m: &Model) -> TokenStream {
+    let name = ident::type_name(&g.id);
+    let what = if g.standalone {
+        "Standalone metric"
+    } else {
+        "Metric group"
+    };
+    let every = dur(m.tick * g.every);
+    let doc = doc(&format!(
+        "{what} `{}` ({}:{}): reads {} every {every}.",
+        g.id,
+        m.file,
+        g.line,
+        describe_source(&m.sources[g.source])
+    ));
+    let content = match g.content {
+        Content::Text => "text",
+    };
+    let fields = g.metrics.iter().map(|metric| field(metric, m));
+    quote! {
+        #[doc = #doc]
+        #[derive(Debug, Default, ::pme::MetricGroup)]
+        #[group(content = #content)]
+        pub struct #name {
+            #(#fields)*
+        }
+    }
+}
+
+fn field(metric: &Metric, m: &Model) -> TokenStream {
+    let ident = ident::field(&metric.id);
+    let doc = doc(&format!(
+        "`{}`: {} ({}:{})",
+        metric.name, metric.help, m.file, metric.line
+    ));
+    let name = &metric.name;
+    let help = &metric.help;
+    let kind = format_ident!("{}", kind_type(metric));
+    let dynamic = metric
+        .labels
+        .iter()
+        .filter(|(_, v)| {
+            crate::filter::parse_template(v)
+                .ok()
+                .flatten()
+                .is_some_and(|p| p.iter().any(|(c, _)| *c))
+        })
+        .count();
+    let ty = if dynamic == 0 {
+        quote!(::pme::#kind)
+    } else {
+        let n = Literal::usize_unsuffixed(dynamic);
+        quote!(::pme::#kind<#n>)
+    };
+    let mut args = vec![quote!(name = #name), quote!(help = #help)];
+    if !metric.labels.is_empty() {
+        let pairs = metric.labels.iter().map(|(k, v)| quote!(#k = #v));
+        args.push(quote!(labels(#(#pairs),*)));
+    }
+    if let Some(filter) = &metric.filter {
+        args.push(quote!(filter = #filter));
+    }
+    if metric.match_all {
+        args.push(quote!(match_all));
+    }
+    if let Some(v) = metric.value_on_error {
+        let text = crate::names::format_value(v);
+        args.push(quote!(value_on_error = #text));
+    }
+    quote! {
+        #[doc = #doc]
+        #[metric(#(#args),*)]
+        pub #ident: #ty,
+    }
+}
+
+fn kind_type(metric: &Metric) -> &'static str {
+    use crate::names::Kind;
+    match metric.kind {
+        Kind::Counter => "Counter",
+        Kind::Gauge => "Gauge",
+        Kind::Info => "Info",
+        Kind::Untyped => "Untyped",
+    }
+}
+
+fn plan(m: &Model) -> TokenStream {
+    let tick = millis(m.tick);
+    let sources = m.sources.iter().map(source);
+    let groups = m.services.iter().flat_map(|s| {
+        s.groups.iter().map(move |g| {
+            let service_id = &s.id;
+            let group_id = &g.id;
+            let module = ident::field(&s.id);
+            let ty = ident::type_name(&g.id);
+            let index = g.source;
+            let every = g.every;
+            let timeout = millis(g.timeout);
+            quote! {
+                ::pme::plan::GroupPlan {
+                    service: #service_id,
+                    group: #group_id,
+                    source: #index,
+                    every: #every,
+                    timeout: #timeout,
+                    new: ::pme::plan::new_group::<#module::#ty>,
+                }
+            }
+        })
+    });
+    let file = &m.file;
+    let doc = doc(&format!(
+        "The collection plan of `{file}`: a tick of {}, {} sources, every group with its period.",
+        dur(m.tick),
+        m.sources.len()
+    ));
+    quote! {
+        #[doc = #doc]
+        pub static PLAN: ::pme::plan::Plan = ::pme::plan::Plan {
+            spec: #file,
+            tick: #tick,
+            sources: &[#(#sources),*],
+            groups: &[#(#groups),*],
+        };
+    }
+}
+
+fn source(s: &Source) -> TokenStream {
+    let kind = match &s.kind {
+        SourceKind::Command { argv } => {
+            quote!(::pme::plan::SourceKind::Command { argv: &[#(#argv),*] })
+        }
+        SourceKind::File { path } => quote!(::pme::plan::SourceKind::File { path: #path }),
+        SourceKind::Static { content } => {
+            quote!(::pme::plan::SourceKind::Static { content: #content })
+        }
+    };
+    let max_bytes = s.max_bytes as usize;
+    let timeout = millis(s.timeout);
+    let run_as = match &s.run_as {
+        None => quote!(::core::option::Option::None),
+        Some(RunAs { user, group }) => {
+            let group = match group {
+                Some(g) => quote!(::core::option::Option::Some(#g)),
+                None => quote!(::core::option::Option::None),
+            };
+            quote!(::core::option::Option::Some(::pme::plan::RunAs { user: #user, group: #group }))
+        }
+    };
+    quote! {
+        ::pme::plan::SourcePlan { kind: #kind, max_bytes: #max_bytes, timeout: #timeout, run_as: #run_as }
+    }
+}
+
+fn millis(d: std::time::Duration) -> TokenStream {
+    let ms = d.as_millis() as u64;
+    quote!(::core::time::Duration::from_millis(#ms))
+}
+
+fn describe_source(s: &Source) -> String {
+    match &s.kind {
+        SourceKind::Command { argv } => format!("the output of `{}`", argv.join(" ")),
+        SourceKind::File { path } => format!("file `{path}`"),
+        SourceKind::Static { content } => format!("the static value `{content}`"),
+    }
+}
+
+/// Doc text for rustdoc: brackets escaped so spec text never becomes a link.
+fn doc(text: &str) -> String {
+    format!(" {}", text.replace('[', "\\[").replace(']', "\\]"))
+}

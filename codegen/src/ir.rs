@@ -1,0 +1,126 @@
+//! The validated model: what `expand.rs` turns into code. Everything here
+//! has passed `validate.rs`; names are final and every default is applied.
+
+use std::time::Duration;
+
+use crate::names::Kind;
+
+/// A whole spec, ready for code generation.
+#[derive(Debug)]
+pub struct Model {
+    /// The spec file, for docs in the generated code.
+    pub file: String,
+    /// The global tick: every period is a multiple of it.
+    pub tick: Duration,
+    /// Every distinct source; groups that read the same thing share one.
+    pub sources: Vec<Source>,
+    /// Services in spec order.
+    pub services: Vec<Service>,
+}
+
+/// One service: a set of groups sharing a prefix, labels and identity.
+#[derive(Debug)]
+pub struct Service {
+    /// The key under `services:`.
+    pub id: String,
+    /// Human name (defaults to the id).
+    pub name: String,
+    /// Line of the service in the spec.
+    pub line: u32,
+    /// Groups and standalone metrics, in spec order.
+    pub groups: Vec<Group>,
+}
+
+/// One metric group (or standalone metric): one source, many metrics.
+#[derive(Debug)]
+pub struct Group {
+    /// The key under `metric_groups:` or `standalone_metrics:`.
+    pub id: String,
+    /// Line of the group in the spec.
+    pub line: u32,
+    /// True for a standalone metric.
+    pub standalone: bool,
+    /// Index into [`Model::sources`].
+    pub source: usize,
+    /// Collected every `every` ticks.
+    pub every: u32,
+    /// Longest time one read may take.
+    pub timeout: Duration,
+    /// How the source's bytes are read.
+    pub content: Content,
+    /// Metrics in spec order.
+    pub metrics: Vec<Metric>,
+}
+
+/// The format of a source's content.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Content {
+    /// Free text, read with regex filters.
+    Text,
+}
+
+/// One metric family.
+#[derive(Debug)]
+pub struct Metric {
+    /// The key under `metrics:` (a Rust field name after conversion).
+    pub id: String,
+    /// Line of the metric in the spec.
+    pub line: u32,
+    /// Full family name, prefix included.
+    pub name: String,
+    /// Metric type.
+    pub kind: Kind,
+    /// HELP text, unescaped.
+    pub help: String,
+    /// All labels in declaration order (service labels first): a constant
+    /// value, or a template with `$capture` references.
+    pub labels: Vec<(String, String)>,
+    /// Regex filter, if any.
+    pub filter: Option<String>,
+    /// One series per match instead of the first match only.
+    pub match_all: bool,
+    /// Value reported when the source or the extraction fails.
+    pub value_on_error: Option<f64>,
+}
+
+/// What to read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Source {
+    /// Where the bytes come from.
+    pub kind: SourceKind,
+    /// Largest content accepted.
+    pub max_bytes: u64,
+    /// Identity to read as (enforced at run time).
+    pub run_as: Option<RunAs>,
+    /// The longest timeout among the groups sharing this source.
+    pub timeout: Duration,
+}
+
+/// The kinds of sources.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SourceKind {
+    /// Run a program; its stdout is the content.
+    Command {
+        /// Program and arguments (`/bin/sh -c LINE` for shell lines).
+        argv: Vec<String>,
+    },
+    /// Read a file.
+    File {
+        /// Absolute path.
+        path: String,
+    },
+    /// Content written in the spec.
+    Static {
+        /// The content.
+        content: String,
+    },
+}
+
+/// A user (and optionally group) to act as.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunAs {
+    /// User name or numeric uid.
+    pub user: String,
+    /// Group name or numeric gid; the user's primary group when absent.
+    pub group: Option<String>,
+}

@@ -1,0 +1,75 @@
+//! `metrics.yaml` → validated model → generated Rust, for pme's `build.rs`
+//! and the `pme::include_spec!` macro.
+//!
+//! The pipeline, one module per stage:
+//!
+//! 1. [`yaml`](crate) — parse YAML into a tree whose nodes keep line and column;
+//! 2. `spec` — read the tree into typed structs (unknown keys, wrong types);
+//! 3. `validate` — every semantic rule, producing the [`ir::Model`];
+//! 4. `expand` — the model as `quote!` tokens: structs deriving
+//!    `pme::MetricGroup` and a `PLAN` table;
+//! 5. `render` — `syn` + `prettyplease` into formatted source.
+//!
+//! Every stage collects all problems before giving up, so one build reports
+//! every mistake in the spec as `file:line:column: message`.
+
+mod command;
+mod diagnostic;
+pub mod duration;
+mod expand;
+pub mod filter;
+mod ident;
+pub mod ir;
+pub mod names;
+mod render;
+mod spec;
+mod validate;
+mod yaml;
+
+pub use diagnostic::{Diagnostic, Pos};
+pub use ident::constant as constant_name;
+pub use render::write_if_changed;
+pub use validate::{DEFAULT_FREQUENCY, DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT};
+
+use proc_macro2::TokenStream;
+
+/// Parses and validates a spec; `file` is the name used in diagnostics.
+///
+/// # Errors
+/// Every problem found, in file order.
+pub fn check(source: &str, file: &str) -> Result<ir::Model, Vec<Diagnostic>> {
+    let root = yaml::parse(source, file).map_err(|d| vec![d])?;
+    let mut diagnostics = diagnostic::Diagnostics::new(file);
+    let spec = spec::read(&root, &mut diagnostics);
+    let model = validate::validate(&spec, file, &mut diagnostics);
+    if diagnostics.is_empty() {
+        Ok(model)
+    } else {
+        Err(diagnostics.into_sorted())
+    }
+}
+
+/// The spec as tokens (what `pme::include_spec!` expands to).
+///
+/// # Errors
+/// Every problem found in the spec.
+pub fn expand(source: &str, file: &str) -> Result<TokenStream, Vec<Diagnostic>> {
+    check(source, file).map(|model| expand::model(&model))
+}
+
+/// The spec as formatted Rust source, ready to `include!`.
+///
+/// # Errors
+/// Every problem found in the spec; a generator bug is reported as one
+/// diagnostic at 1:1.
+pub fn generate(source: &str, file: &str) -> Result<String, Vec<Diagnostic>> {
+    let tokens = expand(source, file)?;
+    render::format(tokens, file).map_err(|message| {
+        vec![Diagnostic {
+            file: file.to_owned(),
+            pos: Pos { line: 1, column: 1 },
+            message,
+            help: None,
+        }]
+    })
+}

@@ -1,0 +1,259 @@
+//! The Prometheus data model's rules for names, and the exposition bytes
+//! that depend only on them (escaped HELP, label prefixes).
+//!
+//! Shared by the spec validator and by the derive macros in `pme-macros`, so
+//! a hand-written collector obeys exactly the rules a generated one does.
+
+/// The metric types a collector can declare.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// A value that only goes up (resets on restart).
+    Counter,
+    /// A value that goes up and down.
+    Gauge,
+    /// Labels describing the target; the value is always 1.
+    Info,
+    /// A value of unknown type.
+    Untyped,
+}
+
+impl Kind {
+    /// Keywords in `metrics.yaml`, in the order error messages list them.
+    pub const NAMES: &'static [&'static str] = &["counter", "gauge", "info", "untyped"];
+
+    /// Reads a `type:` keyword.
+    pub fn from_keyword(s: &str) -> Option<Kind> {
+        match s {
+            "counter" => Some(Kind::Counter),
+            "gauge" => Some(Kind::Gauge),
+            "info" => Some(Kind::Info),
+            "untyped" => Some(Kind::Untyped),
+            _ => None,
+        }
+    }
+
+    /// The `# TYPE` word in the text format 0.0.4 (which has no `info`:
+    /// Prometheus's own convention is a gauge named `*_info` with value 1).
+    pub fn text_type(self) -> &'static str {
+        match self {
+            Kind::Counter => "counter",
+            Kind::Gauge | Kind::Info => "gauge",
+            Kind::Untyped => "untyped",
+        }
+    }
+}
+
+/// Metric names reserved for pme's own self-metrics.
+pub const RESERVED_METRIC_NAMES: &[&str] = &[
+    "pme_source_up",
+    "pme_collection_duration_seconds",
+    "pme_collection_errors_total",
+    "pme_collections_total",
+    "pme_last_success_timestamp_seconds",
+    "pme_collection_interval_seconds",
+    "pme_command_exit_code",
+];
+
+/// Checks a metric name against the data model (`[a-zA-Z_:][a-zA-Z0-9_:]*`)
+/// and the exporter conventions (no colons, no reserved `__` prefix).
+pub fn check_metric_name(name: &str) -> Result<(), String> {
+    let mut chars = name.chars();
+    let valid = match chars.next() {
+        Some(c) if c.is_ascii_alphabetic() || c == '_' || c == ':' => {
+            chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
+        }
+        _ => false,
+    };
+    if !valid {
+        return Err(format!(
+            "invalid metric name `{name}`; help: metric names match `[a-zA-Z_:][a-zA-Z0-9_:]*`"
+        ));
+    }
+    if name.contains(':') {
+        return Err(format!(
+            "metric name `{name}` contains `:`; help: colons are reserved for recording rules, use `_`"
+        ));
+    }
+    if name.starts_with("__") {
+        return Err(format!(
+            "metric name `{name}` starts with `__`, which Prometheus reserves for internal use"
+        ));
+    }
+    Ok(())
+}
+
+/// Checks the naming conventions that depend on the type: counters end in
+/// `_total`, only counters do, and info metrics end in `_info`.
+pub fn check_kind_suffix(name: &str, kind: Kind) -> Result<(), String> {
+    match kind {
+        Kind::Counter if !name.ends_with("_total") => Err(format!(
+            "counter `{name}` does not end in `_total`; help: name it `{name}_total`"
+        )),
+        Kind::Info if !name.ends_with("_info") => Err(format!(
+            "info metric `{name}` does not end in `_info`; help: name it `{name}_info`"
+        )),
+        Kind::Gauge | Kind::Untyped | Kind::Info if name.ends_with("_total") => Err(format!(
+            "`{name}` ends in `_total` but is not a counter; help: `_total` marks counters, rename it or use `type: counter`"
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Checks a label name (`[a-zA-Z_][a-zA-Z0-9_]*`, not starting with `__`).
+pub fn check_label_name(name: &str) -> Result<(), String> {
+    let mut chars = name.chars();
+    let valid = match chars.next() {
+        Some(c) if c.is_ascii_alphabetic() || c == '_' => {
+            chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        }
+        _ => false,
+    };
+    if !valid {
+        return Err(format!(
+            "invalid label name `{name}`; help: label names match `[a-zA-Z_][a-zA-Z0-9_]*`"
+        ));
+    }
+    if name.starts_with("__") {
+        return Err(format!(
+            "label name `{name}` is reserved; help: names starting with `__` are for Prometheus's internal use"
+        ));
+    }
+    Ok(())
+}
+
+/// Escapes HELP text: `\` → `\\`, newline → `\n` (text format 0.0.4).
+pub fn escape_help(help: &str) -> String {
+    help.replace('\\', "\\\\").replace('\n', "\\n")
+}
+
+/// Escapes a label value: `\` → `\\`, `"` → `\"`, newline → `\n`.
+pub fn escape_label_value(value: &str) -> String {
+    value
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+/// The `# HELP` and `# TYPE` lines of one family.
+pub fn header(name: &str, help: &str, kind: Kind) -> String {
+    format!(
+        "# HELP {name} {}\n# TYPE {name} {}\n",
+        escape_help(help),
+        kind.text_type()
+    )
+}
+
+/// A number as the exposition format spells it: `NaN`, `+Inf`, `-Inf`, or
+/// the shortest decimal that reads back as the same `f64`.
+pub fn format_value(v: f64) -> String {
+    if v.is_nan() {
+        "NaN".to_owned()
+    } else if v == f64::INFINITY {
+        "+Inf".to_owned()
+    } else if v == f64::NEG_INFINITY {
+        "-Inf".to_owned()
+    } else {
+        v.to_string()
+    }
+}
+
+/// Reads a number the way [`format_value`] writes it (also `Inf`, `inf`).
+pub fn parse_value(s: &str) -> Option<f64> {
+    match s {
+        "NaN" => Some(f64::NAN),
+        "+Inf" | "Inf" => Some(f64::INFINITY),
+        "-Inf" => Some(f64::NEG_INFINITY),
+        _ => s.parse().ok(),
+    }
+}
+
+/// How one series line starts and ends around its dynamic label values.
+///
+/// A line is `prefix`, then for each dynamic label `heads[i]`, the escaped
+/// value and `"`, then `suffix`, the value and a newline.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SeriesShape {
+    /// `name{const="v",...` without the closing brace, or just `name`.
+    pub prefix: String,
+    /// `{label="` for the first label when there are no constant labels,
+    /// `,label="` otherwise.
+    pub heads: Vec<String>,
+    /// `} ` when the series has labels, ` ` when it has none.
+    pub suffix: String,
+}
+
+/// Precomputes the bytes around a series' dynamic label values.
+pub fn series_shape(
+    name: &str,
+    const_labels: &[(String, String)],
+    dynamic: &[String],
+) -> SeriesShape {
+    let mut prefix = name.to_owned();
+    for (i, (label, value)) in const_labels.iter().enumerate() {
+        prefix.push(if i == 0 { '{' } else { ',' });
+        prefix.push_str(&format!("{label}=\"{}\"", escape_label_value(value)));
+    }
+    let heads = dynamic
+        .iter()
+        .enumerate()
+        .map(|(i, label)| {
+            let open = if i == 0 && const_labels.is_empty() {
+                '{'
+            } else {
+                ','
+            };
+            format!("{open}{label}=\"")
+        })
+        .collect();
+    let any_labels = !const_labels.is_empty() || !dynamic.is_empty();
+    let suffix = if any_labels { "} " } else { " " }.to_owned();
+    SeriesShape {
+        prefix,
+        heads,
+        suffix,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checks_metric_names() {
+        assert!(check_metric_name("node_load1").is_ok());
+        assert!(check_metric_name("_x").is_ok());
+        for bad in ["", "1x", "a-b", "a b", "é", "a:b", "__x"] {
+            assert!(check_metric_name(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn checks_label_names() {
+        assert!(check_label_name("device").is_ok());
+        for bad in ["", "1x", "a:b", "a-b", "__name__"] {
+            assert!(check_label_name(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn escapes_help_and_label_values() {
+        assert_eq!(escape_help("a\\b\n\"c\""), "a\\\\b\\n\"c\"");
+        assert_eq!(escape_label_value("a\\b\n\"c\""), "a\\\\b\\n\\\"c\\\"");
+        assert_eq!(escape_label_value("ünï"), "ünï");
+    }
+
+    #[test]
+    fn shapes_series_lines() {
+        let s = series_shape("m", &[("a".into(), "x\"y".into())], &["b".into()]);
+        assert_eq!(s.prefix, "m{a=\"x\\\"y\"");
+        assert_eq!(s.heads, vec![",b=\""]);
+        assert_eq!(s.suffix, "} ");
+        let s = series_shape("m", &[], &["b".into(), "c".into()]);
+        assert_eq!(
+            (s.prefix.as_str(), s.heads.clone()),
+            ("m", vec!["{b=\"".into(), ",c=\"".into()])
+        );
+        let s = series_shape("m", &[], &[]);
+        assert_eq!((s.prefix.as_str(), s.suffix.as_str()), ("m", " "));
+    }
+}

@@ -1,0 +1,570 @@
+//! The spec as written: `metrics.yaml` read into typed structs, every value
+//! with its position. Only shape is checked here (known keys, right kinds of
+//! values); meaning is checked in `validate.rs`.
+
+use std::time::Duration;
+
+use crate::diagnostic::{Diagnostics, Pos, one_of};
+use crate::duration;
+use crate::yaml::{Key, Node, Typed, Value};
+
+/// A value and where it was written.
+#[derive(Debug, Clone)]
+pub(crate) struct Sp<T> {
+    pub(crate) value: T,
+    pub(crate) pos: Pos,
+}
+
+pub(crate) type Labels = Vec<(Sp<String>, Sp<String>)>;
+
+#[derive(Debug, Default)]
+pub(crate) struct Spec {
+    pub(crate) exporter: Exporter,
+    pub(crate) services: Vec<Service>,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Exporter {
+    pub(crate) collection_frequency: Option<Sp<Duration>>,
+    pub(crate) timeout: Option<Sp<Duration>>,
+    pub(crate) max_bytes: Option<Sp<u64>>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Service {
+    pub(crate) id: Sp<String>,
+    pub(crate) name: Option<Sp<String>>,
+    pub(crate) metric_prefix: Option<Sp<String>>,
+    pub(crate) run_as: Option<RunAs>,
+    pub(crate) collection_frequency: Option<Sp<Duration>>,
+    pub(crate) labels: Labels,
+    pub(crate) groups: Vec<Group>,
+}
+
+#[derive(Debug)]
+pub(crate) struct RunAs {
+    pub(crate) pos: Pos,
+    pub(crate) user: Option<Sp<String>>,
+    pub(crate) group: Option<Sp<String>>,
+}
+
+/// A metric group, or a standalone metric (a group of one metric).
+#[derive(Debug)]
+pub(crate) struct Group {
+    pub(crate) id: Sp<String>,
+    pub(crate) standalone: bool,
+    pub(crate) source_type: Option<Sp<String>>,
+    pub(crate) source: Option<SourceText>,
+    pub(crate) shell: Option<Sp<bool>>,
+    pub(crate) content_type: Option<Sp<String>>,
+    pub(crate) collection_frequency: Option<Sp<Duration>>,
+    pub(crate) timeout: Option<Sp<Duration>>,
+    pub(crate) max_bytes: Option<Sp<u64>>,
+    pub(crate) metrics: Vec<Metric>,
+}
+
+/// `source:` is a string, or for commands a list of arguments.
+#[derive(Debug)]
+pub(crate) enum SourceText {
+    Text(Sp<String>),
+    Argv(Pos, Vec<Sp<String>>),
+}
+
+#[derive(Debug)]
+pub(crate) struct Metric {
+    pub(crate) id: Sp<String>,
+    pub(crate) name: Option<Sp<String>>,
+    pub(crate) kind: Option<Sp<String>>,
+    pub(crate) description: Option<Sp<String>>,
+    pub(crate) filter: Option<Sp<String>>,
+    pub(crate) match_mode: Option<Sp<String>>,
+    pub(crate) labels: Labels,
+    pub(crate) value_on_error: Option<Sp<f64>>,
+}
+
+// The keys each mapping accepts, in the order docs/spec.md lists them.
+const TOP_KEYS: &[&str] = &["exporter", "services"];
+const EXPORTER_KEYS: &[&str] = &["collection_frequency", "defaults"];
+const DEFAULTS_KEYS: &[&str] = &["timeout", "max_bytes"];
+const SERVICE_KEYS: &[&str] = &[
+    "name",
+    "metric_prefix",
+    "run_as",
+    "collection_frequency",
+    "labels",
+    "metric_groups",
+    "standalone_metrics",
+];
+const RUN_AS_KEYS: &[&str] = &["user", "group"];
+const SOURCE_KEYS: &[&str] = &[
+    "source_type",
+    "source",
+    "shell",
+    "content_type",
+    "collection_frequency",
+    "timeout",
+    "max_bytes",
+];
+const GROUP_KEYS: &[&str] = &["metrics"];
+const METRIC_KEYS: &[&str] = &[
+    "name",
+    "type",
+    "description",
+    "filter",
+    "match",
+    "labels",
+    "value_on_error",
+];
+
+/// Reads the node tree into a [`Spec`], reporting every shape problem.
+pub(crate) fn read(root: &Node, d: &mut Diagnostics) -> Spec {
+    let mut spec = Spec::default();
+    if matches!(root.value, Value::Null) {
+        d.error_help(
+            root.pos,
+            "the spec is empty",
+            "declare at least one service under `services:`",
+        );
+        return spec;
+    }
+    let Some(mut top) = Fields::new(root, "the spec", d) else {
+        return spec;
+    };
+    if let Some(node) = top.take("exporter") {
+        spec.exporter = read_exporter(node, d);
+    }
+    match top.take("services") {
+        Some(node) => {
+            for (k, v) in entries(node, "`services`", d) {
+                spec.services.push(read_service(k, v, d));
+            }
+        }
+        None => d.error_help(
+            root.pos,
+            "missing key `services`",
+            "declare at least one service under `services:`",
+        ),
+    }
+    top.finish(TOP_KEYS, d);
+    spec
+}
+
+fn read_exporter(node: &Node, d: &mut Diagnostics) -> Exporter {
+    let mut exporter = Exporter::default();
+    let Some(mut f) = Fields::new(node, "`exporter`", d) else {
+        return exporter;
+    };
+    exporter.collection_frequency = f
+        .take("collection_frequency")
+        .and_then(|n| duration_of(n, d));
+    if let Some(defaults) = f.take("defaults")
+        && let Some(mut g) = Fields::new(defaults, "`defaults`", d)
+    {
+        exporter.timeout = g.take("timeout").and_then(|n| duration_of(n, d));
+        exporter.max_bytes = g.take("max_bytes").and_then(|n| bytes_of(n, d));
+        g.finish(DEFAULTS_KEYS, d);
+    }
+    f.finish(EXPORTER_KEYS, d);
+    exporter
+}
+
+fn read_service(key: &Key, node: &Node, d: &mut Diagnostics) -> Service {
+    let mut service = Service {
+        id: Sp {
+            value: key.name.clone(),
+            pos: key.pos,
+        },
+        name: None,
+        metric_prefix: None,
+        run_as: None,
+        collection_frequency: None,
+        labels: Vec::new(),
+        groups: Vec::new(),
+    };
+    let Some(mut f) = Fields::new(node, "a service", d) else {
+        return service;
+    };
+    service.name = f.take("name").and_then(|n| str_of(n, d));
+    service.metric_prefix = f.take("metric_prefix").and_then(|n| str_of(n, d));
+    service.run_as = f.take("run_as").map(|n| read_run_as(n, d));
+    service.collection_frequency = f
+        .take("collection_frequency")
+        .and_then(|n| duration_of(n, d));
+    service.labels = f
+        .take("labels")
+        .map(|n| labels_of(n, d))
+        .unwrap_or_default();
+    if let Some(groups) = f.take("metric_groups") {
+        for (k, v) in entries(groups, "`metric_groups`", d) {
+            service.groups.push(read_group(k, v, false, d));
+        }
+    }
+    if let Some(metrics) = f.take("standalone_metrics") {
+        for (k, v) in entries(metrics, "`standalone_metrics`", d) {
+            service.groups.push(read_group(k, v, true, d));
+        }
+    }
+    if service.groups.is_empty() && !f.seen("metric_groups") && !f.seen("standalone_metrics") {
+        d.error_help(
+            key.pos,
+            format!("service `{}` declares no metrics", key.name),
+            "add `metric_groups:` or `standalone_metrics:`",
+        );
+    }
+    f.finish(SERVICE_KEYS, d);
+    service
+}
+
+fn read_run_as(node: &Node, d: &mut Diagnostics) -> RunAs {
+    let mut run_as = RunAs {
+        pos: node.pos,
+        user: None,
+        group: None,
+    };
+    if let Some(mut f) = Fields::new(node, "`run_as`", d) {
+        run_as.user = f.take("user").and_then(|n| str_of(n, d));
+        run_as.group = f.take("group").and_then(|n| str_of(n, d));
+        f.finish(RUN_AS_KEYS, d);
+    }
+    run_as
+}
+
+/// A group (`standalone == false`) or a standalone metric, which is one
+/// mapping holding both the source keys and the metric keys.
+fn read_group(key: &Key, node: &Node, standalone: bool, d: &mut Diagnostics) -> Group {
+    let mut group = Group {
+        id: Sp {
+            value: key.name.clone(),
+            pos: key.pos,
+        },
+        standalone,
+        source_type: None,
+        source: None,
+        shell: None,
+        content_type: None,
+        collection_frequency: None,
+        timeout: None,
+        max_bytes: None,
+        metrics: Vec::new(),
+    };
+    let what = if standalone {
+        "a standalone metric"
+    } else {
+        "a metric group"
+    };
+    let Some(mut f) = Fields::new(node, what, d) else {
+        return group;
+    };
+    group.source_type = f.take("source_type").and_then(|n| str_of(n, d));
+    group.source = f.take("source").and_then(|n| source_of(n, d));
+    group.shell = f.take("shell").and_then(|n| bool_of(n, d));
+    group.content_type = f.take("content_type").and_then(|n| str_of(n, d));
+    group.collection_frequency = f
+        .take("collection_frequency")
+        .and_then(|n| duration_of(n, d));
+    group.timeout = f.take("timeout").and_then(|n| duration_of(n, d));
+    group.max_bytes = f.take("max_bytes").and_then(|n| bytes_of(n, d));
+    if standalone {
+        let metric = read_metric_fields(key, &mut f, d);
+        group.metrics.push(metric);
+        f.finish(&[SOURCE_KEYS, METRIC_KEYS].concat(), d);
+    } else {
+        match f.take("metrics") {
+            Some(metrics) => {
+                for (k, v) in entries(metrics, "`metrics`", d) {
+                    if let Some(mut m) = Fields::new(v, "a metric", d) {
+                        group.metrics.push(read_metric_fields(k, &mut m, d));
+                        m.finish(METRIC_KEYS, d);
+                    }
+                }
+            }
+            None => d.error_help(
+                key.pos,
+                format!("metric group `{}` has no `metrics`", key.name),
+                "a group reads one source and derives metrics from it; list them under `metrics:`",
+            ),
+        }
+        f.finish(&[SOURCE_KEYS, GROUP_KEYS].concat(), d);
+    }
+    group
+}
+
+fn read_metric_fields(key: &Key, f: &mut Fields<'_>, d: &mut Diagnostics) -> Metric {
+    Metric {
+        id: Sp {
+            value: key.name.clone(),
+            pos: key.pos,
+        },
+        name: f.take("name").and_then(|n| str_of(n, d)),
+        kind: f.take("type").and_then(|n| str_of(n, d)),
+        description: f.take("description").and_then(|n| str_of(n, d)),
+        filter: f.take("filter").and_then(|n| str_of(n, d)),
+        match_mode: f.take("match").and_then(|n| str_of(n, d)),
+        labels: f
+            .take("labels")
+            .map(|n| labels_of(n, d))
+            .unwrap_or_default(),
+        value_on_error: f.take("value_on_error").and_then(|n| f64_of(n, d)),
+    }
+}
+
+/// The keys of one mapping; remembers which were read so the rest can be
+/// reported as unknown, and reports repeated keys.
+struct Fields<'a> {
+    entries: &'a [(Key, Node)],
+    used: Vec<bool>,
+}
+
+impl<'a> Fields<'a> {
+    fn new(node: &'a Node, what: &str, d: &mut Diagnostics) -> Option<Self> {
+        match &node.value {
+            Value::Map(entries) => {
+                for (i, (key, _)) in entries.iter().enumerate() {
+                    if let Some((first, _)) = entries[..i].iter().find(|(k, _)| k.name == key.name)
+                    {
+                        d.error(
+                            key.pos,
+                            format!(
+                                "duplicate key `{}` (first defined at line {}, column {})",
+                                key.name, first.pos.line, first.pos.column
+                            ),
+                        );
+                    }
+                }
+                Some(Fields {
+                    entries,
+                    used: vec![false; entries.len()],
+                })
+            }
+            _ => {
+                d.error(
+                    node.pos,
+                    format!("{what} must be a mapping, found {}", node.describe()),
+                );
+                None
+            }
+        }
+    }
+
+    fn take(&mut self, name: &str) -> Option<&'a Node> {
+        let i = self.entries.iter().position(|(k, _)| k.name == name)?;
+        self.used[i] = true;
+        Some(&self.entries[i].1)
+    }
+
+    fn seen(&self, name: &str) -> bool {
+        self.entries.iter().any(|(k, _)| k.name == name)
+    }
+
+    fn finish(self, allowed: &[&str], d: &mut Diagnostics) {
+        for ((key, _), used) in self.entries.iter().zip(self.used) {
+            if !used && !allowed.contains(&key.name.as_str()) {
+                d.error_help(
+                    key.pos,
+                    format!("unknown key `{}`", key.name),
+                    one_of(&key.name, allowed),
+                );
+            }
+        }
+    }
+}
+
+/// The entries of a mapping whose keys are ids chosen by the user.
+fn entries<'a>(node: &'a Node, what: &str, d: &mut Diagnostics) -> &'a [(Key, Node)] {
+    match &node.value {
+        Value::Map(entries) => {
+            for (i, (key, _)) in entries.iter().enumerate() {
+                if let Some((first, _)) = entries[..i].iter().find(|(k, _)| k.name == key.name) {
+                    d.error(
+                        key.pos,
+                        format!(
+                            "duplicate id `{}` in {what} (first defined at line {}, column {})",
+                            key.name, first.pos.line, first.pos.column
+                        ),
+                    );
+                }
+            }
+            entries
+        }
+        Value::Null => &[],
+        _ => {
+            d.error(
+                node.pos,
+                format!(
+                    "{what} must be a mapping of ids to entries, found {}",
+                    node.describe()
+                ),
+            );
+            &[]
+        }
+    }
+}
+
+fn str_of(node: &Node, d: &mut Diagnostics) -> Option<Sp<String>> {
+    match &node.value {
+        Value::Scalar { text, .. } => Some(Sp {
+            value: text.clone(),
+            pos: node.pos,
+        }),
+        _ => {
+            d.error(
+                node.pos,
+                format!("expected a string, found {}", node.describe()),
+            );
+            None
+        }
+    }
+}
+
+fn bool_of(node: &Node, d: &mut Diagnostics) -> Option<Sp<bool>> {
+    match &node.value {
+        Value::Scalar {
+            typed: Typed::Bool(b),
+            ..
+        } => Some(Sp {
+            value: *b,
+            pos: node.pos,
+        }),
+        _ => {
+            d.error(
+                node.pos,
+                format!("expected `true` or `false`, found {}", node.describe()),
+            );
+            None
+        }
+    }
+}
+
+fn f64_of(node: &Node, d: &mut Diagnostics) -> Option<Sp<f64>> {
+    if let Value::Scalar { text, typed } = &node.value {
+        let value = match typed {
+            Typed::Int(i) => Some(*i as f64),
+            Typed::Float(f) => Some(*f),
+            // Prometheus spellings of the special values.
+            Typed::Str => match text.as_str() {
+                "NaN" => Some(f64::NAN),
+                "+Inf" | "Inf" => Some(f64::INFINITY),
+                "-Inf" => Some(f64::NEG_INFINITY),
+                _ => None,
+            },
+            Typed::Bool(_) => None,
+        };
+        if let Some(value) = value {
+            return Some(Sp {
+                value,
+                pos: node.pos,
+            });
+        }
+    }
+    d.error_help(
+        node.pos,
+        format!("expected a number, found {}", describe_scalar(node)),
+        "write a number such as `0`, `-1`, `1.5e3`, `NaN` or `+Inf`",
+    );
+    None
+}
+
+fn duration_of(node: &Node, d: &mut Diagnostics) -> Option<Sp<Duration>> {
+    let Value::Scalar { text, .. } = &node.value else {
+        d.error(
+            node.pos,
+            format!(
+                "expected a duration such as `30s`, found {}",
+                node.describe()
+            ),
+        );
+        return None;
+    };
+    match duration::parse(text) {
+        Ok(value) if value.is_zero() => {
+            d.error_help(
+                node.pos,
+                format!("duration `{text}` is zero"),
+                "a period or timeout must be positive",
+            );
+            None
+        }
+        Ok(value) => Some(Sp {
+            value,
+            pos: node.pos,
+        }),
+        Err(message) => {
+            d.error(node.pos, message);
+            None
+        }
+    }
+}
+
+/// A size in bytes: an integer, or a number with a `KiB`, `MiB` or `GiB` suffix.
+fn bytes_of(node: &Node, d: &mut Diagnostics) -> Option<Sp<u64>> {
+    if let Value::Scalar { text, typed } = &node.value {
+        let value = match typed {
+            Typed::Int(i) if *i > 0 => Some(*i as u64),
+            Typed::Str => [("KiB", 1u64 << 10), ("MiB", 1 << 20), ("GiB", 1 << 30)]
+                .iter()
+                .find_map(|(unit, size)| {
+                    let n: u64 = text.strip_suffix(unit)?.trim().parse().ok()?;
+                    n.checked_mul(*size).filter(|v| *v > 0)
+                }),
+            _ => None,
+        };
+        if let Some(value) = value {
+            return Some(Sp {
+                value,
+                pos: node.pos,
+            });
+        }
+    }
+    d.error_help(
+        node.pos,
+        format!("invalid size {}", describe_scalar(node)),
+        "write a positive number of bytes, or a number with `KiB`, `MiB` or `GiB`",
+    );
+    None
+}
+
+fn source_of(node: &Node, d: &mut Diagnostics) -> Option<SourceText> {
+    match &node.value {
+        Value::Seq(items) => {
+            let argv = items.iter().filter_map(|n| str_of(n, d)).collect();
+            Some(SourceText::Argv(node.pos, argv))
+        }
+        Value::Scalar { text, .. } => Some(SourceText::Text(Sp {
+            value: text.clone(),
+            pos: node.pos,
+        })),
+        _ => {
+            d.error(
+                node.pos,
+                format!(
+                    "`source` must be a string or a list of arguments, found {}",
+                    node.describe()
+                ),
+            );
+            None
+        }
+    }
+}
+
+fn labels_of(node: &Node, d: &mut Diagnostics) -> Labels {
+    entries(node, "`labels`", d)
+        .iter()
+        .filter_map(|(k, v)| {
+            let value = str_of(v, d)?;
+            Some((
+                Sp {
+                    value: k.name.clone(),
+                    pos: k.pos,
+                },
+                value,
+            ))
+        })
+        .collect()
+}
+
+fn describe_scalar(node: &Node) -> String {
+    match &node.value {
+        Value::Scalar { text, .. } => format!("`{text}`"),
+        _ => node.describe().to_owned(),
+    }
+}

@@ -1,0 +1,691 @@
+//! Every semantic rule of the spec: [`spec::Spec`] in, [`ir::Model`] out.
+//!
+//! Rules run to the end even after a problem, so one build shows all of
+//! them; each diagnostic points at the value at fault.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use crate::diagnostic::{Diagnostics, Pos, one_of};
+use crate::duration::format as dur;
+use crate::names::{self, Kind};
+use crate::spec::{self, SourceText, Sp};
+use crate::{command, filter, ir};
+
+/// The global tick when `exporter.collection_frequency` is not set.
+pub const DEFAULT_FREQUENCY: Duration = Duration::from_secs(15);
+/// The read timeout when none is set (capped at the group's period, as
+/// Prometheus caps `scrape_timeout` at `scrape_interval`).
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+/// The largest content a source may return when `max_bytes` is not set.
+pub const DEFAULT_MAX_BYTES: u64 = 4 << 20;
+
+const SOURCE_TYPES: &[&str] = &["command", "file", "static", "http"];
+const CONTENT_TYPES: &[&str] = &["text", "json", "xml", "prometheus"];
+const MATCH_MODES: &[&str] = &["first", "all"];
+
+pub(crate) fn validate(spec: &spec::Spec, file: &str, d: &mut Diagnostics) -> ir::Model {
+    let tick = spec
+        .exporter
+        .collection_frequency
+        .as_ref()
+        .map_or(DEFAULT_FREQUENCY, |f| f.value);
+    let mut v = Validator {
+        d,
+        tick,
+        default_timeout: spec.exporter.timeout.clone(),
+        default_max_bytes: spec
+            .exporter
+            .max_bytes
+            .as_ref()
+            .map_or(DEFAULT_MAX_BYTES, |b| b.value),
+        families: HashMap::new(),
+        idents: HashMap::new(),
+        sources: Vec::new(),
+    };
+    let services = spec.services.iter().map(|s| v.service(s)).collect();
+    ir::Model {
+        file: file.to_owned(),
+        tick,
+        sources: v.sources,
+        services,
+    }
+}
+
+struct Validator<'d> {
+    d: &'d mut Diagnostics,
+    tick: Duration,
+    default_timeout: Option<Sp<Duration>>,
+    default_max_bytes: u64,
+    /// Family name → where it was first declared.
+    families: HashMap<String, Pos>,
+    /// Rust identifier → the id that produced it (ids must stay distinct after conversion).
+    idents: HashMap<String, (String, Pos)>,
+    sources: Vec<ir::Source>,
+}
+
+impl Validator<'_> {
+    fn service(&mut self, s: &spec::Service) -> ir::Service {
+        self.check_id(&s.id, "service", "services");
+        let period = match &s.collection_frequency {
+            Some(f) if f.value < self.tick => {
+                self.d.error_help(
+                    f.pos,
+                    format!(
+                        "collection_frequency `{}` of service `{}` is shorter than the global `{}`",
+                        dur(f.value),
+                        s.id.value,
+                        dur(self.tick)
+                    ),
+                    "the global frequency is the fastest rate; raise this one or lower `exporter.collection_frequency`",
+                );
+                self.tick
+            }
+            Some(f) => f.value,
+            None => self.tick,
+        };
+        let prefix = match &s.metric_prefix {
+            Some(p) => match names::check_metric_name(&p.value) {
+                Ok(()) => p.value.clone(),
+                Err(e) => {
+                    self.d.error(p.pos, format!("metric_prefix: {e}"));
+                    String::new()
+                }
+            },
+            None => String::new(),
+        };
+        let labels: Vec<(Sp<String>, Sp<String>)> = s
+            .labels
+            .iter()
+            .filter(|(name, value)| {
+                self.check_label_name(name)
+                    && match filter::parse_template(&value.value) {
+                        Ok(Some(parts)) if parts.iter().any(|(capture, _)| *capture) => {
+                            self.d.error_help(
+                                value.pos,
+                                format!("service label `{}` refers to a capture", name.value),
+                                "service labels are constants; use `$$` for a literal `$`",
+                            );
+                            false
+                        }
+                        Ok(_) => true,
+                        Err(e) => {
+                            self.d.error(value.pos, e);
+                            false
+                        }
+                    }
+            })
+            .cloned()
+            .collect();
+        let run_as = s.run_as.as_ref().and_then(|r| self.run_as(r));
+        let context = ServiceContext {
+            id: &s.id.value,
+            prefix,
+            period,
+            labels,
+            run_as,
+        };
+        let groups = s
+            .groups
+            .iter()
+            .filter_map(|g| self.group(g, &context))
+            .collect();
+        ir::Service {
+            id: s.id.value.clone(),
+            name: s
+                .name
+                .as_ref()
+                .map_or_else(|| s.id.value.clone(), |n| n.value.clone()),
+            line: s.id.pos.line,
+            groups,
+        }
+    }
+
+    fn run_as(&mut self, r: &spec::RunAs) -> Option<ir::RunAs> {
+        let Some(user) = &r.user else {
+            self.d.error_help(
+                r.pos,
+                "`run_as` has no `user`",
+                "name a user, or a numeric uid",
+            );
+            return None;
+        };
+        let mut ok = self.check_account(user, "user");
+        if let Some(group) = &r.group {
+            ok &= self.check_account(group, "group");
+        }
+        ok.then(|| ir::RunAs {
+            user: user.value.clone(),
+            group: r.group.as_ref().map(|g| g.value.clone()),
+        })
+    }
+
+    /// A user or group name as `useradd` accepts it, or a numeric id.
+    fn check_account(&mut self, name: &Sp<String>, what: &str) -> bool {
+        let n = &name.value;
+        let numeric =
+            !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) && n.parse::<u32>().is_ok();
+        let named = n.len() <= 32
+            && n.chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+            && n.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "_-.".contains(c));
+        if !numeric && !named {
+            self.d.error_help(
+                name.pos,
+                format!("invalid {what} `{n}`"),
+                format!("a {what} is a name like `nobody` (lowercase letters, digits, `_`, `-`) or a number"),
+            );
+        }
+        numeric || named
+    }
+
+    fn group(&mut self, g: &spec::Group, service: &ServiceContext<'_>) -> Option<ir::Group> {
+        let what = if g.standalone {
+            "standalone metric"
+        } else {
+            "metric group"
+        };
+        self.check_id(&g.id, what, &format!("service {}", service.id));
+        let period = match &g.collection_frequency {
+            Some(f) if f.value < service.period => {
+                self.d.error_help(
+                    f.pos,
+                    format!(
+                        "collection_frequency `{}` of {what} `{}` is shorter than its service's `{}`",
+                        dur(f.value),
+                        g.id.value,
+                        dur(service.period)
+                    ),
+                    "frequencies go global ≤ service ≤ group",
+                );
+                service.period
+            }
+            Some(f) => f.value,
+            None => service.period,
+        };
+        // Seed 000: next_collection = ceil(frequency / global) * global.
+        let every = period.as_millis().div_ceil(self.tick.as_millis()).max(1) as u32;
+        let effective = self.tick * every;
+        let timeout = match g.timeout.as_ref().or(self.default_timeout.as_ref()) {
+            Some(t) if t.value >= effective => {
+                self.d.error_help(
+                    t.pos,
+                    format!(
+                        "timeout `{}` is not shorter than the period `{}` of {what} `{}`",
+                        dur(t.value),
+                        dur(effective),
+                        g.id.value
+                    ),
+                    "a read must end before the next one is due; shorten the timeout or collect less often",
+                );
+                effective
+            }
+            Some(t) => t.value,
+            None => DEFAULT_TIMEOUT.min(effective),
+        };
+        let content = self.content(g);
+        let kind = self.source_kind(g);
+        let max_bytes = g
+            .max_bytes
+            .as_ref()
+            .map_or(self.default_max_bytes, |b| b.value);
+        let metrics: Vec<ir::Metric> = g
+            .metrics
+            .iter()
+            .filter_map(|m| self.metric(m, service, g))
+            .collect();
+        let (kind, content) = (kind?, content?);
+        let source = self.intern_source(ir::Source {
+            kind,
+            max_bytes,
+            run_as: service.run_as.clone(),
+            timeout,
+        });
+        Some(ir::Group {
+            id: g.id.value.clone(),
+            line: g.id.pos.line,
+            standalone: g.standalone,
+            source,
+            every,
+            timeout,
+            content,
+            metrics,
+        })
+    }
+
+    /// Groups reading the same thing as the same identity share one read.
+    fn intern_source(&mut self, source: ir::Source) -> usize {
+        let same = |s: &ir::Source| {
+            s.kind == source.kind && s.run_as == source.run_as && s.max_bytes == source.max_bytes
+        };
+        if let Some(i) = self.sources.iter().position(same) {
+            let shared = &mut self.sources[i];
+            shared.timeout = shared.timeout.max(source.timeout);
+            return i;
+        }
+        self.sources.push(source);
+        self.sources.len() - 1
+    }
+
+    fn content(&mut self, g: &spec::Group) -> Option<ir::Content> {
+        match g.content_type.as_ref().map(|c| (c.value.as_str(), c.pos)) {
+            None | Some(("text", _)) => Some(ir::Content::Text),
+            Some((other, pos)) if CONTENT_TYPES.contains(&other) => {
+                self.d.error_help(
+                    pos,
+                    format!("content_type `{other}` is not supported by this version of pme"),
+                    "use `content_type: text` with a regex `filter`",
+                );
+                None
+            }
+            Some((other, pos)) => {
+                self.d.error_help(
+                    pos,
+                    format!("unknown content_type `{other}`"),
+                    one_of(other, CONTENT_TYPES),
+                );
+                None
+            }
+        }
+    }
+
+    fn source_kind(&mut self, g: &spec::Group) -> Option<ir::SourceKind> {
+        let Some(source_type) = &g.source_type else {
+            self.d.error_help(
+                g.id.pos,
+                format!("`{}` has no `source_type`", g.id.value),
+                one_of("", SOURCE_TYPES),
+            );
+            return None;
+        };
+        let shell = g.shell.as_ref();
+        if let Some(shell) = shell
+            && source_type.value != "command"
+        {
+            self.d
+                .error(shell.pos, "`shell` only applies to `source_type: command`");
+        }
+        let Some(source) = &g.source else {
+            self.d.error_help(
+                g.id.pos,
+                format!("`{}` has no `source`", g.id.value),
+                "name the command, file or static value to read",
+            );
+            return None;
+        };
+        match source_type.value.as_str() {
+            "command" => self.command(source, shell),
+            "file" => match source {
+                SourceText::Text(path) if path.value.starts_with('/') => {
+                    Some(ir::SourceKind::File {
+                        path: path.value.clone(),
+                    })
+                }
+                SourceText::Text(path) => {
+                    self.d.error_help(
+                        path.pos,
+                        format!("file source `{}` is not an absolute path", path.value),
+                        "relative paths would depend on the exporter's working directory",
+                    );
+                    None
+                }
+                SourceText::Argv(pos, _) => {
+                    self.d.error(*pos, "a file source is one path, not a list");
+                    None
+                }
+            },
+            "static" => match source {
+                SourceText::Text(content) => Some(ir::SourceKind::Static {
+                    content: content.value.clone(),
+                }),
+                SourceText::Argv(pos, _) => {
+                    self.d
+                        .error(*pos, "a static source is one value, not a list");
+                    None
+                }
+            },
+            "http" => {
+                self.d.error_help(
+                    source_type.pos,
+                    "source_type `http` is not supported by this version of pme",
+                    "use a `command` such as `curl -sf URL` meanwhile",
+                );
+                None
+            }
+            other => {
+                self.d.error_help(
+                    source_type.pos,
+                    format!("unknown source_type `{other}`"),
+                    one_of(other, SOURCE_TYPES),
+                );
+                None
+            }
+        }
+    }
+
+    fn command(&mut self, source: &SourceText, shell: Option<&Sp<bool>>) -> Option<ir::SourceKind> {
+        let shell = shell.is_some_and(|s| s.value);
+        let argv = match source {
+            SourceText::Argv(pos, argv) => {
+                if shell {
+                    self.d.error_help(
+                        *pos,
+                        "`shell: true` takes a command line, not a list",
+                        "write the line as one string",
+                    );
+                    return None;
+                }
+                if argv.is_empty() || argv[0].value.is_empty() {
+                    self.d.error(*pos, "the command is empty");
+                    return None;
+                }
+                argv.iter().map(|a| a.value.clone()).collect()
+            }
+            SourceText::Text(line) if shell => {
+                if line.value.trim().is_empty() {
+                    self.d.error(line.pos, "the command is empty");
+                    return None;
+                }
+                vec!["/bin/sh".to_owned(), "-c".to_owned(), line.value.clone()]
+            }
+            SourceText::Text(line) => match command::split(&line.value) {
+                Ok(argv) => argv,
+                Err(e) => {
+                    self.d.error_help(
+                        line.pos,
+                        format!("command `{}`: {e}", line.value),
+                        "pme runs commands without a shell; set `shell: true` to run the line with /bin/sh",
+                    );
+                    return None;
+                }
+            },
+        };
+        Some(ir::SourceKind::Command { argv })
+    }
+
+    fn metric(
+        &mut self,
+        m: &spec::Metric,
+        service: &ServiceContext<'_>,
+        g: &spec::Group,
+    ) -> Option<ir::Metric> {
+        self.check_id(
+            &m.id,
+            "metric",
+            &format!("group {}.{}", service.id, g.id.value),
+        );
+        let base = m.name.as_ref().unwrap_or(&m.id);
+        let name = match service.prefix.as_str() {
+            "" => base.value.clone(),
+            p if p.ends_with('_') => format!("{p}{}", base.value),
+            p => format!("{p}_{}", base.value),
+        };
+        let mut ok = true;
+        if let Err(e) = names::check_metric_name(&name) {
+            self.d.error(base.pos, e);
+            ok = false;
+        }
+        let kind = match &m.kind {
+            Some(k) => match Kind::from_keyword(&k.value) {
+                Some(kind) => Some(kind),
+                None => {
+                    let help = if matches!(k.value.as_str(), "histogram" | "summary") {
+                        "histograms and summaries come from re-imported Prometheus text, not from a filter".to_owned()
+                    } else {
+                        one_of(&k.value, Kind::NAMES)
+                    };
+                    self.d
+                        .error_help(k.pos, format!("unknown metric type `{}`", k.value), help);
+                    None
+                }
+            },
+            None => {
+                self.d.error_help(
+                    m.id.pos,
+                    format!("metric `{}` has no `type`", m.id.value),
+                    one_of("", Kind::NAMES),
+                );
+                None
+            }
+        };
+        if let Some(kind) = kind
+            && ok
+        {
+            if let Err(e) = names::check_kind_suffix(&name, kind) {
+                self.d.error(base.pos, e);
+                ok = false;
+            }
+            if names::RESERVED_METRIC_NAMES.contains(&name.as_str()) {
+                self.d.error(
+                    base.pos,
+                    format!("`{name}` is reserved for pme's self-metrics"),
+                );
+                ok = false;
+            }
+        }
+        if ok {
+            if let Some(first) = self.families.get(&name) {
+                self.d.error_help(
+                    base.pos,
+                    format!(
+                        "duplicate metric family `{name}` (first defined at line {}, column {})",
+                        first.line, first.column
+                    ),
+                    "every family must come from one metric; give one of them another name",
+                );
+                ok = false;
+            } else {
+                self.families.insert(name.clone(), base.pos);
+            }
+        }
+        let help = match &m.description {
+            Some(d) if !d.value.trim().is_empty() => d.value.clone(),
+            _ => {
+                let pos = m.description.as_ref().map_or(m.id.pos, |d| d.pos);
+                self.d.error_help(
+                    pos,
+                    format!("metric `{}` has no `description`", m.id.value),
+                    "it becomes the `# HELP` text, which Prometheus tooling expects",
+                );
+                ok = false;
+                String::new()
+            }
+        };
+        let labels = self.labels(m, service);
+        let match_all = match &m.match_mode {
+            None => false,
+            Some(mode) => match mode.value.as_str() {
+                "first" => false,
+                "all" => true,
+                other => {
+                    self.d.error_help(
+                        mode.pos,
+                        format!("unknown match mode `{other}`"),
+                        one_of(other, MATCH_MODES),
+                    );
+                    ok = false;
+                    false
+                }
+            },
+        };
+        if let (Some(v), Some(Kind::Info)) = (&m.value_on_error, kind) {
+            self.d.error_help(
+                v.pos,
+                "`value_on_error` does not apply to info metrics",
+                "an info metric's value is always 1",
+            );
+            ok = false;
+        }
+        ok &= self.check_filter(m, &labels, kind, match_all);
+        let labels = labels?;
+        Some(ir::Metric {
+            id: m.id.value.clone(),
+            line: m.id.pos.line,
+            name,
+            kind: kind?,
+            help,
+            labels,
+            filter: m.filter.as_ref().map(|f| f.value.clone()),
+            match_all,
+            value_on_error: m.value_on_error.as_ref().map(|v| v.value),
+        })
+        .filter(|_| ok)
+    }
+
+    /// Service labels then metric labels; names valid and distinct.
+    fn labels(
+        &mut self,
+        m: &spec::Metric,
+        service: &ServiceContext<'_>,
+    ) -> Option<Vec<(String, String)>> {
+        let mut ok = true;
+        let mut seen: HashMap<&str, Pos> = HashMap::new();
+        for (name, _) in &service.labels {
+            seen.insert(&name.value, name.pos);
+        }
+        for (name, value) in &m.labels {
+            ok &= self.check_label_name(name);
+            if let Some(first) = seen.get(name.value.as_str()) {
+                self.d.error(
+                    name.pos,
+                    format!(
+                        "label `{}` is already set at line {}, column {}",
+                        name.value, first.line, first.column
+                    ),
+                );
+                ok = false;
+            }
+            seen.insert(&name.value, name.pos);
+            if let Err(e) = filter::parse_template(&value.value) {
+                self.d.error(value.pos, e);
+                ok = false;
+            }
+        }
+        ok.then(|| {
+            service
+                .labels
+                .iter()
+                .chain(&m.labels)
+                .map(|(n, v)| (n.value.clone(), v.value.clone()))
+                .collect()
+        })
+    }
+
+    /// The filter compiles, its captures and the labels agree, and `match: all`
+    /// cannot produce two series with the same labels.
+    fn check_filter(
+        &mut self,
+        m: &spec::Metric,
+        labels: &Option<Vec<(String, String)>>,
+        kind: Option<Kind>,
+        match_all: bool,
+    ) -> bool {
+        let Some(labels) = labels else { return true };
+        let dynamic: Vec<(String, Vec<(bool, String)>)> = labels
+            .iter()
+            .filter_map(|(name, value)| {
+                let parts = filter::parse_template(value).ok()??;
+                parts
+                    .iter()
+                    .any(|(capture, _)| *capture)
+                    .then(|| (name.clone(), parts))
+            })
+            .collect();
+        match &m.filter {
+            Some(f) => {
+                if let Err(e) = filter::plan(&f.value, &dynamic, kind != Some(Kind::Info)) {
+                    self.d.error(f.pos, e);
+                    return false;
+                }
+            }
+            None => {
+                if let Some((label, _)) = dynamic.first() {
+                    let pos = m
+                        .labels
+                        .iter()
+                        .find(|(n, _)| n.value == *label)
+                        .map_or(m.id.pos, |(_, v)| v.pos);
+                    self.d.error_help(
+                        pos,
+                        format!(
+                            "label `{label}` refers to a capture but metric `{}` has no `filter`",
+                            m.id.value
+                        ),
+                        "add a regex `filter` with that named capture group",
+                    );
+                    return false;
+                }
+            }
+        }
+        if match_all && dynamic.is_empty() {
+            let pos = m.match_mode.as_ref().map_or(m.id.pos, |p| p.pos);
+            self.d.error_help(
+                pos,
+                format!(
+                    "`match: all` on metric `{}` would give every match the same labels",
+                    m.id.value
+                ),
+                "add a label taken from a capture, such as `labels: {name: $name}`",
+            );
+            return false;
+        }
+        true
+    }
+
+    fn check_label_name(&mut self, name: &Sp<String>) -> bool {
+        match names::check_label_name(&name.value) {
+            Ok(()) => true,
+            Err(e) => {
+                self.d.error(name.pos, e);
+                false
+            }
+        }
+    }
+
+    /// Ids become Rust identifiers and label values: letters, digits, `_`
+    /// and `-`, starting with a letter, and distinct after conversion.
+    fn check_id(&mut self, id: &Sp<String>, what: &str, scope: &str) {
+        let valid = id
+            .value
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic())
+            && id
+                .value
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        if !valid {
+            self.d.error_help(
+                id.pos,
+                format!("invalid {what} id `{}`", id.value),
+                "ids start with a letter and use letters, digits, `_` and `-`",
+            );
+            return;
+        }
+        let key = format!("{scope}/{}", crate::ident::snake(&id.value));
+        if let Some((first, pos)) = self.idents.get(&key)
+            && *first != id.value
+        {
+            self.d.error_help(
+                id.pos,
+                format!(
+                    "{what} id `{}` clashes with `{first}` (line {}, column {})",
+                    id.value, pos.line, pos.column
+                ),
+                "ids that differ only in `-`/`_` or case name the same generated item",
+            );
+            return;
+        }
+        self.idents.insert(key, (id.value.clone(), id.pos));
+    }
+}
+
+struct ServiceContext<'a> {
+    id: &'a str,
+    prefix: String,
+    period: Duration,
+    labels: Vec<(Sp<String>, Sp<String>)>,
+    run_as: Option<ir::RunAs>,
+}
