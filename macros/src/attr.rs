@@ -1,0 +1,118 @@
+//! `#[group(...)]` and `#[metric(...)]` → typed attributes, with spanned
+//! errors for unknown keys, duplicates and bad values.
+
+use proc_macro2::Span;
+use syn::punctuated::Punctuated;
+use syn::{Attribute, LitStr, Token};
+
+/// `#[group(content = "text")]`.
+#[derive(Default)]
+pub(crate) struct GroupAttr {
+    /// The content type the group extracts from; `None` for collectors
+    /// filled by hand.
+    pub(crate) content: Option<LitStr>,
+}
+
+/// `#[metric(name = .., help = .., labels(..), filter = .., match_all, value_on_error = ..)]`.
+pub(crate) struct MetricAttr {
+    pub(crate) span: Span,
+    pub(crate) name: LitStr,
+    pub(crate) help: LitStr,
+    pub(crate) labels: Vec<(LitStr, LitStr)>,
+    pub(crate) filter: Option<LitStr>,
+    pub(crate) match_all: bool,
+    pub(crate) value_on_error: Option<(f64, Span)>,
+}
+
+pub(crate) fn group(attrs: &[Attribute]) -> syn::Result<GroupAttr> {
+    let mut out = GroupAttr::default();
+    for attr in attrs.iter().filter(|a| a.path().is_ident("group")) {
+        attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident("content") {
+                set(&mut out.content, meta.value()?.parse()?, &meta.path)
+            } else {
+                Err(meta.error("unknown `group` key; expected `content`"))
+            }
+        })?;
+    }
+    if let Some(content) = &out.content
+        && content.value() != "text"
+    {
+        return Err(syn::Error::new(content.span(), "unknown content type; expected `text`"));
+    }
+    Ok(out)
+}
+
+/// The field's `#[metric]` attribute, or `None` if it has none.
+pub(crate) fn metric(attrs: &[Attribute]) -> syn::Result<Option<MetricAttr>> {
+    let Some(attr) = attrs.iter().find(|a| a.path().is_ident("metric")) else {
+        return Ok(None);
+    };
+    if let Some(second) = attrs.iter().filter(|a| a.path().is_ident("metric")).nth(1) {
+        return Err(syn::Error::new_spanned(second, "duplicate `#[metric]` attribute"));
+    }
+    let (mut name, mut help, mut filter, mut value_on_error) = (None, None, None, None);
+    let mut labels: Option<Vec<(LitStr, LitStr)>> = None;
+    let mut match_all = false;
+    attr.parse_nested_meta(|meta| {
+        let path = &meta.path;
+        if path.is_ident("name") {
+            set(&mut name, meta.value()?.parse()?, path)
+        } else if path.is_ident("help") {
+            set(&mut help, meta.value()?.parse()?, path)
+        } else if path.is_ident("filter") {
+            set(&mut filter, meta.value()?.parse()?, path)
+        } else if path.is_ident("match_all") {
+            match_all = true;
+            Ok(())
+        } else if path.is_ident("value_on_error") {
+            let lit: LitStr = meta.value()?.parse()?;
+            let value = pme_codegen::names::parse_value(&lit.value())
+                .ok_or_else(|| syn::Error::new(lit.span(), "expected a number such as \"0\", \"-1.5\", \"NaN\" or \"+Inf\""))?;
+            set(&mut value_on_error, (value, lit.span()), path)
+        } else if path.is_ident("labels") {
+            let content;
+            syn::parenthesized!(content in meta.input);
+            let pairs = Punctuated::<LabelPair, Token![,]>::parse_terminated(&content)?;
+            set(&mut labels, pairs.into_iter().map(|p| (p.name, p.value)).collect(), path)
+        } else {
+            Err(meta.error(
+                "unknown `metric` key; expected one of `name`, `help`, `labels`, `filter`, `match_all`, `value_on_error`",
+            ))
+        }
+    })?;
+    let span = attr.path().get_ident().map_or_else(Span::call_site, syn::Ident::span);
+    let missing = |key: &str| syn::Error::new_spanned(attr, format!("`#[metric]` needs `{key} = \"...\"`"));
+    Ok(Some(MetricAttr {
+        span,
+        name: name.ok_or_else(|| missing("name"))?,
+        help: help.ok_or_else(|| missing("help"))?,
+        labels: labels.unwrap_or_default(),
+        filter,
+        match_all,
+        value_on_error,
+    }))
+}
+
+/// `"label" = "value"` inside `labels(...)`.
+struct LabelPair {
+    name: LitStr,
+    value: LitStr,
+}
+
+impl syn::parse::Parse for LabelPair {
+    fn parse(input: syn::parse::ParseStream<'_>) -> syn::Result<Self> {
+        let name = input.parse()?;
+        input.parse::<Token![=]>()?;
+        let value = input.parse()?;
+        Ok(LabelPair { name, value })
+    }
+}
+
+fn set<T>(slot: &mut Option<T>, value: T, path: &syn::Path) -> syn::Result<()> {
+    if slot.is_some() {
+        return Err(syn::Error::new_spanned(path, "duplicate key"));
+    }
+    *slot = Some(value);
+    Ok(())
+}

@@ -1,0 +1,298 @@
+//! `#[derive(MetricGroup)]`: the trait impl and the per-family constants.
+//!
+//! Everything emitted uses absolute paths (`::pme::…`, `::core::…`), so the
+//! expansion works wherever the user's names shadow std or pme's.
+
+use proc_macro2::{Literal, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{Data, DeriveInput, Fields, LitStr, Type};
+
+use pme_codegen::filter::{self, Part};
+use pme_codegen::names::{self, Kind};
+
+use crate::attr::{self, MetricAttr};
+
+/// One metric field, checked.
+struct Field<'a> {
+    ident: &'a syn::Ident,
+    ty: &'a Type,
+    kind: Kind,
+    constant: syn::Ident,
+    attr: MetricAttr,
+    dynamic: usize,
+    plan: Option<filter::FilterPlan>,
+}
+
+pub(crate) fn derive(input: &DeriveInput) -> syn::Result<TokenStream> {
+    let Data::Struct(data) = &input.data else {
+        return Err(syn::Error::new(input.ident.span(), "`MetricGroup` can only be derived for structs"));
+    };
+    let Fields::Named(named) = &data.fields else {
+        return Err(syn::Error::new(input.ident.span(), "`MetricGroup` needs a struct with named fields"));
+    };
+    let group = attr::group(&input.attrs)?;
+    let text = group.content.is_some();
+
+    let mut fields = Vec::new();
+    let mut errors: Option<syn::Error> = None;
+    for field in &named.named {
+        match check_field(field, text) {
+            Ok(Some(f)) => fields.push(f),
+            Ok(None) => {}
+            Err(e) => match &mut errors {
+                Some(all) => all.combine(e),
+                None => errors = Some(e),
+            },
+        }
+    }
+    if let Some(e) = errors {
+        return Err(e);
+    }
+
+    let name = &input.ident;
+    let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
+    let consts = fields.iter().map(desc_const);
+    let checks = fields.iter().map(type_check);
+    let extracts = fields.iter().map(extract);
+    let fails = fields.iter().map(|f| {
+        let (ident, constant) = (f.ident, &f.constant);
+        quote!(self.#ident.fail(Self::#constant.value_on_error);)
+    });
+    let encodes = fields.iter().map(|f| {
+        let (ident, constant) = (f.ident, &f.constant);
+        quote!(::pme::encode::family(out, &Self::#constant, &self.#ident);)
+    });
+    let extract_body = if text {
+        quote! {
+            let mut errors = ::pme::metric::ExtractErrors::default();
+            #(#extracts)*
+            errors.into_result()
+        }
+    } else {
+        // Filled by hand: there is no content to extract from.
+        quote! {
+            let _ = input;
+            ::core::result::Result::Ok(())
+        }
+    };
+    Ok(quote! {
+        impl #impl_generics #name #ty_generics #where_clause {
+            #(#consts)*
+        }
+
+        #(#checks)*
+
+        impl #impl_generics ::pme::metric::MetricGroup for #name #ty_generics #where_clause {
+            fn extract(&mut self, input: &[u8]) -> ::core::result::Result<(), ::pme::metric::ExtractErrors> {
+                #extract_body
+            }
+
+            fn fail(&mut self) {
+                #(#fails)*
+            }
+
+            fn encode(&self, out: &mut ::std::vec::Vec<u8>) {
+                #(#encodes)*
+            }
+        }
+    })
+}
+
+fn check_field(field: &syn::Field, text: bool) -> syn::Result<Option<Field<'_>>> {
+    let Some(attr) = attr::metric(&field.attrs)? else {
+        return Ok(None);
+    };
+    let ident = field.ident.as_ref().ok_or_else(|| syn::Error::new(field.span(), "fields must be named"))?;
+    let kind = kind_of(&field.ty)?;
+    let name = attr.name.value();
+    names::check_metric_name(&name)
+        .and_then(|()| names::check_kind_suffix(&name, kind))
+        .map_err(|e| syn::Error::new(attr.name.span(), e))?;
+    if kind == Kind::Info
+        && let Some((_, span)) = attr.value_on_error
+    {
+        return Err(syn::Error::new(span, "`value_on_error` does not apply to info metrics"));
+    }
+    let mut dynamic = Vec::new();
+    for (label, value) in &attr.labels {
+        names::check_label_name(&label.value()).map_err(|e| syn::Error::new(label.span(), e))?;
+        if attr.labels.iter().filter(|(l, _)| l.value() == label.value()).count() > 1 {
+            return Err(syn::Error::new(label.span(), "duplicate label"));
+        }
+        match filter::parse_template(&value.value()).map_err(|e| syn::Error::new(value.span(), e))? {
+            Some(parts) if parts.iter().any(|(capture, _)| *capture) => dynamic.push((label.value(), parts)),
+            _ => {}
+        }
+    }
+    let plan = match &attr.filter {
+        Some(pattern) => {
+            if !text {
+                return Err(syn::Error::new(pattern.span(), "`filter` needs `#[group(content = \"text\")]` on the struct"));
+            }
+            Some(filter::plan(&pattern.value(), &dynamic, kind != Kind::Info).map_err(|e| syn::Error::new(pattern.span(), e))?)
+        }
+        None => {
+            if let Some((label, _)) = dynamic.first() {
+                return Err(syn::Error::new(attr.span, format!("label `{label}` refers to a capture but there is no `filter`")));
+            }
+            None
+        }
+    };
+    if attr.match_all && dynamic.is_empty() {
+        return Err(syn::Error::new(attr.span, "`match_all` needs a label taken from a capture, or every series would collide"));
+    }
+    Ok(Some(Field {
+        ident,
+        ty: &field.ty,
+        kind,
+        constant: format_ident!("{}", pme_codegen::constant_name(&ident.to_string().trim_start_matches("r#"))),
+        dynamic: dynamic.len(),
+        attr,
+        plan,
+    }))
+}
+
+/// The metric type, read from the field type's name (`pme::Gauge<2>` → gauge).
+/// A compile-time assertion (see [`type_check`]) confirms it through the
+/// `pme::metric::Metric` trait, so a look-alike type cannot slip through.
+fn kind_of(ty: &Type) -> syn::Result<Kind> {
+    let last = match ty {
+        Type::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
+        _ => None,
+    };
+    match last.as_deref() {
+        Some("Counter") => Ok(Kind::Counter),
+        Some("Gauge") => Ok(Kind::Gauge),
+        Some("Info") => Ok(Kind::Info),
+        Some("Untyped") => Ok(Kind::Untyped),
+        _ => Err(syn::Error::new(
+            ty.span(),
+            "a metric field must be `pme::Counter`, `pme::Gauge`, `pme::Info` or `pme::Untyped`",
+        )),
+    }
+}
+
+fn desc_const(f: &Field<'_>) -> TokenStream {
+    let name = f.attr.name.value();
+    let help = f.attr.help.value();
+    let header = Literal::byte_string(names::header(&name, &help, f.kind).as_bytes());
+    let constants: Vec<(String, String)> = f
+        .attr
+        .labels
+        .iter()
+        .filter_map(|(label, value)| match filter::parse_template(&value.value()) {
+            Ok(None) => Some((label.value(), value.value())),
+            // `$$` only: a constant once unescaped.
+            Ok(Some(parts)) if parts.iter().all(|(c, _)| !c) => {
+                Some((label.value(), parts.into_iter().map(|(_, t)| t).collect()))
+            }
+            _ => None,
+        })
+        .collect();
+    let dynamic: Vec<String> = f
+        .attr
+        .labels
+        .iter()
+        .filter(|(_, value)| {
+            filter::parse_template(&value.value()).ok().flatten().is_some_and(|p| p.iter().any(|(c, _)| *c))
+        })
+        .map(|(label, _)| label.value())
+        .collect();
+    let shape = names::series_shape(&name, &constants, &dynamic);
+    let prefix = Literal::byte_string(shape.prefix.as_bytes());
+    let heads = shape.heads.iter().map(|h| Literal::byte_string(h.as_bytes()));
+    let suffix = Literal::byte_string(shape.suffix.as_bytes());
+    let value_on_error = match f.attr.value_on_error {
+        None => quote!(::core::option::Option::None),
+        Some((v, _)) => {
+            let v = float(v);
+            quote!(::core::option::Option::Some(#v))
+        }
+    };
+    let constant = &f.constant;
+    let doc = format!(" The `{name}` family: {help}");
+    quote_spanned! {f.attr.span=>
+        #[doc = #doc]
+        pub const #constant: ::pme::metric::MetricDesc = ::pme::metric::MetricDesc {
+            name: #name,
+            header: #header,
+            prefix: #prefix,
+            heads: &[#(#heads),*],
+            suffix: #suffix,
+            value_on_error: #value_on_error,
+        };
+    }
+}
+
+/// Asserts at compile time that the field's type has the kind and label
+/// count the attribute implies.
+fn type_check(f: &Field<'_>) -> TokenStream {
+    let ty = f.ty;
+    let kind = format_ident!("{}", format!("{:?}", f.kind));
+    let n = f.dynamic;
+    let kind_msg = format!("field `{}` must have metric type {:?}", f.ident, f.kind);
+    let labels_msg = format!(
+        "field `{}` takes {n} label value(s) from its filter: its type needs `<{n}>`",
+        f.ident
+    );
+    quote_spanned! {ty.span()=>
+        const _: () = {
+            ::core::assert!(
+                ::core::matches!(<#ty as ::pme::metric::Metric>::KIND, ::pme::metric::Kind::#kind),
+                #kind_msg
+            );
+            ::core::assert!(<#ty as ::pme::metric::Metric>::LABELS == #n, #labels_msg);
+        };
+    }
+}
+
+fn extract(f: &Field<'_>) -> TokenStream {
+    let (ident, constant) = (f.ident, &f.constant);
+    let info = f.kind == Kind::Info;
+    let Some(plan) = &f.plan else {
+        return quote! {
+            errors.record(self.#ident.apply(::pme::parsers::text::whole(input, #info), &Self::#constant));
+        };
+    };
+    let pattern = f.attr.filter.as_ref().map(LitStr::value).unwrap_or_default();
+    let value = match plan.value {
+        Some(i) => quote!(::core::option::Option::Some(#i)),
+        None => quote!(::core::option::Option::None),
+    };
+    let labels = plan.labels.iter().map(|template| {
+        let parts = template.iter().map(|part| match part {
+            Part::Literal(text) => quote!(::pme::parsers::text::Part::Literal(#text)),
+            Part::Capture(i) => quote!(::pme::parsers::text::Part::Capture(#i)),
+        });
+        quote!(&[#(#parts),*])
+    });
+    let match_all = f.attr.match_all;
+    quote! {
+        {
+            static FILTER: ::pme::parsers::text::TextFilter = ::pme::parsers::text::TextFilter {
+                regex: ::std::sync::LazyLock::new(|| ::pme::parsers::text::compile(#pattern)),
+                value: #value,
+                labels: &[#(#labels),*],
+                match_all: #match_all,
+            };
+            errors.record(self.#ident.apply(::pme::parsers::text::extract(&FILTER, input), &Self::#constant));
+        }
+    }
+}
+
+
+
+fn float(v: f64) -> TokenStream {
+    if v.is_nan() {
+        quote!(::core::f64::NAN)
+    } else if v == f64::INFINITY {
+        quote!(::core::f64::INFINITY)
+    } else if v == f64::NEG_INFINITY {
+        quote!(::core::f64::NEG_INFINITY)
+    } else {
+        let lit = Literal::f64_suffixed(v.abs());
+        if v.is_sign_negative() { quote!(-#lit) } else { quote!(#lit) }
+    }
+}
+

@@ -1,0 +1,172 @@
+//! Wiring: plan → scheduler → store → listeners, for the binary and for
+//! tests or applications that embed a spec.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::Parser;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::config::Options;
+use crate::http::{self, Endpoint};
+use crate::plan::Plan;
+use crate::scheduler::{Scheduler, StartupError};
+use crate::store::Store;
+
+/// What the listeners read: the plan and the latest snapshots.
+#[derive(Debug)]
+pub struct Shared {
+    /// The plan being run.
+    pub plan: &'static Plan,
+    /// Latest snapshots.
+    pub store: Arc<Store>,
+    /// Where `/health` is served, for the landing page.
+    pub health_addr: Option<SocketAddr>,
+}
+
+/// Why pme could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The spec cannot run here (e.g. an unknown `run_as` user).
+    #[error(transparent)]
+    Startup(#[from] StartupError),
+    /// A listen address could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// A running exporter: its bound addresses and a way to stop it.
+#[derive(Debug)]
+pub struct Running {
+    /// Where `/metrics` is served.
+    pub metrics_addr: SocketAddr,
+    /// Where `/health` is served.
+    pub health_addr: SocketAddr,
+    stop: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Running {
+    /// Stops collecting and serving; waits for requests in flight.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        for task in self.tasks {
+            let _ = task.await;
+        }
+    }
+}
+
+/// The binary's entry point for `plan`: parses the command line, runs
+/// until SIGTERM/SIGINT (or once, with `--once`).
+pub fn main(plan: &'static Plan) -> ExitCode {
+    let options = Options::parse();
+    let filter = tracing_subscriber::EnvFilter::try_new(&options.log_level)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).init();
+
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            tracing::error!("cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async {
+        if options.once {
+            return match once(plan).await {
+                Ok((body, all_ok)) => {
+                    use std::io::Write;
+                    let mut stdout = std::io::stdout().lock();
+                    if stdout.write_all(&body).and_then(|()| stdout.flush()).is_err() {
+                        return ExitCode::FAILURE;
+                    }
+                    if all_ok { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+                }
+                Err(e) => {
+                    tracing::error!("{e}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
+        match start(plan, &options).await {
+            Ok(running) => {
+                shutdown_signal().await;
+                tracing::info!("shutting down");
+                running.shutdown().await;
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                tracing::error!("{e}");
+                ExitCode::FAILURE
+            }
+        }
+    })
+}
+
+/// Collects every group once and returns the exposition and whether every
+/// group succeeded (failed groups are logged).
+///
+/// # Errors
+/// The spec cannot run here.
+pub async fn once(plan: &'static Plan) -> Result<(Vec<u8>, bool), StartupError> {
+    let store = Arc::new(Store::new(plan.groups.len()));
+    let scheduler = Scheduler::new(plan, store.clone())?;
+    for handle in scheduler.start_cycle(0) {
+        let _ = handle.await;
+    }
+    let shared = Shared { plan, store, health_addr: None };
+    let all_ok = shared.store.all().iter().all(|s| s.status.up);
+    Ok((http::routes::metrics_body(&shared), all_ok))
+}
+
+/// Binds the listeners and starts collecting; returns at once.
+///
+/// # Errors
+/// The spec cannot run here, or an address cannot be bound.
+pub async fn start(plan: &'static Plan, options: &Options) -> Result<Running, Error> {
+    let store = Arc::new(Store::new(plan.groups.len()));
+    let scheduler = Scheduler::new(plan, store.clone())?;
+    let bind = |addr: SocketAddr| async move { TcpListener::bind(addr).await.map_err(|source| Error::Bind { addr, source }) };
+    let metrics_listener = bind(options.web_listen_address).await?;
+    let health_listener = bind(options.health_listen_address).await?;
+    let local = |l: &TcpListener, addr| l.local_addr().map_err(|source| Error::Bind { addr, source });
+    let metrics_addr = local(&metrics_listener, options.web_listen_address)?;
+    let health_addr = local(&health_listener, options.health_listen_address)?;
+    let shared = Arc::new(Shared { plan, store, health_addr: Some(health_addr) });
+
+    let (stop, stopped) = watch::channel(false);
+    let until_stopped = |mut rx: watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|stop| *stop).await;
+    };
+    let tasks = vec![
+        tokio::spawn(scheduler.run(until_stopped(stopped.clone()))),
+        tokio::spawn(http::serve(metrics_listener, Endpoint::Metrics, shared.clone(), until_stopped(stopped.clone()))),
+        tokio::spawn(http::serve(health_listener, Endpoint::Health, shared, until_stopped(stopped))),
+    ];
+    tracing::info!("serving metrics on http://{metrics_addr}/metrics");
+    tracing::info!("serving health on http://{health_addr}/health");
+    Ok(Running { metrics_addr, health_addr, stop, tasks })
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+        }
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}

@@ -1,0 +1,144 @@
+//! The serializer: families to text format 0.0.4 bytes.
+//!
+//! Headers and series prefixes arrive precomputed ([`MetricDesc`]); at run
+//! time only dynamic label values are escaped and numbers formatted, into
+//! one reused buffer, without allocating.
+
+use crate::metric::{Family, MetricDesc};
+
+/// `Content-Type` of the text format.
+pub const TEXT_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// Appends one family: header, then one line per series. A family with no
+/// series is left out entirely, as client_golang does.
+pub fn family<const N: usize>(out: &mut Vec<u8>, desc: &MetricDesc, family: &Family<N>) {
+    if family.series().is_empty() {
+        return;
+    }
+    out.extend_from_slice(desc.header);
+    for series in family.series() {
+        out.extend_from_slice(desc.prefix);
+        for (head, value) in desc.heads.iter().zip(&series.labels) {
+            out.extend_from_slice(head);
+            label_value(out, value);
+            out.push(b'"');
+        }
+        out.extend_from_slice(desc.suffix);
+        value(out, series.value);
+        out.push(b'\n');
+    }
+}
+
+/// Appends a label value escaped for the text format: `\` `"` and newline.
+pub fn label_value(out: &mut Vec<u8>, value: &str) {
+    let bytes = value.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let escaped: &[u8] = match b {
+            b'\\' => b"\\\\",
+            b'"' => b"\\\"",
+            b'\n' => b"\\n",
+            _ => continue,
+        };
+        out.extend_from_slice(&bytes[start..i]);
+        out.extend_from_slice(escaped);
+        start = i + 1;
+    }
+    out.extend_from_slice(&bytes[start..]);
+}
+
+/// Appends a sample value: integers without a fraction, `NaN`, `+Inf`,
+/// `-Inf`, and otherwise the shortest decimal that reads back exactly.
+pub fn value(out: &mut Vec<u8>, v: f64) {
+    // 2^53: every integer up to here is exact in an f64.
+    const EXACT_INTEGERS: f64 = 9_007_199_254_740_992.0;
+    if v.is_nan() {
+        out.extend_from_slice(b"NaN");
+    } else if v.is_infinite() {
+        out.extend_from_slice(if v > 0.0 { b"+Inf" } else { b"-Inf" });
+    } else if v == 0.0 && v.is_sign_negative() {
+        out.extend_from_slice(b"-0");
+    } else if v.fract() == 0.0 && v.abs() < EXACT_INTEGERS {
+        out.extend_from_slice(itoa::Buffer::new().format(v as i64).as_bytes());
+    } else {
+        out.extend_from_slice(zmij::Buffer::new().format_finite(v).as_bytes());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fmt(v: f64) -> String {
+        let mut out = Vec::new();
+        value(&mut out, v);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn formats_values() {
+        let cases = [
+            (0.0, "0"),
+            (-0.0, "-0"),
+            (1.0, "1"),
+            (-42.0, "-42"),
+            (1.5, "1.5"),
+            (0.1, "0.1"),
+            (1e-7, "1e-7"),
+            (f64::NAN, "NaN"),
+            (f64::INFINITY, "+Inf"),
+            (f64::NEG_INFINITY, "-Inf"),
+            (9_007_199_254_740_991.0, "9007199254740991"),
+            (f64::MAX, "1.7976931348623157e308"),
+        ];
+        for (v, want) in cases {
+            assert_eq!(fmt(v), want, "{v:?}");
+            let back: f64 = match want {
+                "+Inf" => f64::INFINITY,
+                "-Inf" => f64::NEG_INFINITY,
+                w => w.parse().unwrap(),
+            };
+            assert!(back == v || (v.is_nan() && back.is_nan()));
+        }
+    }
+
+    #[test]
+    fn escapes_label_values() {
+        let cases = [
+            ("plain", "plain"),
+            ("a\\b", "a\\\\b"),
+            ("say \"hi\"", "say \\\"hi\\\""),
+            ("two\nlines", "two\\nlines"),
+            ("ünïcode ✓", "ünïcode ✓"),
+            ("\\\"\n", "\\\\\\\"\\n"),
+            ("", ""),
+        ];
+        for (raw, want) in cases {
+            let mut out = Vec::new();
+            label_value(&mut out, raw);
+            assert_eq!(String::from_utf8(out).unwrap(), want);
+            // The same rule as the build-time escaper that renders constant labels.
+            assert_eq!(pme_codegen::names::escape_label_value(raw), want);
+        }
+    }
+
+    #[test]
+    fn encodes_a_family() {
+        static DESC: MetricDesc = MetricDesc {
+            name: "m",
+            header: b"# HELP m h\n# TYPE m gauge\n",
+            prefix: b"m{a=\"x\"",
+            heads: &[b",b=\""],
+            suffix: b"} ",
+            value_on_error: None,
+        };
+        let mut f = Family::<1>::default();
+        f.set(["q\""], 2.5);
+        let mut out = Vec::new();
+        family(&mut out, &DESC, &f);
+        assert_eq!(String::from_utf8(out).unwrap(), "# HELP m h\n# TYPE m gauge\nm{a=\"x\",b=\"q\\\"\"} 2.5\n");
+        let mut out = Vec::new();
+        family(&mut out, &DESC, &Family::<1>::default());
+        assert!(out.is_empty());
+    }
+}

@@ -1,0 +1,79 @@
+//! `/health` and `/ready`: each group's state as JSON, and readiness once
+//! every group has been collected at least once.
+
+use serde::Serialize;
+
+use crate::plan::Plan;
+use crate::selfmetrics::unix_seconds;
+use crate::store::Snapshot;
+
+/// The `/health` document.
+#[derive(Debug, Serialize)]
+pub struct Health<'a> {
+    /// `ok` when every group's last collection succeeded, else `degraded`.
+    pub status: &'static str,
+    /// The spec the binary was built from.
+    pub spec: &'static str,
+    /// Services in spec order.
+    pub services: Vec<ServiceHealth<'a>>,
+}
+
+/// One service's groups.
+#[derive(Debug, Serialize)]
+pub struct ServiceHealth<'a> {
+    /// Service id.
+    pub id: &'a str,
+    /// Its groups.
+    pub groups: Vec<GroupHealth<'a>>,
+}
+
+/// One group's state.
+#[derive(Debug, Serialize)]
+pub struct GroupHealth<'a> {
+    /// Group id.
+    pub id: &'a str,
+    /// Whether the last collection succeeded.
+    pub up: bool,
+    /// Collections attempted.
+    pub collections: u64,
+    /// Collections failed.
+    pub errors: u64,
+    /// Effective period in seconds.
+    pub period_seconds: f64,
+    /// Unix time of the last success.
+    pub last_success: Option<f64>,
+    /// The last error message.
+    pub last_error: Option<&'a str>,
+    /// Unix time of the last error.
+    pub last_error_time: Option<f64>,
+}
+
+/// Builds the health document from the current snapshots.
+pub fn health<'a>(plan: &'a Plan, snapshots: &'a [std::sync::Arc<Snapshot>]) -> Health<'a> {
+    let mut services: Vec<ServiceHealth<'a>> = Vec::new();
+    for (g, snapshot) in snapshots.iter().enumerate() {
+        let group = &plan.groups[g];
+        let status = &snapshot.status;
+        let entry = GroupHealth {
+            id: group.group,
+            up: status.up,
+            collections: status.collections,
+            errors: status.errors,
+            period_seconds: group.period(plan).as_secs_f64(),
+            last_success: status.last_success.map(unix_seconds),
+            last_error: status.last_error.as_ref().map(|(_, e)| e.as_str()),
+            last_error_time: status.last_error.as_ref().map(|(t, _)| unix_seconds(*t)),
+        };
+        match services.last_mut() {
+            Some(s) if s.id == group.service => s.groups.push(entry),
+            _ => services.push(ServiceHealth { id: group.service, groups: vec![entry] }),
+        }
+    }
+    let all_up = snapshots.iter().all(|s| s.status.up);
+    Health { status: if all_up { "ok" } else { "degraded" }, spec: plan.spec, services }
+}
+
+/// True once every group has finished at least one collection.
+pub fn ready(snapshots: &[std::sync::Arc<Snapshot>]) -> bool {
+    snapshots.iter().all(|s| s.status.collections > 0)
+}

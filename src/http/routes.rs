@@ -1,0 +1,114 @@
+//! Routes as plain functions of a request: testable without sockets.
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::header::{ALLOW, CONTENT_TYPE, HeaderValue};
+use hyper::{Method, Request, Response, StatusCode};
+
+use crate::app::Shared;
+use crate::encode::TEXT_CONTENT_TYPE;
+use crate::{health, selfmetrics};
+
+type Reply = Response<Full<Bytes>>;
+
+/// The metrics listener: `/metrics` and `/`.
+pub fn metrics<B>(req: &Request<B>, shared: &Shared) -> Reply {
+    match req.uri().path() {
+        "/metrics" => only_get(req, || reply(StatusCode::OK, TEXT_CONTENT_TYPE, metrics_body(shared))),
+        "/" => only_get(req, || reply(StatusCode::OK, "text/html; charset=utf-8", landing_page(shared))),
+        _ => not_found(),
+    }
+}
+
+/// The health listener: `/health` and `/ready`.
+pub fn health<B>(req: &Request<B>, shared: &Shared) -> Reply {
+    match req.uri().path() {
+        "/health" => only_get(req, || {
+            let snapshots = shared.store.all();
+            let doc = health::health(shared.plan, &snapshots);
+            let json = serde_json::to_vec_pretty(&doc).unwrap_or_default();
+            reply(StatusCode::OK, "application/json", json)
+        }),
+        "/ready" => only_get(req, || {
+            if health::ready(&shared.store.all()) {
+                reply(StatusCode::OK, "text/plain; charset=utf-8", b"ready\n".to_vec())
+            } else {
+                reply(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "text/plain; charset=utf-8",
+                    b"not ready: some groups have not been collected yet\n".to_vec(),
+                )
+            }
+        }),
+        _ => not_found(),
+    }
+}
+
+/// Every group's published bytes, then the self-metrics.
+pub fn metrics_body(shared: &Shared) -> Vec<u8> {
+    let snapshots = shared.store.all();
+    let size: usize = snapshots.iter().map(|s| s.body.len()).sum();
+    let mut out = Vec::with_capacity(size + 256 * snapshots.len());
+    for snapshot in &snapshots {
+        out.extend_from_slice(&snapshot.body);
+    }
+    selfmetrics::encode(&mut out, shared.plan, &snapshots);
+    out
+}
+
+/// GET and HEAD only; HEAD gets the headers with an empty body.
+fn only_get(req: &Request<impl Sized>, respond: impl FnOnce() -> Reply) -> Reply {
+    match *req.method() {
+        Method::GET => respond(),
+        Method::HEAD => {
+            let full = respond();
+            let (parts, _) = full.into_parts();
+            Response::from_parts(parts, Full::new(Bytes::new()))
+        }
+        _ => {
+            let mut r = reply(StatusCode::METHOD_NOT_ALLOWED, "text/plain; charset=utf-8", b"method not allowed\n".to_vec());
+            r.headers_mut().insert(ALLOW, HeaderValue::from_static("GET, HEAD"));
+            r
+        }
+    }
+}
+
+fn not_found() -> Reply {
+    reply(StatusCode::NOT_FOUND, "text/plain; charset=utf-8", b"not found\n".to_vec())
+}
+
+fn reply(status: StatusCode, content_type: &'static str, body: Vec<u8>) -> Reply {
+    let mut r = Response::new(Full::new(Bytes::from(body)));
+    *r.status_mut() = status;
+    r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    r
+}
+
+fn landing_page(shared: &Shared) -> Vec<u8> {
+    let plan = shared.plan;
+    let mut rows = String::new();
+    for group in plan.groups {
+        rows.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}s</td></tr>\n",
+            html_escape(group.service),
+            html_escape(group.group),
+            group.period(plan).as_secs_f64()
+        ));
+    }
+    let health = match shared.health_addr {
+        Some(addr) => format!("<p>Health: <code>http://{addr}/health</code>, readiness: <code>/ready</code>.</p>"),
+        None => String::new(),
+    };
+    format!(
+        "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>pme</title></head><body>\n\
+         <h1>pme {}</h1>\n<p>Built from <code>{}</code>. <a href=\"/metrics\">Metrics</a></p>\n{health}\n\
+         <table><tr><th>service</th><th>group</th><th>period</th></tr>\n{rows}</table>\n</body></html>\n",
+        env!("CARGO_PKG_VERSION"),
+        html_escape(plan.spec),
+    )
+    .into_bytes()
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}

@@ -1,0 +1,91 @@
+//! The collection plan the generated code declares: sources, groups and
+//! their periods. Everything here is `'static` data written by
+//! `pme-codegen`; the scheduler only reads it.
+
+use std::time::Duration;
+
+use crate::metric::MetricGroup;
+
+/// A whole spec's plan (`pme::generated::PLAN` for the built-in spec).
+#[derive(Debug)]
+pub struct Plan {
+    /// The spec file it was generated from.
+    pub spec: &'static str,
+    /// The global tick; every period is a multiple of it.
+    pub tick: Duration,
+    /// Distinct sources: groups that read the same thing share an entry.
+    pub sources: &'static [SourcePlan],
+    /// Every group and standalone metric, in spec order.
+    pub groups: &'static [GroupPlan],
+}
+
+/// One source to read.
+#[derive(Debug)]
+pub struct SourcePlan {
+    /// What to read.
+    pub kind: SourceKind,
+    /// Largest content accepted; more is an error.
+    pub max_bytes: usize,
+    /// Longest a read may take.
+    pub timeout: Duration,
+    /// Identity to read as.
+    pub run_as: Option<RunAs>,
+}
+
+/// The kinds of sources.
+#[derive(Debug)]
+pub enum SourceKind {
+    /// A program and its arguments; stdout is the content.
+    Command {
+        /// `argv[0]` is looked up in `PATH`.
+        argv: &'static [&'static str],
+    },
+    /// A file's content.
+    File {
+        /// Absolute path.
+        path: &'static str,
+    },
+    /// A value written in the spec.
+    Static {
+        /// The content.
+        content: &'static str,
+    },
+}
+
+/// A user (and group) to run commands as.
+#[derive(Debug)]
+pub struct RunAs {
+    /// User name or numeric uid.
+    pub user: &'static str,
+    /// Group name or numeric gid; the user's primary group if `None`.
+    pub group: Option<&'static str>,
+}
+
+/// One metric group or standalone metric.
+#[derive(Debug)]
+pub struct GroupPlan {
+    /// Service id.
+    pub service: &'static str,
+    /// Group id (the metric id for a standalone metric).
+    pub group: &'static str,
+    /// Index into [`Plan::sources`].
+    pub source: usize,
+    /// Collected on ticks that are multiples of this.
+    pub every: u32,
+    /// Read timeout (shared sources use the longest of their groups').
+    pub timeout: Duration,
+    /// Makes the empty collector.
+    pub new: fn() -> Box<dyn MetricGroup>,
+}
+
+impl GroupPlan {
+    /// The effective period: `every` ticks.
+    pub fn period(&self, plan: &Plan) -> Duration {
+        plan.tick * self.every
+    }
+}
+
+/// A fresh collector of type `T`, for [`GroupPlan::new`].
+pub fn new_group<T: MetricGroup + Default>() -> Box<dyn MetricGroup> {
+    Box::<T>::default()
+}

@@ -1,0 +1,194 @@
+//! Runs the plan: a global tick; on tick `n` every group with
+//! `n % every == 0` is due, each due source is read once, and its bytes go
+//! to every due group that reads it.
+//!
+//! Each source is read in its own task, so a slow source delays no other;
+//! a source still being read when it is due again is not read twice (its
+//! groups record a skipped collection). Results go to the [`Store`], which
+//! scrapes read without waiting.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Instant, SystemTime};
+
+use bytes::Bytes;
+use tokio::task::JoinHandle;
+
+use crate::metric::MetricGroup;
+use crate::plan::Plan;
+use crate::sources::identity::Identity;
+use crate::sources::{Reading, Source, SourceError};
+use crate::store::{GroupStatus, Snapshot, Store};
+
+/// A problem that stops pme from starting.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    /// A `run_as` identity could not be resolved or assumed.
+    #[error("service `{service}`: run_as: {message}")]
+    RunAs {
+        /// The service whose `run_as` failed.
+        service: &'static str,
+        /// Why.
+        message: String,
+    },
+}
+
+/// The running state of a plan.
+#[derive(Debug)]
+pub struct Scheduler {
+    plan: &'static Plan,
+    sources: Vec<Arc<Source>>,
+    collectors: Vec<Arc<Mutex<Box<dyn MetricGroup>>>>,
+    store: Arc<Store>,
+}
+
+impl Scheduler {
+    /// Prepares every source and collector; resolves `run_as` identities.
+    ///
+    /// # Errors
+    /// An unknown user or group, or a `run_as` that needs privileges pme
+    /// does not have.
+    pub fn new(plan: &'static Plan, store: Arc<Store>) -> Result<Self, StartupError> {
+        let mut sources = Vec::with_capacity(plan.sources.len());
+        for (i, source) in plan.sources.iter().enumerate() {
+            let identity = match &source.run_as {
+                None => None,
+                Some(run_as) => {
+                    let service = plan.groups.iter().find(|g| g.source == i).map_or("?", |g| g.service);
+                    let err = |message| StartupError::RunAs { service, message };
+                    let identity = Identity::resolve(run_as).map_err(err)?;
+                    let me = nix::unistd::geteuid();
+                    if !me.is_root() && me != identity.uid {
+                        return Err(err(format!(
+                            "running commands as uid {} needs CAP_SETUID and CAP_SETGID; run pme as root or drop `run_as`",
+                            identity.uid
+                        )));
+                    }
+                    Some(identity)
+                }
+            };
+            sources.push(Arc::new(Source::new(source, identity)));
+        }
+        let collectors = plan.groups.iter().map(|g| Arc::new(Mutex::new((g.new)()))).collect();
+        Ok(Scheduler { plan, sources, collectors, store })
+    }
+
+    /// Starts the reads due on tick `tick`; the handles finish when every
+    /// due group has published.
+    pub fn start_cycle(&self, tick: u64) -> Vec<JoinHandle<()>> {
+        let mut handles = Vec::new();
+        for (s, source) in self.sources.iter().enumerate() {
+            let due: Vec<usize> = (0..self.plan.groups.len())
+                .filter(|&g| {
+                    let group = &self.plan.groups[g];
+                    group.source == s && tick % u64::from(group.every) == 0
+                })
+                .collect();
+            if due.is_empty() {
+                continue;
+            }
+            if !source.try_start() {
+                tracing::warn!(source = s, "previous read still running; skipping this cycle");
+                for &g in &due {
+                    self.record_skip(g);
+                }
+                continue;
+            }
+            let source = source.clone();
+            let store = self.store.clone();
+            let plan = self.plan;
+            let groups: Vec<(usize, Arc<Mutex<Box<dyn MetricGroup>>>)> =
+                due.iter().map(|&g| (g, self.collectors[g].clone())).collect();
+            handles.push(tokio::spawn(async move {
+                let started = Instant::now();
+                let reading = source.read().await;
+                source.finish();
+                for (g, collector) in groups {
+                    let plan_group = &plan.groups[g];
+                    let snapshot = collect(&collector, &reading, &store.get(g), started);
+                    if let Some((_, message)) = snapshot.status.last_error.as_ref().filter(|_| !snapshot.status.up) {
+                        tracing::warn!(service = plan_group.service, group = plan_group.group, "collection failed: {message}");
+                    }
+                    store.publish(g, snapshot);
+                }
+            }));
+        }
+        handles
+    }
+
+    /// Ticks until `shutdown` resolves.
+    pub async fn run(self, shutdown: impl std::future::Future<Output = ()>) {
+        let mut interval = tokio::time::interval(self.plan.tick);
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        tokio::pin!(shutdown);
+        let mut tick: u64 = 0;
+        loop {
+            tokio::select! {
+                _ = interval.tick() => {
+                    // Reads run on their own; the tick never waits for them.
+                    drop(self.start_cycle(tick));
+                    tick += 1;
+                }
+                () = &mut shutdown => break,
+            }
+        }
+    }
+
+    fn record_skip(&self, g: usize) {
+        let previous = self.store.get(g);
+        let mut status = previous.status.clone();
+        status.collections += 1;
+        status.errors += 1;
+        status.up = false;
+        status.last_error =
+            Some((SystemTime::now(), "skipped: the previous read of this source is still running".to_owned()));
+        self.store.publish(g, Snapshot { body: previous.body.clone(), status });
+    }
+}
+
+/// Applies one reading to one group and builds its next snapshot.
+fn collect(
+    collector: &Mutex<Box<dyn MetricGroup>>,
+    reading: &Result<Reading, SourceError>,
+    previous: &Snapshot,
+    started: Instant,
+) -> Snapshot {
+    let mut collector = collector.lock().unwrap_or_else(|p| p.into_inner());
+    let error = match reading {
+        Ok(Reading::Fresh(bytes)) => collector.extract(bytes).err().map(|e| format!("extract: {e}")),
+        // The same content gives the same result as last time.
+        Ok(Reading::Unchanged) => match (&previous.status.last_error, previous.status.up) {
+            (Some((_, e)), false) if previous.status.collections > 0 => Some(e.clone()),
+            _ => None,
+        },
+        Err(e) => {
+            collector.fail();
+            Some(format!("read: {e}"))
+        }
+    };
+    let body = match reading {
+        Ok(Reading::Unchanged) if !previous.body.is_empty() => previous.body.clone(),
+        _ => {
+            let mut out = Vec::with_capacity(previous.body.len().max(256));
+            collector.encode(&mut out);
+            Bytes::from(out)
+        }
+    };
+    let now = SystemTime::now();
+    let mut status = GroupStatus {
+        collections: previous.status.collections + 1,
+        last_duration: started.elapsed(),
+        ..previous.status.clone()
+    };
+    match error {
+        None => {
+            status.up = true;
+            status.last_success = Some(now);
+        }
+        Some(message) => {
+            status.up = false;
+            status.errors += 1;
+            status.last_error = Some((now, message));
+        }
+    }
+    Snapshot { body, status }
+}

@@ -1,0 +1,95 @@
+//! Reading sources: bytes in, with a timeout and a size cap.
+//!
+//! One [`Source`] per distinct source in the plan; the scheduler reads it
+//! at most once per cycle and hands the bytes to every group due.
+
+mod command;
+mod file;
+pub mod identity;
+mod static_value;
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use crate::plan::{SourceKind, SourcePlan};
+use identity::Identity;
+
+/// What one read produced.
+#[derive(Debug)]
+pub enum Reading {
+    /// New content.
+    Fresh(Vec<u8>),
+    /// The same content as last time (files, static values): nothing to re-parse.
+    Unchanged,
+}
+
+/// Why a read failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    /// The read took longer than its timeout; a command was killed.
+    #[error("timed out after {0:?}")]
+    Timeout(Duration),
+    /// The content is larger than `max_bytes`; a command was killed.
+    #[error("content exceeds the limit of {0} bytes")]
+    TooLarge(usize),
+    /// The command exited unsuccessfully.
+    #[error("command {status}{}", if .stderr.is_empty() { String::new() } else { format!(": {}", .stderr) })]
+    Failed {
+        /// Exit code or signal, as text.
+        status: String,
+        /// The start of stderr.
+        stderr: String,
+    },
+    /// Spawning, opening or reading failed.
+    #[error("{0}")]
+    Io(String),
+}
+
+/// A source and its state between reads.
+#[derive(Debug)]
+pub struct Source {
+    plan: &'static SourcePlan,
+    identity: Option<Identity>,
+    /// Set while a read is running: a source is never read twice at once.
+    busy: AtomicBool,
+    file: Mutex<file::Seen>,
+    static_read: AtomicBool,
+}
+
+impl Source {
+    /// Prepares a source; `identity` is the resolved `run_as`, if any.
+    pub fn new(plan: &'static SourcePlan, identity: Option<Identity>) -> Self {
+        Source {
+            plan,
+            identity,
+            busy: AtomicBool::new(false),
+            file: Mutex::new(file::Seen::default()),
+            static_read: AtomicBool::new(false),
+        }
+    }
+
+    /// Marks the source busy; `false` if a read is already running.
+    pub fn try_start(&self) -> bool {
+        !self.busy.swap(true, Ordering::AcqRel)
+    }
+
+    /// Clears the busy mark set by [`Source::try_start`].
+    pub fn finish(&self) {
+        self.busy.store(false, Ordering::Release);
+    }
+
+    /// Reads once, within the plan's timeout.
+    ///
+    /// # Errors
+    /// See [`SourceError`].
+    pub async fn read(&self) -> Result<Reading, SourceError> {
+        let limit = self.plan.max_bytes;
+        let timeout = self.plan.timeout;
+        match &self.plan.kind {
+            SourceKind::Command { argv } => command::run(argv, limit, timeout, self.identity.as_ref()).await,
+            SourceKind::File { path } => file::read(path, limit, timeout, &self.file).await,
+            SourceKind::Static { content } => Ok(static_value::read(content, &self.static_read)),
+        }
+    }
+}
