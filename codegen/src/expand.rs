@@ -96,6 +96,7 @@ fn field(metric: &Metric, m: &Model) -> TokenStream {
         args.push(quote!(labels(#(#pairs),*)));
     }
     if let Some(filter) = &metric.filter {
+        let filter = raw_str(filter);
         args.push(quote!(filter = #filter));
     }
     if metric.match_all {
@@ -131,8 +132,8 @@ fn plan(m: &Model) -> TokenStream {
             let group_id = &g.id;
             let module = ident::field(&s.id);
             let ty = ident::type_name(&g.id);
-            let index = g.source;
-            let every = g.every;
+            let index = Literal::usize_unsuffixed(g.source);
+            let every = Literal::u32_unsuffixed(g.every);
             let timeout = millis(g.timeout);
             quote! {
                 ::pme::plan::GroupPlan {
@@ -173,7 +174,7 @@ fn source(s: &Source) -> TokenStream {
             quote!(::pme::plan::SourceKind::Static { content: #content })
         }
     };
-    let max_bytes = s.max_bytes as usize;
+    let max_bytes = Literal::u64_unsuffixed(s.max_bytes);
     let timeout = millis(s.timeout);
     let run_as = match &s.run_as {
         None => quote!(::core::option::Option::None),
@@ -191,8 +192,19 @@ fn source(s: &Source) -> TokenStream {
 }
 
 fn millis(d: std::time::Duration) -> TokenStream {
-    let ms = d.as_millis() as u64;
-    quote!(::core::time::Duration::from_millis(#ms))
+    if d.subsec_millis() == 0 {
+        let secs = Literal::u64_unsuffixed(d.as_secs());
+        quote!(::core::time::Duration::from_secs(#secs))
+    } else {
+        let ms = Literal::u64_unsuffixed(d.as_millis() as u64);
+        quote!(::core::time::Duration::from_millis(#ms))
+    }
+}
+
+/// A regex as a raw string literal (`r"\d+"`), as a person would write it.
+fn raw_str(s: &str) -> TokenStream {
+    let hashes = (0..).map(|n| "#".repeat(n)).find(|h| !s.contains(&format!("\"{h}"))).unwrap_or_default();
+    format!("r{hashes}\"{s}\"{hashes}").parse().unwrap_or_else(|_| quote!(#s))
 }
 
 fn describe_source(s: &Source) -> String {

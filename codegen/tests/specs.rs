@@ -1,0 +1,44 @@
+//! Golden tests: every `specs/err/*.yaml` snapshots its exact diagnostics,
+//! every `specs/ok/*.yaml` (and the default `metrics.yaml`) snapshots its
+//! generated code. Bless changes with `INSTA_UPDATE=always cargo test`.
+
+use std::path::Path;
+
+fn relative(path: &Path) -> String {
+    let specs = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/specs");
+    path.strip_prefix(&specs).unwrap_or(path).display().to_string()
+}
+
+#[test]
+fn bad_specs_report_located_diagnostics() {
+    insta::glob!("specs/err/*.yaml", |path| {
+        let source = std::fs::read_to_string(path).unwrap();
+        let diagnostics = pme_codegen::check(&source, &relative(path)).expect_err("a bad spec must not validate");
+        let text: Vec<String> = diagnostics.iter().map(ToString::to_string).collect();
+        insta::assert_snapshot!(text.join("\n"));
+    });
+}
+
+#[test]
+fn good_specs_generate_code() {
+    insta::glob!("specs/ok/*.yaml", |path| {
+        let source = std::fs::read_to_string(path).unwrap();
+        let code = pme_codegen::generate(&source, &relative(path)).unwrap_or_else(|d| panic!("{d:#?}"));
+        insta::assert_snapshot!(code);
+    });
+}
+
+#[test]
+fn default_spec_generates_code() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../metrics.yaml");
+    let source = std::fs::read_to_string(path).unwrap();
+    let code = pme_codegen::generate(&source, "metrics.yaml").unwrap_or_else(|d| panic!("{d:#?}"));
+    insta::assert_snapshot!(code);
+}
+
+#[test]
+fn every_bad_spec_has_one_rule() {
+    // The corpus is the documentation of the rules: at least 30 of them.
+    let count = std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/specs/err")).unwrap().count();
+    assert!(count >= 30, "only {count} bad specs");
+}
