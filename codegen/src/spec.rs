@@ -391,7 +391,7 @@ fn entries<'a>(node: &'a Node, what: &str, d: &mut Diagnostics) -> &'a [(Key, No
             d.error(
                 node.pos,
                 format!(
-                    "{what} must be a mapping of ids to entries, found {}",
+                    "{what} must be a mapping, found {}",
                     node.describe()
                 ),
             );
@@ -428,7 +428,7 @@ fn bool_of(node: &Node, d: &mut Diagnostics) -> Option<Sp<bool>> {
         _ => {
             d.error(
                 node.pos,
-                format!("expected `true` or `false`, found {}", node.describe()),
+                format!("expected `true` or `false`, found {}", describe_scalar(node)),
             );
             None
         }
