@@ -7,8 +7,11 @@ use std::path::{Path, PathBuf};
 
 fn main() {
     println!("cargo::rerun-if-env-changed=PME_SPEC");
-    let manifest_dir = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
-    let spec = std::env::var_os("PME_SPEC").map_or_else(|| PathBuf::from("metrics.yaml"), PathBuf::from);
+    let manifest_dir = PathBuf::from(
+        std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"),
+    );
+    let spec =
+        std::env::var_os("PME_SPEC").map_or_else(|| PathBuf::from("metrics.yaml"), PathBuf::from);
     let path = manifest_dir.join(&spec);
     println!("cargo::rerun-if-changed={}", path.display());
     // Diagnostics name the spec as the user did.
@@ -23,7 +26,8 @@ fn main() {
     };
     match pme_codegen::generate(&source, &shown) {
         Ok(code) => {
-            let out = Path::new(&std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR")).join("metrics.rs");
+            let out = Path::new(&std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"))
+                .join("metrics.rs");
             if let Err(e) = pme_codegen::write_if_changed(&out, &code) {
                 println!("cargo::error=cannot write {}: {e}", out.display());
             }

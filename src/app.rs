@@ -70,9 +70,16 @@ pub fn main(plan: &'static Plan) -> ExitCode {
     let options = Options::parse();
     let filter = tracing_subscriber::EnvFilter::try_new(&options.log_level)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
 
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             tracing::error!("cannot start the async runtime: {e}");
@@ -85,10 +92,18 @@ pub fn main(plan: &'static Plan) -> ExitCode {
                 Ok((body, all_ok)) => {
                     use std::io::Write;
                     let mut stdout = std::io::stdout().lock();
-                    if stdout.write_all(&body).and_then(|()| stdout.flush()).is_err() {
+                    if stdout
+                        .write_all(&body)
+                        .and_then(|()| stdout.flush())
+                        .is_err()
+                    {
                         return ExitCode::FAILURE;
                     }
-                    if all_ok { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+                    if all_ok {
+                        ExitCode::SUCCESS
+                    } else {
+                        ExitCode::FAILURE
+                    }
                 }
                 Err(e) => {
                     tracing::error!("{e}");
@@ -122,7 +137,11 @@ pub async fn once(plan: &'static Plan) -> Result<(Vec<u8>, bool), StartupError> 
     for handle in scheduler.start_cycle(0) {
         let _ = handle.await;
     }
-    let shared = Shared { plan, store, health_addr: None };
+    let shared = Shared {
+        plan,
+        store,
+        health_addr: None,
+    };
     let all_ok = shared.store.all().iter().all(|s| s.status.up);
     Ok((http::routes::metrics_body(&shared), all_ok))
 }
@@ -134,13 +153,24 @@ pub async fn once(plan: &'static Plan) -> Result<(Vec<u8>, bool), StartupError> 
 pub async fn start(plan: &'static Plan, options: &Options) -> Result<Running, Error> {
     let store = Arc::new(Store::new(plan.groups.len()));
     let scheduler = Scheduler::new(plan, store.clone())?;
-    let bind = |addr: SocketAddr| async move { TcpListener::bind(addr).await.map_err(|source| Error::Bind { addr, source }) };
+    let bind = |addr: SocketAddr| async move {
+        TcpListener::bind(addr)
+            .await
+            .map_err(|source| Error::Bind { addr, source })
+    };
     let metrics_listener = bind(options.web_listen_address).await?;
     let health_listener = bind(options.health_listen_address).await?;
-    let local = |l: &TcpListener, addr| l.local_addr().map_err(|source| Error::Bind { addr, source });
+    let local = |l: &TcpListener, addr| {
+        l.local_addr()
+            .map_err(|source| Error::Bind { addr, source })
+    };
     let metrics_addr = local(&metrics_listener, options.web_listen_address)?;
     let health_addr = local(&health_listener, options.health_listen_address)?;
-    let shared = Arc::new(Shared { plan, store, health_addr: Some(health_addr) });
+    let shared = Arc::new(Shared {
+        plan,
+        store,
+        health_addr: Some(health_addr),
+    });
 
     let (stop, stopped) = watch::channel(false);
     let until_stopped = |mut rx: watch::Receiver<bool>| async move {
@@ -148,12 +178,27 @@ pub async fn start(plan: &'static Plan, options: &Options) -> Result<Running, Er
     };
     let tasks = vec![
         tokio::spawn(scheduler.run(until_stopped(stopped.clone()))),
-        tokio::spawn(http::serve(metrics_listener, Endpoint::Metrics, shared.clone(), until_stopped(stopped.clone()))),
-        tokio::spawn(http::serve(health_listener, Endpoint::Health, shared, until_stopped(stopped))),
+        tokio::spawn(http::serve(
+            metrics_listener,
+            Endpoint::Metrics,
+            shared.clone(),
+            until_stopped(stopped.clone()),
+        )),
+        tokio::spawn(http::serve(
+            health_listener,
+            Endpoint::Health,
+            shared,
+            until_stopped(stopped),
+        )),
     ];
     tracing::info!("serving metrics on http://{metrics_addr}/metrics");
     tracing::info!("serving health on http://{health_addr}/health");
-    Ok(Running { metrics_addr, health_addr, stop, tasks })
+    Ok(Running {
+        metrics_addr,
+        health_addr,
+        stop,
+        tasks,
+    })
 }
 
 async fn shutdown_signal() {

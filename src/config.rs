@@ -12,7 +12,11 @@ pub const DEFAULT_HEALTH_PORT: u16 = 19867;
 
 /// pme's command line.
 #[derive(Clone, Debug, Parser)]
-#[command(name = "pme", version, about = "A Prometheus exporter compiled from its spec (metrics.yaml)")]
+#[command(
+    name = "pme",
+    version,
+    about = "A Prometheus exporter compiled from its spec (metrics.yaml)"
+)]
 pub struct Options {
     /// Address for /metrics and the landing page (`:PORT` means every interface).
     #[arg(long = "web.listen-address", value_name = "ADDR", default_value = ":19866", value_parser = parse_addr)]
@@ -31,8 +35,13 @@ pub struct Options {
 
 /// `host:port`, `[v6]:port`, or `:port` for every IPv4 interface.
 fn parse_addr(s: &str) -> Result<SocketAddr, String> {
-    let full = if s.starts_with(':') { format!("0.0.0.0{s}") } else { s.to_owned() };
-    full.parse().map_err(|e| format!("`{s}` is not an address like `:19866` or `127.0.0.1:19866`: {e}"))
+    let full = if s.starts_with(':') {
+        format!("0.0.0.0{s}")
+    } else {
+        s.to_owned()
+    };
+    full.parse()
+        .map_err(|e| format!("`{s}` is not an address like `:19866` or `127.0.0.1:19866`: {e}"))
 }
 
 #[cfg(test)]

@@ -136,7 +136,10 @@ mod tests {
         f.set(["q\""], 2.5);
         let mut out = Vec::new();
         family(&mut out, &DESC, &f);
-        assert_eq!(String::from_utf8(out).unwrap(), "# HELP m h\n# TYPE m gauge\nm{a=\"x\",b=\"q\\\"\"} 2.5\n");
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "# HELP m h\n# TYPE m gauge\nm{a=\"x\",b=\"q\\\"\"} 2.5\n"
+        );
         let mut out = Vec::new();
         family(&mut out, &DESC, &Family::<1>::default());
         assert!(out.is_empty());

@@ -66,11 +66,18 @@ pub fn health<'a>(plan: &'a Plan, snapshots: &'a [std::sync::Arc<Snapshot>]) -> 
         };
         match services.last_mut() {
             Some(s) if s.id == group.service => s.groups.push(entry),
-            _ => services.push(ServiceHealth { id: group.service, groups: vec![entry] }),
+            _ => services.push(ServiceHealth {
+                id: group.service,
+                groups: vec![entry],
+            }),
         }
     }
     let all_up = snapshots.iter().all(|s| s.status.up);
-    Health { status: if all_up { "ok" } else { "degraded" }, spec: plan.spec, services }
+    Health {
+        status: if all_up { "ok" } else { "degraded" },
+        spec: plan.spec,
+        services,
+    }
 }
 
 /// True once every group has finished at least one collection.

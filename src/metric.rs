@@ -75,9 +75,16 @@ impl<const N: usize> Family<N> {
 
     /// Sets the series with these label values, adding it if new.
     pub fn set(&mut self, labels: [&str; N], value: f64) {
-        match self.series.iter_mut().find(|s| s.labels.iter().map(|l| &**l).eq(labels)) {
+        match self
+            .series
+            .iter_mut()
+            .find(|s| s.labels.iter().map(|l| &**l).eq(labels))
+        {
             Some(s) => s.value = value,
-            None => self.series.push(Series { labels: labels.map(Box::from), value }),
+            None => self.series.push(Series {
+                labels: labels.map(Box::from),
+                value,
+            }),
         }
     }
 
@@ -87,7 +94,10 @@ impl<const N: usize> Family<N> {
     pub fn fail(&mut self, value_on_error: Option<f64>) {
         let Some(v) = value_on_error else { return };
         if self.series.is_empty() && N == 0 {
-            self.series.push(Series { labels: std::array::from_fn(|_| Box::from("")), value: v });
+            self.series.push(Series {
+                labels: std::array::from_fn(|_| Box::from("")),
+                value: v,
+            });
         }
         for s in &mut self.series {
             s.value = v;
@@ -98,7 +108,11 @@ impl<const N: usize> Family<N> {
     ///
     /// # Errors
     /// The extraction error, named after the family.
-    pub fn apply(&mut self, result: Result<Vec<Series<N>>, String>, desc: &MetricDesc) -> Result<(), ExtractError> {
+    pub fn apply(
+        &mut self,
+        result: Result<Vec<Series<N>>, String>,
+        desc: &MetricDesc,
+    ) -> Result<(), ExtractError> {
         match result {
             Ok(series) => {
                 self.replace(series);
@@ -106,7 +120,10 @@ impl<const N: usize> Family<N> {
             }
             Err(message) => {
                 self.fail(desc.value_on_error);
-                Err(ExtractError { metric: desc.name, message })
+                Err(ExtractError {
+                    metric: desc.name,
+                    message,
+                })
             }
         }
     }
@@ -245,7 +262,13 @@ mod tests {
         f.set(["a"], 3.0);
         f.set(["b"], 4.0);
         let err = f.apply(Err("boom".into()), &DESC).unwrap_err();
-        assert_eq!(err, ExtractError { metric: "x", message: "boom".into() });
+        assert_eq!(
+            err,
+            ExtractError {
+                metric: "x",
+                message: "boom".into()
+            }
+        );
         assert!(f.series().iter().all(|s| s.value == -1.0));
         assert_eq!(f.series().len(), 2);
     }
@@ -254,6 +277,12 @@ mod tests {
     fn failing_unlabelled_family_creates_its_series() {
         let mut f = Family::<0>::default();
         f.fail(Some(0.0));
-        assert_eq!(f.series(), &[Series { labels: [], value: 0.0 }]);
+        assert_eq!(
+            f.series(),
+            &[Series {
+                labels: [],
+                value: 0.0
+            }]
+        );
     }
 }

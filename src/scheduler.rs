@@ -53,7 +53,11 @@ impl Scheduler {
             let identity = match &source.run_as {
                 None => None,
                 Some(run_as) => {
-                    let service = plan.groups.iter().find(|g| g.source == i).map_or("?", |g| g.service);
+                    let service = plan
+                        .groups
+                        .iter()
+                        .find(|g| g.source == i)
+                        .map_or("?", |g| g.service);
                     let err = |message| StartupError::RunAs { service, message };
                     let identity = Identity::resolve(run_as).map_err(err)?;
                     let me = nix::unistd::geteuid();
@@ -68,8 +72,17 @@ impl Scheduler {
             };
             sources.push(Arc::new(Source::new(source, identity)));
         }
-        let collectors = plan.groups.iter().map(|g| Arc::new(Mutex::new((g.new)()))).collect();
-        Ok(Scheduler { plan, sources, collectors, store })
+        let collectors = plan
+            .groups
+            .iter()
+            .map(|g| Arc::new(Mutex::new((g.new)())))
+            .collect();
+        Ok(Scheduler {
+            plan,
+            sources,
+            collectors,
+            store,
+        })
     }
 
     /// Starts the reads due on tick `tick`; the handles finish when every
@@ -87,7 +100,10 @@ impl Scheduler {
                 continue;
             }
             if !source.try_start() {
-                tracing::warn!(source = s, "previous read still running; skipping this cycle");
+                tracing::warn!(
+                    source = s,
+                    "previous read still running; skipping this cycle"
+                );
                 for &g in &due {
                     self.record_skip(g);
                 }
@@ -96,8 +112,10 @@ impl Scheduler {
             let source = source.clone();
             let store = self.store.clone();
             let plan = self.plan;
-            let groups: Vec<(usize, Arc<Mutex<Box<dyn MetricGroup>>>)> =
-                due.iter().map(|&g| (g, self.collectors[g].clone())).collect();
+            let groups: Vec<(usize, Arc<Mutex<Box<dyn MetricGroup>>>)> = due
+                .iter()
+                .map(|&g| (g, self.collectors[g].clone()))
+                .collect();
             handles.push(tokio::spawn(async move {
                 let started = Instant::now();
                 let reading = source.read().await;
@@ -105,8 +123,17 @@ impl Scheduler {
                 for (g, collector) in groups {
                     let plan_group = &plan.groups[g];
                     let snapshot = collect(&collector, &reading, &store.get(g), started);
-                    if let Some((_, message)) = snapshot.status.last_error.as_ref().filter(|_| !snapshot.status.up) {
-                        tracing::warn!(service = plan_group.service, group = plan_group.group, "collection failed: {message}");
+                    if let Some((_, message)) = snapshot
+                        .status
+                        .last_error
+                        .as_ref()
+                        .filter(|_| !snapshot.status.up)
+                    {
+                        tracing::warn!(
+                            service = plan_group.service,
+                            group = plan_group.group,
+                            "collection failed: {message}"
+                        );
                     }
                     store.publish(g, snapshot);
                 }
@@ -139,9 +166,17 @@ impl Scheduler {
         status.collections += 1;
         status.errors += 1;
         status.up = false;
-        status.last_error =
-            Some((SystemTime::now(), "skipped: the previous read of this source is still running".to_owned()));
-        self.store.publish(g, Snapshot { body: previous.body.clone(), status });
+        status.last_error = Some((
+            SystemTime::now(),
+            "skipped: the previous read of this source is still running".to_owned(),
+        ));
+        self.store.publish(
+            g,
+            Snapshot {
+                body: previous.body.clone(),
+                status,
+            },
+        );
     }
 }
 
@@ -154,7 +189,10 @@ fn collect(
 ) -> Snapshot {
     let mut collector = collector.lock().unwrap_or_else(|p| p.into_inner());
     let error = match reading {
-        Ok(Reading::Fresh(bytes)) => collector.extract(bytes).err().map(|e| format!("extract: {e}")),
+        Ok(Reading::Fresh(bytes)) => collector
+            .extract(bytes)
+            .err()
+            .map(|e| format!("extract: {e}")),
         // The same content gives the same result as last time.
         Ok(Reading::Unchanged) => match (&previous.status.last_error, previous.status.up) {
             (Some((_, e)), false) if previous.status.collections > 0 => Some(e.clone()),

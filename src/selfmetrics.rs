@@ -67,5 +67,6 @@ pub fn encode(out: &mut Vec<u8>, plan: &Plan, snapshots: &[std::sync::Arc<Snapsh
 
 /// Seconds since the Unix epoch, with fractions.
 pub fn unix_seconds(t: SystemTime) -> f64 {
-    t.duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64())
+    t.duration_since(UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
 }

@@ -43,13 +43,20 @@ pub struct Store {
 impl Store {
     /// A store for `groups` groups, none collected yet.
     pub fn new(groups: usize) -> Self {
-        Store { slots: (0..groups).map(|_| Mutex::new(Arc::new(Snapshot::default()))).collect() }
+        Store {
+            slots: (0..groups)
+                .map(|_| Mutex::new(Arc::new(Snapshot::default())))
+                .collect(),
+        }
     }
 
     /// The current snapshot of group `i`.
     pub fn get(&self, i: usize) -> Arc<Snapshot> {
         // The lock only guards a pointer copy; a poisoned one still holds a valid Arc.
-        self.slots[i].lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.slots[i]
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Replaces the snapshot of group `i`.

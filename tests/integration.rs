@@ -1,1 +1,17 @@
+#![allow(
+    unreachable_pub,
+    reason = "test modules share helpers with plain `pub`; nothing here is an API"
+)]
 
+//! Integration tests, one binary (ripgrep's layout). Test specs are
+//! expanded with `pme::include_spec!` and run in-process; the real binary
+//! (built from the default metrics.yaml) is started as a child process.
+
+mod util;
+
+mod bad_input;
+mod binary;
+mod embedded;
+mod features;
+mod prometheus;
+mod scheduling;

@@ -203,8 +203,13 @@ fn millis(d: std::time::Duration) -> TokenStream {
 
 /// A regex as a raw string literal (`r"\d+"`), as a person would write it.
 fn raw_str(s: &str) -> TokenStream {
-    let hashes = (0..).map(|n| "#".repeat(n)).find(|h| !s.contains(&format!("\"{h}"))).unwrap_or_default();
-    format!("r{hashes}\"{s}\"{hashes}").parse().unwrap_or_else(|_| quote!(#s))
+    let hashes = (0..)
+        .map(|n| "#".repeat(n))
+        .find(|h| !s.contains(&format!("\"{h}")))
+        .unwrap_or_default();
+    format!("r{hashes}\"{s}\"{hashes}")
+        .parse()
+        .unwrap_or_else(|_| quote!(#s))
 }
 
 fn describe_source(s: &Source) -> String {

@@ -390,10 +390,7 @@ fn entries<'a>(node: &'a Node, what: &str, d: &mut Diagnostics) -> &'a [(Key, No
         _ => {
             d.error(
                 node.pos,
-                format!(
-                    "{what} must be a mapping, found {}",
-                    node.describe()
-                ),
+                format!("{what} must be a mapping, found {}", node.describe()),
             );
             &[]
         }
@@ -428,7 +425,10 @@ fn bool_of(node: &Node, d: &mut Diagnostics) -> Option<Sp<bool>> {
         _ => {
             d.error(
                 node.pos,
-                format!("expected `true` or `false`, found {}", describe_scalar(node)),
+                format!(
+                    "expected `true` or `false`, found {}",
+                    describe_scalar(node)
+                ),
             );
             None
         }

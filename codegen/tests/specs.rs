@@ -6,14 +6,18 @@ use std::path::Path;
 
 fn relative(path: &Path) -> String {
     let specs = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/specs");
-    path.strip_prefix(&specs).unwrap_or(path).display().to_string()
+    path.strip_prefix(&specs)
+        .unwrap_or(path)
+        .display()
+        .to_string()
 }
 
 #[test]
 fn bad_specs_report_located_diagnostics() {
     insta::glob!("specs/err/*.yaml", |path| {
         let source = std::fs::read_to_string(path).unwrap();
-        let diagnostics = pme_codegen::check(&source, &relative(path)).expect_err("a bad spec must not validate");
+        let diagnostics =
+            pme_codegen::check(&source, &relative(path)).expect_err("a bad spec must not validate");
         let text: Vec<String> = diagnostics.iter().map(ToString::to_string).collect();
         insta::assert_snapshot!(text.join("\n"));
     });
@@ -23,7 +27,8 @@ fn bad_specs_report_located_diagnostics() {
 fn good_specs_generate_code() {
     insta::glob!("specs/ok/*.yaml", |path| {
         let source = std::fs::read_to_string(path).unwrap();
-        let code = pme_codegen::generate(&source, &relative(path)).unwrap_or_else(|d| panic!("{d:#?}"));
+        let code =
+            pme_codegen::generate(&source, &relative(path)).unwrap_or_else(|d| panic!("{d:#?}"));
         insta::assert_snapshot!(code);
     });
 }
@@ -39,6 +44,8 @@ fn default_spec_generates_code() {
 #[test]
 fn every_bad_spec_has_one_rule() {
     // The corpus is the documentation of the rules: at least 30 of them.
-    let count = std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/specs/err")).unwrap().count();
+    let count = std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/specs/err"))
+        .unwrap()
+        .count();
     assert!(count >= 30, "only {count} bad specs");
 }

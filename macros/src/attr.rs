@@ -38,7 +38,10 @@ pub(crate) fn group(attrs: &[Attribute]) -> syn::Result<GroupAttr> {
     if let Some(content) = &out.content
         && content.value() != "text"
     {
-        return Err(syn::Error::new(content.span(), "unknown content type; expected `text`"));
+        return Err(syn::Error::new(
+            content.span(),
+            "unknown content type; expected `text`",
+        ));
     }
     Ok(out)
 }
@@ -49,7 +52,10 @@ pub(crate) fn metric(attrs: &[Attribute]) -> syn::Result<Option<MetricAttr>> {
         return Ok(None);
     };
     if let Some(second) = attrs.iter().filter(|a| a.path().is_ident("metric")).nth(1) {
-        return Err(syn::Error::new_spanned(second, "duplicate `#[metric]` attribute"));
+        return Err(syn::Error::new_spanned(
+            second,
+            "duplicate `#[metric]` attribute",
+        ));
     }
     let (mut name, mut help, mut filter, mut value_on_error) = (None, None, None, None);
     let mut labels: Option<Vec<(LitStr, LitStr)>> = None;
@@ -81,8 +87,12 @@ pub(crate) fn metric(attrs: &[Attribute]) -> syn::Result<Option<MetricAttr>> {
             ))
         }
     })?;
-    let span = attr.path().get_ident().map_or_else(Span::call_site, syn::Ident::span);
-    let missing = |key: &str| syn::Error::new_spanned(attr, format!("`#[metric]` needs `{key} = \"...\"`"));
+    let span = attr
+        .path()
+        .get_ident()
+        .map_or_else(Span::call_site, syn::Ident::span);
+    let missing =
+        |key: &str| syn::Error::new_spanned(attr, format!("`#[metric]` needs `{key} = \"...\"`"));
     Ok(Some(MetricAttr {
         span,
         name: name.ok_or_else(|| missing("name"))?,

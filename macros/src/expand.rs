@@ -26,10 +26,16 @@ struct Field<'a> {
 
 pub(crate) fn derive(input: &DeriveInput) -> syn::Result<TokenStream> {
     let Data::Struct(data) = &input.data else {
-        return Err(syn::Error::new(input.ident.span(), "`MetricGroup` can only be derived for structs"));
+        return Err(syn::Error::new(
+            input.ident.span(),
+            "`MetricGroup` can only be derived for structs",
+        ));
     };
     let Fields::Named(named) = &data.fields else {
-        return Err(syn::Error::new(input.ident.span(), "`MetricGroup` needs a struct with named fields"));
+        return Err(syn::Error::new(
+            input.ident.span(),
+            "`MetricGroup` needs a struct with named fields",
+        ));
     };
     let group = attr::group(&input.attrs)?;
     let text = group.content.is_some();
@@ -103,7 +109,10 @@ fn check_field(field: &syn::Field, text: bool) -> syn::Result<Option<Field<'_>>>
     let Some(attr) = attr::metric(&field.attrs)? else {
         return Ok(None);
     };
-    let ident = field.ident.as_ref().ok_or_else(|| syn::Error::new(field.span(), "fields must be named"))?;
+    let ident = field
+        .ident
+        .as_ref()
+        .ok_or_else(|| syn::Error::new(field.span(), "fields must be named"))?;
     let kind = kind_of(&field.ty)?;
     let name = attr.name.value();
     names::check_metric_name(&name)
@@ -112,41 +121,69 @@ fn check_field(field: &syn::Field, text: bool) -> syn::Result<Option<Field<'_>>>
     if kind == Kind::Info
         && let Some((_, span)) = attr.value_on_error
     {
-        return Err(syn::Error::new(span, "`value_on_error` does not apply to info metrics"));
+        return Err(syn::Error::new(
+            span,
+            "`value_on_error` does not apply to info metrics",
+        ));
     }
     let mut dynamic = Vec::new();
     for (label, value) in &attr.labels {
         names::check_label_name(&label.value()).map_err(|e| syn::Error::new(label.span(), e))?;
-        if attr.labels.iter().filter(|(l, _)| l.value() == label.value()).count() > 1 {
+        if attr
+            .labels
+            .iter()
+            .filter(|(l, _)| l.value() == label.value())
+            .count()
+            > 1
+        {
             return Err(syn::Error::new(label.span(), "duplicate label"));
         }
-        match filter::parse_template(&value.value()).map_err(|e| syn::Error::new(value.span(), e))? {
-            Some(parts) if parts.iter().any(|(capture, _)| *capture) => dynamic.push((label.value(), parts)),
+        match filter::parse_template(&value.value())
+            .map_err(|e| syn::Error::new(value.span(), e))?
+        {
+            Some(parts) if parts.iter().any(|(capture, _)| *capture) => {
+                dynamic.push((label.value(), parts))
+            }
             _ => {}
         }
     }
     let plan = match &attr.filter {
         Some(pattern) => {
             if !text {
-                return Err(syn::Error::new(pattern.span(), "`filter` needs `#[group(content = \"text\")]` on the struct"));
+                return Err(syn::Error::new(
+                    pattern.span(),
+                    "`filter` needs `#[group(content = \"text\")]` on the struct",
+                ));
             }
-            Some(filter::plan(&pattern.value(), &dynamic, kind != Kind::Info).map_err(|e| syn::Error::new(pattern.span(), e))?)
+            Some(
+                filter::plan(&pattern.value(), &dynamic, kind != Kind::Info)
+                    .map_err(|e| syn::Error::new(pattern.span(), e))?,
+            )
         }
         None => {
             if let Some((label, _)) = dynamic.first() {
-                return Err(syn::Error::new(attr.span, format!("label `{label}` refers to a capture but there is no `filter`")));
+                return Err(syn::Error::new(
+                    attr.span,
+                    format!("label `{label}` refers to a capture but there is no `filter`"),
+                ));
             }
             None
         }
     };
     if attr.match_all && dynamic.is_empty() {
-        return Err(syn::Error::new(attr.span, "`match_all` needs a label taken from a capture, or every series would collide"));
+        return Err(syn::Error::new(
+            attr.span,
+            "`match_all` needs a label taken from a capture, or every series would collide",
+        ));
     }
     Ok(Some(Field {
         ident,
         ty: &field.ty,
         kind,
-        constant: format_ident!("{}", pme_codegen::constant_name(&ident.to_string().trim_start_matches("r#"))),
+        constant: format_ident!(
+            "{}",
+            pme_codegen::constant_name(&ident.to_string().trim_start_matches("r#"))
+        ),
         dynamic: dynamic.len(),
         attr,
         plan,
@@ -181,27 +218,35 @@ fn desc_const(f: &Field<'_>) -> TokenStream {
         .attr
         .labels
         .iter()
-        .filter_map(|(label, value)| match filter::parse_template(&value.value()) {
-            Ok(None) => Some((label.value(), value.value())),
-            // `$$` only: a constant once unescaped.
-            Ok(Some(parts)) if parts.iter().all(|(c, _)| !c) => {
-                Some((label.value(), parts.into_iter().map(|(_, t)| t).collect()))
-            }
-            _ => None,
-        })
+        .filter_map(
+            |(label, value)| match filter::parse_template(&value.value()) {
+                Ok(None) => Some((label.value(), value.value())),
+                // `$$` only: a constant once unescaped.
+                Ok(Some(parts)) if parts.iter().all(|(c, _)| !c) => {
+                    Some((label.value(), parts.into_iter().map(|(_, t)| t).collect()))
+                }
+                _ => None,
+            },
+        )
         .collect();
     let dynamic: Vec<String> = f
         .attr
         .labels
         .iter()
         .filter(|(_, value)| {
-            filter::parse_template(&value.value()).ok().flatten().is_some_and(|p| p.iter().any(|(c, _)| *c))
+            filter::parse_template(&value.value())
+                .ok()
+                .flatten()
+                .is_some_and(|p| p.iter().any(|(c, _)| *c))
         })
         .map(|(label, _)| label.value())
         .collect();
     let shape = names::series_shape(&name, &constants, &dynamic);
     let prefix = Literal::byte_string(shape.prefix.as_bytes());
-    let heads = shape.heads.iter().map(|h| Literal::byte_string(h.as_bytes()));
+    let heads = shape
+        .heads
+        .iter()
+        .map(|h| Literal::byte_string(h.as_bytes()));
     let suffix = Literal::byte_string(shape.suffix.as_bytes());
     let value_on_error = match f.attr.value_on_error {
         None => quote!(::core::option::Option::None),
@@ -255,7 +300,12 @@ fn extract(f: &Field<'_>) -> TokenStream {
             errors.record(self.#ident.apply(::pme::parsers::text::whole(input, #info), &Self::#constant));
         };
     };
-    let pattern = f.attr.filter.as_ref().map(LitStr::value).unwrap_or_default();
+    let pattern = f
+        .attr
+        .filter
+        .as_ref()
+        .map(LitStr::value)
+        .unwrap_or_default();
     let value = match plan.value {
         Some(i) => quote!(::core::option::Option::Some(#i)),
         None => quote!(::core::option::Option::None),
@@ -281,8 +331,6 @@ fn extract(f: &Field<'_>) -> TokenStream {
     }
 }
 
-
-
 fn float(v: f64) -> TokenStream {
     if v.is_nan() {
         quote!(::core::f64::NAN)
@@ -292,7 +340,10 @@ fn float(v: f64) -> TokenStream {
         quote!(::core::f64::NEG_INFINITY)
     } else {
         let lit = Literal::f64_suffixed(v.abs());
-        if v.is_sign_negative() { quote!(-#lit) } else { quote!(#lit) }
+        if v.is_sign_negative() {
+            quote!(-#lit)
+        } else {
+            quote!(#lit)
+        }
     }
 }
-

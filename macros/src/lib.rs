@@ -28,7 +28,9 @@ mod spec;
 #[proc_macro_derive(MetricGroup, attributes(group, metric))]
 pub fn derive_metric_group(input: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(input as syn::DeriveInput);
-    expand::derive(&input).unwrap_or_else(syn::Error::into_compile_error).into()
+    expand::derive(&input)
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
 }
 
 /// Expands a spec file (path relative to `CARGO_MANIFEST_DIR`) into its
@@ -36,5 +38,7 @@ pub fn derive_metric_group(input: TokenStream) -> TokenStream {
 #[proc_macro]
 pub fn include_spec(input: TokenStream) -> TokenStream {
     let path = syn::parse_macro_input!(input as syn::LitStr);
-    spec::include(&path).unwrap_or_else(syn::Error::into_compile_error).into()
+    spec::include(&path)
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
 }

@@ -14,8 +14,16 @@ type Reply = Response<Full<Bytes>>;
 /// The metrics listener: `/metrics` and `/`.
 pub fn metrics<B>(req: &Request<B>, shared: &Shared) -> Reply {
     match req.uri().path() {
-        "/metrics" => only_get(req, || reply(StatusCode::OK, TEXT_CONTENT_TYPE, metrics_body(shared))),
-        "/" => only_get(req, || reply(StatusCode::OK, "text/html; charset=utf-8", landing_page(shared))),
+        "/metrics" => only_get(req, || {
+            reply(StatusCode::OK, TEXT_CONTENT_TYPE, metrics_body(shared))
+        }),
+        "/" => only_get(req, || {
+            reply(
+                StatusCode::OK,
+                "text/html; charset=utf-8",
+                landing_page(shared),
+            )
+        }),
         _ => not_found(),
     }
 }
@@ -31,7 +39,11 @@ pub fn health<B>(req: &Request<B>, shared: &Shared) -> Reply {
         }),
         "/ready" => only_get(req, || {
             if health::ready(&shared.store.all()) {
-                reply(StatusCode::OK, "text/plain; charset=utf-8", b"ready\n".to_vec())
+                reply(
+                    StatusCode::OK,
+                    "text/plain; charset=utf-8",
+                    b"ready\n".to_vec(),
+                )
             } else {
                 reply(
                     StatusCode::SERVICE_UNAVAILABLE,
@@ -66,21 +78,31 @@ fn only_get(req: &Request<impl Sized>, respond: impl FnOnce() -> Reply) -> Reply
             Response::from_parts(parts, Full::new(Bytes::new()))
         }
         _ => {
-            let mut r = reply(StatusCode::METHOD_NOT_ALLOWED, "text/plain; charset=utf-8", b"method not allowed\n".to_vec());
-            r.headers_mut().insert(ALLOW, HeaderValue::from_static("GET, HEAD"));
+            let mut r = reply(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "text/plain; charset=utf-8",
+                b"method not allowed\n".to_vec(),
+            );
+            r.headers_mut()
+                .insert(ALLOW, HeaderValue::from_static("GET, HEAD"));
             r
         }
     }
 }
 
 fn not_found() -> Reply {
-    reply(StatusCode::NOT_FOUND, "text/plain; charset=utf-8", b"not found\n".to_vec())
+    reply(
+        StatusCode::NOT_FOUND,
+        "text/plain; charset=utf-8",
+        b"not found\n".to_vec(),
+    )
 }
 
 fn reply(status: StatusCode, content_type: &'static str, body: Vec<u8>) -> Reply {
     let mut r = Response::new(Full::new(Bytes::from(body)));
     *r.status_mut() = status;
-    r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    r.headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
     r
 }
 
@@ -96,7 +118,9 @@ fn landing_page(shared: &Shared) -> Vec<u8> {
         ));
     }
     let health = match shared.health_addr {
-        Some(addr) => format!("<p>Health: <code>http://{addr}/health</code>, readiness: <code>/ready</code>.</p>"),
+        Some(addr) => format!(
+            "<p>Health: <code>http://{addr}/health</code>, readiness: <code>/ready</code>.</p>"
+        ),
         None => String::new(),
     };
     format!(
@@ -110,5 +134,8 @@ fn landing_page(shared: &Shared) -> Vec<u8> {
 }
 
 fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }

@@ -43,7 +43,10 @@ pub fn compile(pattern: &str) -> ::regex::bytes::Regex {
 /// # Errors
 /// No match (in first-match mode), a value that is not a number, a label
 /// value that is not UTF-8, or two matches with the same labels.
-pub fn extract<const N: usize>(filter: &TextFilter, input: &[u8]) -> Result<Vec<Series<N>>, String> {
+pub fn extract<const N: usize>(
+    filter: &TextFilter,
+    input: &[u8],
+) -> Result<Vec<Series<N>>, String> {
     if filter.match_all {
         let mut series: Vec<Series<N>> = Vec::new();
         for caps in filter.regex.captures_iter(input) {
@@ -69,10 +72,16 @@ pub fn extract<const N: usize>(filter: &TextFilter, input: &[u8]) -> Result<Vec<
 /// The content is not a number.
 pub fn whole<const N: usize>(input: &[u8], info: bool) -> Result<Vec<Series<N>>, String> {
     let value = if info { 1.0 } else { parse_value(input)? };
-    Ok(vec![Series { labels: std::array::from_fn(|_| Box::from("")), value }])
+    Ok(vec![Series {
+        labels: std::array::from_fn(|_| Box::from("")),
+        value,
+    }])
 }
 
-fn one_series<const N: usize>(filter: &TextFilter, caps: &::regex::bytes::Captures<'_>) -> Result<Series<N>, String> {
+fn one_series<const N: usize>(
+    filter: &TextFilter,
+    caps: &::regex::bytes::Captures<'_>,
+) -> Result<Series<N>, String> {
     let value = match filter.value {
         Some(i) => parse_value(caps.get(i).map_or(&b""[..], |m| m.as_bytes()))?,
         None => 1.0,
@@ -85,8 +94,12 @@ fn one_series<const N: usize>(filter: &TextFilter, caps: &::regex::bytes::Captur
                 Part::Literal(s) => text.push_str(s),
                 Part::Capture(i) => {
                     let bytes = caps.get(*i).map_or(&b""[..], |m| m.as_bytes());
-                    let s = std::str::from_utf8(bytes)
-                        .map_err(|_| format!("label value {:?} is not valid UTF-8", String::from_utf8_lossy(bytes)))?;
+                    let s = std::str::from_utf8(bytes).map_err(|_| {
+                        format!(
+                            "label value {:?} is not valid UTF-8",
+                            String::from_utf8_lossy(bytes)
+                        )
+                    })?;
                     text.push_str(s);
                 }
             }
@@ -109,7 +122,13 @@ pub fn parse_value(bytes: &[u8]) -> Result<f64, String> {
         "-Inf" => Some(f64::NEG_INFINITY),
         // Rust also reads `inf`, `nan` and `infinity` in any case; only
         // plain numbers go through it.
-        t if t.bytes().all(|b| b.is_ascii_digit() || b"+-.eE".contains(&b)) && !t.is_empty() => t.parse().ok(),
+        t if t
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b"+-.eE".contains(&b))
+            && !t.is_empty() =>
+        {
+            t.parse().ok()
+        }
         _ => None,
     };
     parsed.ok_or_else(|| {
@@ -122,8 +141,18 @@ pub fn parse_value(bytes: &[u8]) -> Result<f64, String> {
 mod tests {
     use super::*;
 
-    fn filter(pattern: &'static str, value: Option<usize>, labels: &'static [&'static [Part]], match_all: bool) -> TextFilter {
-        TextFilter { regex: LazyLock::new(|| compile(pattern)), value, labels, match_all }
+    fn filter(
+        pattern: &'static str,
+        value: Option<usize>,
+        labels: &'static [&'static [Part]],
+        match_all: bool,
+    ) -> TextFilter {
+        TextFilter {
+            regex: LazyLock::new(|| compile(pattern)),
+            value,
+            labels,
+            match_all,
+        }
     }
 
     #[test]
@@ -141,8 +170,18 @@ mod tests {
     fn first_match_gives_one_series() {
         let f = filter(r"MemTotal:\s+(\d+)", Some(1), &[], false);
         let s = extract::<0>(&f, b"MemFree: 1\nMemTotal:   2048 kB\n").unwrap();
-        assert_eq!(s, vec![Series { labels: [], value: 2048.0 }]);
-        assert!(extract::<0>(&f, b"nothing").unwrap_err().contains("matched nothing"));
+        assert_eq!(
+            s,
+            vec![Series {
+                labels: [],
+                value: 2048.0
+            }]
+        );
+        assert!(
+            extract::<0>(&f, b"nothing")
+                .unwrap_err()
+                .contains("matched nothing")
+        );
     }
 
     #[test]
@@ -152,13 +191,21 @@ mod tests {
         let s = extract::<1>(&f, b"sda 1\nsdb 2\n").unwrap();
         assert_eq!(s.len(), 2);
         assert_eq!(&*s[1].labels[0], "/dev/sdb");
-        assert!(extract::<1>(&f, b"sda 1\nsda 2\n").unwrap_err().contains("same labels"));
+        assert!(
+            extract::<1>(&f, b"sda 1\nsda 2\n")
+                .unwrap_err()
+                .contains("same labels")
+        );
     }
 
     #[test]
     fn label_values_must_be_utf8() {
         static LABELS: &[&[Part]] = &[&[Part::Capture(1)]];
         let f = filter(r"(?-u)(\S+) (\d+)", Some(2), LABELS, false);
-        assert!(extract::<1>(&f, b"\xff\xfe 1").unwrap_err().contains("UTF-8"));
+        assert!(
+            extract::<1>(&f, b"\xff\xfe 1")
+                .unwrap_err()
+                .contains("UTF-8")
+        );
     }
 }

@@ -78,7 +78,11 @@ pub(super) async fn run(
                 .unwrap_or_default();
             Err(SourceError::Failed {
                 status: status.to_string(),
-                stderr: String::from_utf8_lossy(&err).trim().chars().take(512).collect(),
+                stderr: String::from_utf8_lossy(&err)
+                    .trim()
+                    .chars()
+                    .take(512)
+                    .collect(),
             })
         }
         Err(e) => {
@@ -90,7 +94,10 @@ pub(super) async fn run(
 }
 
 /// Reads up to `limit + 1` bytes (one more tells "too large").
-async fn read_capped(pipe: Option<impl AsyncRead + Unpin>, limit: usize) -> Result<Vec<u8>, SourceError> {
+async fn read_capped(
+    pipe: Option<impl AsyncRead + Unpin>,
+    limit: usize,
+) -> Result<Vec<u8>, SourceError> {
     let mut buf = Vec::new();
     if let Some(pipe) = pipe {
         pipe.take(limit as u64 + 1)

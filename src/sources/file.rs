@@ -20,7 +20,12 @@ pub(super) struct Seen {
     content_hash: Option<u64>,
 }
 
-pub(super) async fn read(path: &'static str, limit: usize, timeout: Duration, seen: &Mutex<Seen>) -> Result<Reading, SourceError> {
+pub(super) async fn read(
+    path: &'static str,
+    limit: usize,
+    timeout: Duration,
+    seen: &Mutex<Seen>,
+) -> Result<Reading, SourceError> {
     let previous = seen.lock().unwrap_or_else(|p| p.into_inner()).meta;
     // File I/O blocks; a hung read (NFS, FUSE) costs one blocking thread, not the group.
     let task = tokio::task::spawn_blocking(move || read_capped(path, limit, previous));
@@ -37,8 +42,15 @@ pub(super) async fn read(path: &'static str, limit: usize, timeout: Duration, se
     let hash = hasher.finish();
     let mut seen = seen.lock().unwrap_or_else(|p| p.into_inner());
     let unchanged = seen.content_hash == Some(hash);
-    *seen = Seen { meta: Some(meta), content_hash: Some(hash) };
-    Ok(if unchanged { Reading::Unchanged } else { Reading::Fresh(content) })
+    *seen = Seen {
+        meta: Some(meta),
+        content_hash: Some(hash),
+    };
+    Ok(if unchanged {
+        Reading::Unchanged
+    } else {
+        Reading::Fresh(content)
+    })
 }
 
 /// Device, inode, size, mtime (seconds, nanoseconds).
@@ -46,7 +58,11 @@ type Meta = (u64, u64, u64, i64, i64);
 
 /// Reads at most `limit` bytes; `None` when a regular file with a size
 /// still has the metadata of the last read.
-fn read_capped(path: &str, limit: usize, previous: Option<Meta>) -> Result<Option<(Meta, Vec<u8>)>, SourceError> {
+fn read_capped(
+    path: &str,
+    limit: usize,
+    previous: Option<Meta>,
+) -> Result<Option<(Meta, Vec<u8>)>, SourceError> {
     let io = |e: std::io::Error| SourceError::Io(format!("{path}: {e}"));
     let file = std::fs::File::open(path).map_err(io)?;
     let m = file.metadata().map_err(io)?;
@@ -62,7 +78,9 @@ fn read_capped(path: &str, limit: usize, previous: Option<Meta>) -> Result<Optio
     }
     let mut content = Vec::with_capacity((m.size() as usize).min(limit) + 1);
     // One byte more than the limit tells "too large" from "exactly the limit".
-    file.take(limit as u64 + 1).read_to_end(&mut content).map_err(io)?;
+    file.take(limit as u64 + 1)
+        .read_to_end(&mut content)
+        .map_err(io)?;
     if content.len() > limit {
         return Err(SourceError::TooLarge(limit));
     }

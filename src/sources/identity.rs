@@ -30,7 +30,8 @@ impl Identity {
         let user = if let Ok(uid) = run_as.user.parse::<u32>() {
             User::from_uid(Uid::from_raw(uid)).map_err(|e| format!("looking up uid {uid}: {e}"))?
         } else {
-            User::from_name(run_as.user).map_err(|e| format!("looking up user `{}`: {e}", run_as.user))?
+            User::from_name(run_as.user)
+                .map_err(|e| format!("looking up user `{}`: {e}", run_as.user))?
         };
         let (uid, name, primary) = match &user {
             Some(u) => (u.uid, Some(u.name.clone()), Some(u.gid)),
@@ -51,13 +52,18 @@ impl Identity {
                 }
             },
             None => primary.ok_or_else(|| {
-                format!("uid {} has no passwd entry, so `run_as` needs a `group`", uid.as_raw())
+                format!(
+                    "uid {} has no passwd entry, so `run_as` needs a `group`",
+                    uid.as_raw()
+                )
             })?,
         };
         let groups = match name {
             Some(name) => {
-                let cname = std::ffi::CString::new(name.clone()).map_err(|_| format!("user name `{name}` contains NUL"))?;
-                nix::unistd::getgrouplist(&cname, gid).map_err(|e| format!("listing groups of `{name}`: {e}"))?
+                let cname = std::ffi::CString::new(name.clone())
+                    .map_err(|_| format!("user name `{name}` contains NUL"))?;
+                nix::unistd::getgrouplist(&cname, gid)
+                    .map_err(|e| format!("listing groups of `{name}`: {e}"))?
             }
             None => vec![gid],
         };
@@ -67,7 +73,10 @@ impl Identity {
     /// Makes `command` switch to this identity in the child before exec.
     pub(super) fn apply(&self, command: &mut tokio::process::Command) {
         let Identity { uid, gid, groups } = self.clone();
-        #[expect(unsafe_code, reason = "pre_exec is unsafe; the closure only makes async-signal-safe syscalls")]
+        #[expect(
+            unsafe_code,
+            reason = "pre_exec is unsafe; the closure only makes async-signal-safe syscalls"
+        )]
         // SAFETY: setgroups, setgid and setuid are single syscalls, safe
         // between fork and exec; nothing is allocated in the child.
         unsafe {

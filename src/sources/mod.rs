@@ -87,7 +87,9 @@ impl Source {
         let limit = self.plan.max_bytes;
         let timeout = self.plan.timeout;
         match &self.plan.kind {
-            SourceKind::Command { argv } => command::run(argv, limit, timeout, self.identity.as_ref()).await,
+            SourceKind::Command { argv } => {
+                command::run(argv, limit, timeout, self.identity.as_ref()).await
+            }
             SourceKind::File { path } => file::read(path, limit, timeout, &self.file).await,
             SourceKind::Static { content } => Ok(static_value::read(content, &self.static_read)),
         }

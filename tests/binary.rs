@@ -1,0 +1,127 @@
+//! The real binary, built from the default metrics.yaml.
+
+use std::process::Command;
+use std::time::Duration;
+
+use crate::util::{
+    Exporter, assert_valid_exposition, get, python_parse, request, value_of, wait_for,
+};
+
+#[test]
+fn serves_the_default_spec() {
+    let pme = Exporter::start(&[]);
+    wait_for(Duration::from_secs(20), "/ready", || {
+        (get(pme.health, "/ready").status == 200).then_some(())
+    });
+    let response = get(pme.metrics, "/metrics");
+    assert_eq!(response.status, 200);
+    assert_eq!(
+        response.header("content-type"),
+        Some("text/plain; version=0.0.4; charset=utf-8")
+    );
+    let body = response.text();
+    assert_valid_exposition(body.as_bytes());
+
+    let load1 = value_of(&body, "pme_host_load1").expect("load1");
+    let first_field: f64 = std::fs::read_to_string("/proc/loadavg")
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        (load1 - first_field).abs() < 5.0,
+        "load1 {load1} vs /proc/loadavg {first_field}"
+    );
+    let release =
+        String::from_utf8(Command::new("uname").arg("-r").output().unwrap().stdout).unwrap();
+    let info = format!(r#"pme_host_kernel_info{{release="{}"}}"#, release.trim());
+    assert_eq!(value_of(&body, &info), Some(1.0), "{info} missing:\n{body}");
+    for group in ["loadavg", "kernel"] {
+        let up = format!(r#"pme_source_up{{service="host",group="{group}"}}"#);
+        assert_eq!(value_of(&body, &up), Some(1.0), "{up}");
+    }
+
+    // An independent parser reads the same numbers.
+    if let Some(samples) = python_parse(body.as_bytes()) {
+        let py = samples
+            .iter()
+            .find(|s| s.name == "pme_host_load1")
+            .expect("load1 in Python");
+        assert_eq!(py.value(), load1);
+    }
+}
+
+#[test]
+fn answers_http_edge_cases() {
+    let pme = Exporter::start(&[]);
+    let head = request(pme.metrics, "HEAD", "/metrics");
+    assert_eq!(head.status, 200);
+    assert!(head.body.is_empty());
+    assert_eq!(
+        head.header("content-type"),
+        Some("text/plain; version=0.0.4; charset=utf-8")
+    );
+
+    let post = request(pme.metrics, "POST", "/metrics");
+    assert_eq!(post.status, 405);
+    assert_eq!(post.header("allow"), Some("GET, HEAD"));
+    assert_eq!(get(pme.metrics, "/nope").status, 404);
+    assert_eq!(
+        get(pme.metrics, "/health").status,
+        404,
+        "health lives on its own listener"
+    );
+    assert_eq!(get(pme.health, "/metrics").status, 404);
+
+    let landing = get(pme.metrics, "/");
+    assert_eq!(landing.status, 200);
+    assert!(landing.text().contains("href=\"/metrics\""));
+
+    wait_for(Duration::from_secs(20), "/ready", || {
+        (get(pme.health, "/ready").status == 200).then_some(())
+    });
+    let health: serde_json::Value =
+        serde_json::from_slice(&get(pme.health, "/health").body).unwrap();
+    assert_eq!(health["status"], "ok");
+    assert_eq!(health["services"][0]["id"], "host");
+    assert_eq!(health["services"][0]["groups"][0]["id"], "loadavg");
+    assert_eq!(health["services"][0]["groups"][0]["up"], true);
+}
+
+#[test]
+fn once_prints_the_exposition_and_exits() {
+    let out = Command::new(env!("CARGO_BIN_EXE_pme"))
+        .arg("--once")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("# TYPE pme_host_load1 gauge"));
+    assert_valid_exposition(&out.stdout);
+}
+
+#[test]
+fn sigterm_shuts_down_gracefully() {
+    let mut pme = Exporter::start(&[]);
+    let pid = nix::unistd::Pid::from_raw(pme.child.id() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
+    let status = wait_for(Duration::from_secs(10), "exit after SIGTERM", || {
+        pme.child.try_wait().unwrap()
+    });
+    assert!(status.success(), "{status:?}");
+}
+
+#[test]
+fn rejects_bad_command_lines() {
+    let out = Command::new(env!("CARGO_BIN_EXE_pme"))
+        .arg("--web.listen-address=nowhere")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is not an address"));
+}

@@ -1,0 +1,96 @@
+//! A real Prometheus server (Debian `prometheus`) scrapes the real binary
+//! on loopback, and its HTTP API returns the values.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use crate::util::{Exporter, free_port, get, peer, wait_for};
+
+struct Prometheus {
+    child: Child,
+    dir: PathBuf,
+    addr: std::net::SocketAddr,
+}
+
+impl Drop for Prometheus {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn query(prom: &Prometheus, promql: &str) -> Option<serde_json::Value> {
+    let encoded: String = promql
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"_".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    let response = get(prom.addr, &format!("/api/v1/query?query={encoded}"));
+    let json: serde_json::Value = serde_json::from_slice(&response.body).ok()?;
+    let result = json["data"]["result"].as_array()?.first()?.clone();
+    Some(result)
+}
+
+#[test]
+fn prometheus_scrapes_the_binary() {
+    let Some(prometheus) = peer("prometheus", "prometheus") else {
+        return;
+    };
+    let pme = Exporter::start(&[]);
+    let dir = std::env::temp_dir().join(format!("pme-prometheus-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("prometheus.yml");
+    std::fs::write(
+        &config,
+        format!(
+            "global: {{scrape_interval: 1s, scrape_timeout: 1s}}\nscrape_configs:\n  - job_name: pme\n    static_configs: [{{targets: ['{}']}}]\n",
+            pme.metrics
+        ),
+    )
+    .unwrap();
+    let addr: std::net::SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+    let child = Command::new(prometheus)
+        .arg(format!("--config.file={}", config.display()))
+        .arg(format!(
+            "--storage.tsdb.path={}",
+            dir.join("data").display()
+        ))
+        .arg(format!("--web.listen-address={addr}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let prom = Prometheus { child, dir, addr };
+
+    wait_for(
+        Duration::from_secs(60),
+        "Prometheus to report the target up",
+        || {
+            let response = std::panic::catch_unwind(|| get(prom.addr, "/api/v1/targets")).ok()?;
+            let json: serde_json::Value = serde_json::from_slice(&response.body).ok()?;
+            let target = json["data"]["activeTargets"].as_array()?.first()?.clone();
+            (target["health"] == "up").then_some(())
+        },
+    );
+    let release =
+        String::from_utf8(Command::new("uname").arg("-r").output().unwrap().stdout).unwrap();
+    let info = wait_for(
+        Duration::from_secs(30),
+        "pme_host_kernel_info in Prometheus",
+        || query(&prom, "pme_host_kernel_info"),
+    );
+    assert_eq!(info["metric"]["release"], release.trim());
+    assert_eq!(info["metric"]["job"], "pme");
+    assert_eq!(info["value"][1], "1");
+    let load = query(&prom, "pme_host_load1").expect("load1 in Prometheus");
+    assert!(load["value"][1].as_str().unwrap().parse::<f64>().is_ok());
+    let up = query(&prom, r#"pme_source_up{group="loadavg"}"#).expect("self-metric in Prometheus");
+    assert_eq!(up["value"][1], "1");
+}

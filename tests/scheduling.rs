@@ -1,0 +1,100 @@
+//! Each source is read exactly once per due cycle, shared by the groups
+//! due; frequencies round up to multiples of the global tick.
+
+use std::time::Duration;
+
+use crate::embedded::{Served, exactly_once, once};
+use crate::util::{get, value_of, wait_for};
+
+const RUNS: &str = "/tmp/pme-tests/exactly-once/runs";
+
+fn reset() {
+    let dir = std::path::Path::new(RUNS).parent().unwrap();
+    std::fs::create_dir_all(dir).unwrap();
+    let _ = std::fs::remove_file(RUNS);
+}
+
+fn runs() -> u64 {
+    std::fs::read_to_string(RUNS)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+fn series(group: &str) -> String {
+    format!(r#"{{service="counting",group="{group}"}}"#)
+}
+
+#[test]
+fn shared_source_is_read_once_per_cycle_and_periods_round_up() {
+    // `--once`: both groups are due, the shared command runs once.
+    reset();
+    let (body, ok) = once(&exactly_once::PLAN);
+    assert!(ok, "{body}");
+    assert_eq!(
+        runs(),
+        1,
+        "one collection cycle must run the shared command once"
+    );
+    assert_eq!(value_of(&body, "runs_seen_every_tick"), Some(1.0));
+    assert_eq!(value_of(&body, "runs_seen_every_third_tick"), Some(1.0));
+
+    // Scheduled: tick 1s; the slow group's 2.5s becomes 3 ticks.
+    reset();
+    let served = Served::start(&exactly_once::PLAN);
+    let collections = |body: &str| {
+        value_of(
+            body,
+            &format!("pme_collections_total{}", series("every_tick")),
+        )
+    };
+    wait_for(Duration::from_secs(20), "seven cycles", || {
+        collections(&get(served.metrics, "/metrics").text()).filter(|n| *n >= 7.0)
+    });
+    // Mid-tick: the reads of this cycle (a few ms) are published, the next has not begun.
+    std::thread::sleep(Duration::from_millis(300));
+    let body = get(served.metrics, "/metrics").text();
+    drop(served);
+
+    let ticks = collections(&body).unwrap();
+    let fast = value_of(&body, "runs_seen_every_tick").unwrap();
+    let slow = value_of(&body, "runs_seen_every_third_tick").unwrap();
+    let slow_collections = value_of(
+        &body,
+        &format!("pme_collections_total{}", series("every_third_tick")),
+    )
+    .unwrap();
+    // Exactly once: the command ran once per tick although two groups read
+    // it on every third tick.
+    assert_eq!(fast, ticks, "runs must equal cycles:\n{body}");
+    // The slow group reads on ticks 0, 3, 6, …: it saw runs 1, 4, 7, …
+    assert_eq!(
+        (slow - 1.0) % 3.0,
+        0.0,
+        "slow group saw run {slow}:\n{body}"
+    );
+    assert_eq!(
+        slow_collections,
+        (ticks / 3.0).ceil(),
+        "slow group collected {slow_collections} times in {ticks} ticks"
+    );
+    assert_eq!(
+        value_of(
+            &body,
+            &format!(
+                "pme_collection_interval_seconds{}",
+                series("every_third_tick")
+            )
+        ),
+        Some(3.0)
+    );
+    assert_eq!(
+        value_of(
+            &body,
+            &format!("pme_collection_interval_seconds{}", series("every_tick"))
+        ),
+        Some(1.0)
+    );
+    let _ = std::fs::remove_dir_all("/tmp/pme-tests/exactly-once");
+}

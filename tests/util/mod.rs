@@ -1,0 +1,314 @@
+//! Test helpers: a small bounded HTTP client, the real binary as a child
+//! process, and the external checkers (promtool, Python prometheus_client).
+//!
+//! Peers are required in CI (`CI` set): a missing one fails the test there;
+//! elsewhere the test is skipped with a printed reason.
+
+#![allow(dead_code, reason = "each test module uses a different subset")]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A whole HTTP response.
+#[derive(Debug)]
+pub struct Response {
+    pub status: u16,
+    /// Header names lowercased.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8(self.body.clone()).expect("UTF-8 body")
+    }
+}
+
+/// One HTTP/1.1 request with `Connection: close`; 5 s timeouts everywhere.
+pub fn request(addr: SocketAddr, method: &str, path: &str) -> Response {
+    let timeout = Duration::from_secs(5);
+    let mut stream = TcpStream::connect_timeout(&addr, timeout).expect("connect");
+    stream.set_read_timeout(Some(timeout)).unwrap();
+    stream.set_write_timeout(Some(timeout)).unwrap();
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).expect("read response");
+    parse_response(&raw, method == "HEAD")
+}
+
+pub fn get(addr: SocketAddr, path: &str) -> Response {
+    request(addr, "GET", path)
+}
+
+fn parse_response(raw: &[u8], head: bool) -> Response {
+    let end = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("end of head");
+    let head_text = std::str::from_utf8(&raw[..end]).unwrap();
+    let mut lines = head_text.split("\r\n");
+    let status = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    let mut body = raw[end + 4..].to_vec();
+    let chunked = headers
+        .iter()
+        .any(|(n, v)| n == "transfer-encoding" && v.contains("chunked"));
+    if chunked && !head {
+        body = dechunk(&body);
+    }
+    Response {
+        status,
+        headers,
+        body,
+    }
+}
+
+fn dechunk(mut data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let line_end = data.windows(2).position(|w| w == b"\r\n").unwrap();
+        let size =
+            usize::from_str_radix(std::str::from_utf8(&data[..line_end]).unwrap().trim(), 16)
+                .unwrap();
+        data = &data[line_end + 2..];
+        if size == 0 {
+            return out;
+        }
+        out.extend_from_slice(&data[..size]);
+        data = &data[size + 2..];
+    }
+}
+
+/// Polls `check` every 50 ms until it returns `Some`, for at most `limit`.
+pub fn wait_for<T>(limit: Duration, what: &str, mut check: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(v) = check() {
+            return v;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {limit:?} waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The value of the series written exactly as `series` (name and labels).
+pub fn value_of(body: &str, series: &str) -> Option<f64> {
+    body.lines().find_map(|line| {
+        let rest = line.strip_prefix(series)?.strip_prefix(' ')?;
+        Some(match rest {
+            "NaN" => f64::NAN,
+            "+Inf" => f64::INFINITY,
+            "-Inf" => f64::NEG_INFINITY,
+            v => v.parse().ok()?,
+        })
+    })
+}
+
+/// Whether peers are mandatory (CI) or may be skipped (a developer's machine).
+pub fn in_ci() -> bool {
+    std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false")
+}
+
+/// Finds `tool` on PATH; in CI its absence fails the test, elsewhere it
+/// prints why the check is skipped.
+pub fn peer(tool: &str, package: &str) -> Option<PathBuf> {
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|p| p.join(tool))
+            .find(|p| p.is_file())
+    });
+    if found.is_none() {
+        assert!(
+            !in_ci(),
+            "`{tool}` is required in CI (Debian package `{package}`)"
+        );
+        eprintln!("skipping: `{tool}` not found (install the Debian package `{package}`)");
+    }
+    found
+}
+
+/// Asserts that `promtool check metrics` accepts `body` with no lint warning.
+pub fn promtool_accepts(body: &[u8]) {
+    let Some(promtool) = peer("promtool", "prometheus") else {
+        return;
+    };
+    let mut child = Command::new(promtool)
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(body).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success() && report.trim().is_empty(),
+        "promtool check metrics: {:?}\n{report}\n--- input ---\n{}",
+        out.status,
+        String::from_utf8_lossy(body)
+    );
+}
+
+/// One sample as the Python `prometheus_client` parser read it.
+#[derive(Debug, serde::Deserialize)]
+pub struct PySample {
+    pub family: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub name: String,
+    pub labels: std::collections::BTreeMap<String, String>,
+    /// Python's `repr` of the float (`1.5`, `nan`, `inf`).
+    pub value: String,
+}
+
+impl PySample {
+    pub fn value(&self) -> f64 {
+        self.value.parse().expect("a float repr")
+    }
+}
+
+/// Parses `body` with the Python `prometheus_client` text parser; `None`
+/// when it is not installed (outside CI).
+pub fn python_parse(body: &[u8]) -> Option<Vec<PySample>> {
+    let python = peer("python3", "python3")?;
+    let has_client = Command::new(&python)
+        .args(["-c", "import prometheus_client"])
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !has_client {
+        assert!(
+            !in_ci(),
+            "the Python package `prometheus-client` is required in CI"
+        );
+        eprintln!(
+            "skipping: Python package prometheus-client not installed (pip install prometheus-client)"
+        );
+        return None;
+    }
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/util/parse_exposition.py"
+    );
+    let mut child = Command::new(python)
+        .arg(script)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(body).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "prometheus_client rejected the exposition: {}\n--- input ---\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(body)
+    );
+    Some(serde_json::from_slice(&out.stdout).expect("parser output is JSON"))
+}
+
+/// Both checkers accept `body`.
+pub fn assert_valid_exposition(body: &[u8]) {
+    promtool_accepts(body);
+    python_parse(body);
+}
+
+/// The real `pme` binary (built from the default metrics.yaml), killed on drop.
+pub struct Exporter {
+    pub child: Child,
+    pub metrics: SocketAddr,
+    pub health: SocketAddr,
+}
+
+impl Exporter {
+    /// Starts the binary on loopback with ephemeral ports and waits for it
+    /// to print both addresses.
+    pub fn start(extra: &[&str]) -> Exporter {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_pme"))
+            .args([
+                "--web.listen-address=127.0.0.1:0",
+                "--health.listen-address=127.0.0.1:0",
+            ])
+            .args(extra)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start pme");
+        let stderr = child.stderr.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                eprintln!("pme: {line}");
+                let _ = tx.send(line);
+            }
+        });
+        let find = |line: &str, marker: &str| -> Option<SocketAddr> {
+            let rest = &line[line.find(marker)? + marker.len()..];
+            rest.split('/').next()?.parse().ok()
+        };
+        let (mut metrics, mut health) = (None, None);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while metrics.is_none() || health.is_none() {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let line = rx
+                .recv_timeout(left)
+                .expect("pme did not print its addresses");
+            metrics = metrics.or_else(|| find(&line, "serving metrics on http://"));
+            health = health.or_else(|| find(&line, "serving health on http://"));
+        }
+        Exporter {
+            child,
+            metrics: metrics.unwrap(),
+            health: health.unwrap(),
+        }
+    }
+}
+
+impl Drop for Exporter {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A port that was free a moment ago on 127.0.0.1.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
