@@ -89,7 +89,7 @@ mod tests {
             (f64::INFINITY, "+Inf"),
             (f64::NEG_INFINITY, "-Inf"),
             (9_007_199_254_740_991.0, "9007199254740991"),
-            (f64::MAX, "1.7976931348623157e308"),
+            (f64::MAX, "1.7976931348623157e+308"),
         ];
         for (v, want) in cases {
             assert_eq!(fmt(v), want, "{v:?}");

@@ -19,6 +19,9 @@ use crate::sources::identity::Identity;
 use crate::sources::{Reading, Source, SourceError};
 use crate::store::{GroupStatus, Snapshot, Store};
 
+/// A group's collector, locked only by the task collecting it.
+type SharedCollector = Arc<Mutex<Box<dyn MetricGroup>>>;
+
 /// A problem that stops pme from starting.
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -37,7 +40,7 @@ pub enum StartupError {
 pub struct Scheduler {
     plan: &'static Plan,
     sources: Vec<Arc<Source>>,
-    collectors: Vec<Arc<Mutex<Box<dyn MetricGroup>>>>,
+    collectors: Vec<SharedCollector>,
     store: Arc<Store>,
 }
 
@@ -93,7 +96,7 @@ impl Scheduler {
             let due: Vec<usize> = (0..self.plan.groups.len())
                 .filter(|&g| {
                     let group = &self.plan.groups[g];
-                    group.source == s && tick % u64::from(group.every) == 0
+                    group.source == s && tick.is_multiple_of(u64::from(group.every))
                 })
                 .collect();
             if due.is_empty() {
@@ -112,7 +115,7 @@ impl Scheduler {
             let source = source.clone();
             let store = self.store.clone();
             let plan = self.plan;
-            let groups: Vec<(usize, Arc<Mutex<Box<dyn MetricGroup>>>)> = due
+            let groups: Vec<(usize, SharedCollector)> = due
                 .iter()
                 .map(|&g| (g, self.collectors[g].clone()))
                 .collect();

@@ -182,7 +182,7 @@ fn check_field(field: &syn::Field, text: bool) -> syn::Result<Option<Field<'_>>>
         kind,
         constant: format_ident!(
             "{}",
-            pme_codegen::constant_name(&ident.to_string().trim_start_matches("r#"))
+            pme_codegen::constant_name(ident.to_string().trim_start_matches("r#"))
         ),
         dynamic: dynamic.len(),
         attr,

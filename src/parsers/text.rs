@@ -142,13 +142,13 @@ mod tests {
     use super::*;
 
     fn filter(
-        pattern: &'static str,
+        regex: fn() -> ::regex::bytes::Regex,
         value: Option<usize>,
         labels: &'static [&'static [Part]],
         match_all: bool,
     ) -> TextFilter {
         TextFilter {
-            regex: LazyLock::new(|| compile(pattern)),
+            regex: LazyLock::new(regex),
             value,
             labels,
             match_all,
@@ -168,7 +168,7 @@ mod tests {
 
     #[test]
     fn first_match_gives_one_series() {
-        let f = filter(r"MemTotal:\s+(\d+)", Some(1), &[], false);
+        let f = filter(|| compile(r"MemTotal:\s+(\d+)"), Some(1), &[], false);
         let s = extract::<0>(&f, b"MemFree: 1\nMemTotal:   2048 kB\n").unwrap();
         assert_eq!(
             s,
@@ -187,7 +187,7 @@ mod tests {
     #[test]
     fn match_all_gives_a_series_per_match() {
         static LABELS: &[&[Part]] = &[&[Part::Literal("/dev/"), Part::Capture(1)]];
-        let f = filter(r"(?m)^(?P<d>\w+) (\d+)$", Some(2), LABELS, true);
+        let f = filter(|| compile(r"(?m)^(?P<d>\w+) (\d+)$"), Some(2), LABELS, true);
         let s = extract::<1>(&f, b"sda 1\nsdb 2\n").unwrap();
         assert_eq!(s.len(), 2);
         assert_eq!(&*s[1].labels[0], "/dev/sdb");
@@ -201,7 +201,7 @@ mod tests {
     #[test]
     fn label_values_must_be_utf8() {
         static LABELS: &[&[Part]] = &[&[Part::Capture(1)]];
-        let f = filter(r"(?-u)(\S+) (\d+)", Some(2), LABELS, false);
+        let f = filter(|| compile(r"(?-u)(\S+) (\d+)"), Some(2), LABELS, false);
         assert!(
             extract::<1>(&f, b"\xff\xfe 1")
                 .unwrap_err()
