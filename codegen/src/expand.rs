@@ -102,6 +102,10 @@ fn field(metric: &Metric, m: &Model) -> TokenStream {
     if metric.match_all {
         args.push(quote!(match_all));
     }
+    if let Some(scale) = metric.scale {
+        let text = crate::names::format_value(scale);
+        args.push(quote!(scale = #text));
+    }
     if let Some(v) = metric.value_on_error {
         let text = crate::names::format_value(v);
         args.push(quote!(value_on_error = #text));

@@ -81,6 +81,8 @@ pub struct Metric {
     pub match_all: bool,
     /// Value reported when the source or the extraction fails.
     pub value_on_error: Option<f64>,
+    /// Factor applied to every extracted value (e.g. `1024` for KiB → bytes).
+    pub scale: Option<f64>,
 }
 
 /// What to read.

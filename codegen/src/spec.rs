@@ -80,6 +80,7 @@ pub(crate) struct Metric {
     pub(crate) match_mode: Option<Sp<String>>,
     pub(crate) labels: Labels,
     pub(crate) value_on_error: Option<Sp<f64>>,
+    pub(crate) scale: Option<Sp<f64>>,
 }
 
 // The keys each mapping accepts, in the order docs/spec.md lists them.
@@ -114,6 +115,7 @@ const METRIC_KEYS: &[&str] = &[
     "match",
     "labels",
     "value_on_error",
+    "scale",
 ];
 
 /// Reads the node tree into a [`Spec`], reporting every shape problem.
@@ -305,6 +307,7 @@ fn read_metric_fields(key: &Key, f: &mut Fields<'_>, d: &mut Diagnostics) -> Met
             .map(|n| labels_of(n, d))
             .unwrap_or_default(),
         value_on_error: f.take("value_on_error").and_then(|n| f64_of(n, d)),
+        scale: f.take("scale").and_then(|n| f64_of(n, d)),
     }
 }
 

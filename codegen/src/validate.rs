@@ -510,6 +510,26 @@ impl Validator<'_> {
                 }
             },
         };
+        if let Some(scale) = &m.scale {
+            if !scale.value.is_finite() || scale.value == 0.0 {
+                self.d.error_help(
+                    scale.pos,
+                    format!(
+                        "`scale` must be a finite, non-zero number, found `{}`",
+                        scale.value
+                    ),
+                    "for example `1024` turns KiB into bytes, `0.001` milliseconds into seconds",
+                );
+                ok = false;
+            } else if kind == Some(Kind::Info) {
+                self.d.error_help(
+                    scale.pos,
+                    "`scale` does not apply to info metrics",
+                    "an info metric's value is always 1",
+                );
+                ok = false;
+            }
+        }
         if let (Some(v), Some(Kind::Info)) = (&m.value_on_error, kind) {
             self.d.error_help(
                 v.pos,
@@ -530,6 +550,7 @@ impl Validator<'_> {
             filter: m.filter.as_ref().map(|f| f.value.clone()),
             match_all,
             value_on_error: m.value_on_error.as_ref().map(|v| v.value),
+            scale: m.scale.as_ref().map(|v| v.value),
         })
         .filter(|_| ok)
     }

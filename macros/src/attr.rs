@@ -13,7 +13,7 @@ pub(crate) struct GroupAttr {
     pub(crate) content: Option<LitStr>,
 }
 
-/// `#[metric(name = .., help = .., labels(..), filter = .., match_all, value_on_error = ..)]`.
+/// `#[metric(name = .., help = .., labels(..), filter = .., match_all, value_on_error = .., scale = ..)]`.
 pub(crate) struct MetricAttr {
     pub(crate) span: Span,
     pub(crate) name: LitStr,
@@ -22,6 +22,7 @@ pub(crate) struct MetricAttr {
     pub(crate) filter: Option<LitStr>,
     pub(crate) match_all: bool,
     pub(crate) value_on_error: Option<(f64, Span)>,
+    pub(crate) scale: Option<(f64, Span)>,
 }
 
 pub(crate) fn group(attrs: &[Attribute]) -> syn::Result<GroupAttr> {
@@ -57,7 +58,8 @@ pub(crate) fn metric(attrs: &[Attribute]) -> syn::Result<Option<MetricAttr>> {
             "duplicate `#[metric]` attribute",
         ));
     }
-    let (mut name, mut help, mut filter, mut value_on_error) = (None, None, None, None);
+    let (mut name, mut help, mut filter, mut value_on_error, mut scale) =
+        (None, None, None, None, None);
     let mut labels: Option<Vec<(LitStr, LitStr)>> = None;
     let mut match_all = false;
     attr.parse_nested_meta(|meta| {
@@ -72,10 +74,13 @@ pub(crate) fn metric(attrs: &[Attribute]) -> syn::Result<Option<MetricAttr>> {
             match_all = true;
             Ok(())
         } else if path.is_ident("value_on_error") {
-            let lit: LitStr = meta.value()?.parse()?;
-            let value = pme_codegen::names::parse_value(&lit.value())
-                .ok_or_else(|| syn::Error::new(lit.span(), "expected a number such as \"0\", \"-1.5\", \"NaN\" or \"+Inf\""))?;
-            set(&mut value_on_error, (value, lit.span()), path)
+            set(&mut value_on_error, number(meta.value()?.parse()?)?, path)
+        } else if path.is_ident("scale") {
+            let (factor, span) = number(meta.value()?.parse()?)?;
+            if !factor.is_finite() || factor == 0.0 {
+                return Err(syn::Error::new(span, "`scale` must be a finite, non-zero number"));
+            }
+            set(&mut scale, (factor, span), path)
         } else if path.is_ident("labels") {
             let content;
             syn::parenthesized!(content in meta.input);
@@ -83,7 +88,7 @@ pub(crate) fn metric(attrs: &[Attribute]) -> syn::Result<Option<MetricAttr>> {
             set(&mut labels, pairs.into_iter().map(|p| (p.name, p.value)).collect(), path)
         } else {
             Err(meta.error(
-                "unknown `metric` key; expected one of `name`, `help`, `labels`, `filter`, `match_all`, `value_on_error`",
+                "unknown `metric` key; expected one of `name`, `help`, `labels`, `filter`, `match_all`, `value_on_error`, `scale`",
             ))
         }
     })?;
@@ -101,6 +106,7 @@ pub(crate) fn metric(attrs: &[Attribute]) -> syn::Result<Option<MetricAttr>> {
         filter,
         match_all,
         value_on_error,
+        scale,
     }))
 }
 
@@ -117,6 +123,18 @@ impl syn::parse::Parse for LabelPair {
         let value = input.parse()?;
         Ok(LabelPair { name, value })
     }
+}
+
+/// A number written as a string, so `"NaN"` and `"+Inf"` can be spelt.
+fn number(lit: LitStr) -> syn::Result<(f64, Span)> {
+    pme_codegen::names::parse_value(&lit.value())
+        .map(|v| (v, lit.span()))
+        .ok_or_else(|| {
+            syn::Error::new(
+                lit.span(),
+                "expected a number such as \"0\", \"-1.5\", \"NaN\" or \"+Inf\"",
+            )
+        })
 }
 
 fn set<T>(slot: &mut Option<T>, value: T, path: &syn::Path) -> syn::Result<()> {

@@ -118,13 +118,19 @@ fn check_field(field: &syn::Field, text: bool) -> syn::Result<Option<Field<'_>>>
     names::check_metric_name(&name)
         .and_then(|()| names::check_kind_suffix(&name, kind))
         .map_err(|e| syn::Error::new(attr.name.span(), e))?;
-    if kind == Kind::Info
-        && let Some((_, span)) = attr.value_on_error
-    {
-        return Err(syn::Error::new(
-            span,
-            "`value_on_error` does not apply to info metrics",
-        ));
+    if kind == Kind::Info {
+        if let Some((_, span)) = attr.value_on_error {
+            return Err(syn::Error::new(
+                span,
+                "`value_on_error` does not apply to info metrics",
+            ));
+        }
+        if let Some((_, span)) = attr.scale {
+            return Err(syn::Error::new(
+                span,
+                "`scale` does not apply to info metrics",
+            ));
+        }
     }
     let mut dynamic = Vec::new();
     for (label, value) in &attr.labels {
@@ -295,9 +301,10 @@ fn type_check(f: &Field<'_>) -> TokenStream {
 fn extract(f: &Field<'_>) -> TokenStream {
     let (ident, constant) = (f.ident, &f.constant);
     let info = f.kind == Kind::Info;
+    let scale = float(f.attr.scale.map_or(1.0, |(v, _)| v));
     let Some(plan) = &f.plan else {
         return quote! {
-            errors.record(self.#ident.apply(::pme::parsers::text::whole(input, #info), &Self::#constant));
+            errors.record(self.#ident.apply(::pme::parsers::text::whole(input, #info, #scale), &Self::#constant));
         };
     };
     let pattern = f
@@ -325,6 +332,7 @@ fn extract(f: &Field<'_>) -> TokenStream {
                 value: #value,
                 labels: &[#(#labels),*],
                 match_all: #match_all,
+                scale: #scale,
             };
             errors.record(self.#ident.apply(::pme::parsers::text::extract(&FILTER, input), &Self::#constant));
         }

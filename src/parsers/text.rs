@@ -19,6 +19,8 @@ pub struct TextFilter {
     pub labels: &'static [&'static [Part]],
     /// Every match is a series, instead of the first match only.
     pub match_all: bool,
+    /// Factor applied to every extracted value (1 for none).
+    pub scale: f64,
 }
 
 /// One piece of a label value template.
@@ -70,8 +72,16 @@ pub fn extract<const N: usize>(
 ///
 /// # Errors
 /// The content is not a number.
-pub fn whole<const N: usize>(input: &[u8], info: bool) -> Result<Vec<Series<N>>, String> {
-    let value = if info { 1.0 } else { parse_value(input)? };
+pub fn whole<const N: usize>(
+    input: &[u8],
+    info: bool,
+    scale: f64,
+) -> Result<Vec<Series<N>>, String> {
+    let value = if info {
+        1.0
+    } else {
+        parse_value(input)? * scale
+    };
     Ok(vec![Series {
         labels: std::array::from_fn(|_| Box::from("")),
         value,
@@ -83,7 +93,7 @@ fn one_series<const N: usize>(
     caps: &::regex::bytes::Captures<'_>,
 ) -> Result<Series<N>, String> {
     let value = match filter.value {
-        Some(i) => parse_value(caps.get(i).map_or(&b""[..], |m| m.as_bytes()))?,
+        Some(i) => parse_value(caps.get(i).map_or(&b""[..], |m| m.as_bytes()))? * filter.scale,
         None => 1.0,
     };
     let mut labels: [Box<str>; N] = std::array::from_fn(|_| Box::from(""));
@@ -152,6 +162,7 @@ mod tests {
             value,
             labels,
             match_all,
+            scale: 1.0,
         }
     }
 
