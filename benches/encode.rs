@@ -49,16 +49,26 @@ fn main() {
         other => panic!("unexpected source {other:?}"),
     };
     let mut group = (spec::PLAN.groups[0].new)();
-    group.extract(source).expect("the bench spec extracts cleanly");
+    group
+        .extract(source)
+        .expect("the bench spec extracts cleanly");
     let mut out = Vec::new();
     group.encode(&mut out);
     let pme_lines = out.iter().filter(|&&b| b == b'\n').count() - 2 * FAMILIES;
-    assert_eq!(pme_lines, FAMILIES * SERIES, "pme must encode 10 000 series");
+    assert_eq!(
+        pme_lines,
+        FAMILIES * SERIES,
+        "pme must encode 10 000 series"
+    );
 
     let mut registry = Registry::default();
     for f in 0..FAMILIES {
         let family = Family::<Vec<(String, String)>, Gauge<f64, AtomicU64>>::default();
-        registry.register(format!("bench_family_{f:03}"), format!("Benchmark family {f}."), family.clone());
+        registry.register(
+            format!("bench_family_{f:03}"),
+            format!("Benchmark family {f}."),
+            family.clone(),
+        );
         for i in 0..SERIES {
             let labels = vec![
                 ("instance_group".to_owned(), "benchmark".to_owned()),
@@ -70,7 +80,11 @@ fn main() {
     let mut text = String::new();
     encode(&mut text, &registry).unwrap();
     let client_lines = text.lines().filter(|l| !l.starts_with('#')).count();
-    assert_eq!(client_lines, FAMILIES * SERIES, "prometheus-client must encode 10 000 series");
+    assert_eq!(
+        client_lines,
+        FAMILIES * SERIES,
+        "prometheus-client must encode 10 000 series"
+    );
 
     let pme = median_secs(|| {
         out.clear();
@@ -84,7 +98,17 @@ fn main() {
     });
     let n = (FAMILIES * SERIES) as f64;
     println!("encode 10 000 series (median of {ROUNDS} rounds x {ITERS}):");
-    println!("  pme                {:>9.1} µs  {:>6.1} ns/series  {} bytes", pme * 1e6, pme * 1e9 / n, out.len());
-    println!("  prometheus-client  {:>9.1} µs  {:>6.1} ns/series  {} bytes", client * 1e6, client * 1e9 / n, text.len());
+    println!(
+        "  pme                {:>9.1} µs  {:>6.1} ns/series  {} bytes",
+        pme * 1e6,
+        pme * 1e9 / n,
+        out.len()
+    );
+    println!(
+        "  prometheus-client  {:>9.1} µs  {:>6.1} ns/series  {} bytes",
+        client * 1e6,
+        client * 1e9 / n,
+        text.len()
+    );
     println!("  ratio (prometheus-client / pme): {:.2}x", client / pme);
 }

@@ -18,6 +18,10 @@ pub mod bad_input {
     pme::include_spec!("tests/specs/bad_input.yaml");
 }
 
+pub mod run_as {
+    pme::include_spec!("tests/specs/run_as.yaml");
+}
+
 /// A spec served in-process on loopback, stopped on drop.
 pub struct Served {
     runtime: tokio::runtime::Runtime,

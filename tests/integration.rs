@@ -14,4 +14,5 @@ mod binary;
 mod embedded;
 mod features;
 mod prometheus;
+mod run_as;
 mod scheduling;

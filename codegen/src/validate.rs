@@ -237,6 +237,15 @@ impl Validator<'_> {
             .filter_map(|m| self.metric(m, service, g))
             .collect();
         let (kind, content) = (kind?, content?);
+        if let (ir::SourceKind::File { .. }, Some(_)) = (&kind, &service.run_as) {
+            // Reading it here would use pme's own rights, which `run_as` exists to avoid.
+            self.d.error_help(
+                g.source_type.as_ref().map_or(g.id.pos, |t| t.pos),
+                format!("file source of {what} `{}` in a `run_as` service: reading files as another user is not supported yet", g.id.value),
+                "move the file to a service without `run_as`, or read it with a command such as `cat`, which runs as the service's user",
+            );
+            return None;
+        }
         let source = self.intern_source(ir::Source {
             kind,
             max_bytes,

@@ -49,3 +49,18 @@ fn every_bad_spec_has_one_rule() {
         .count();
     assert!(count >= 30, "only {count} bad specs");
 }
+
+#[test]
+fn readme_example_is_a_valid_spec() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md"))
+            .unwrap();
+    let start = readme
+        .find("```yaml\n")
+        .expect("a yaml block in the README")
+        + "```yaml\n".len();
+    let example = &readme[start..start + readme[start..].find("```").unwrap()];
+    if let Err(diagnostics) = pme_codegen::check(example, "README.md") {
+        panic!("README example: {diagnostics:#?}");
+    }
+}
