@@ -111,9 +111,12 @@ pub fn main(plan: &'static Plan) -> ExitCode {
                 }
             };
         }
+        // Installed before the listeners exist, so a SIGTERM that arrives as
+        // soon as the "serving" line is printed is already handled.
+        let stop = shutdown_signal();
         match start(plan, &options).await {
             Ok(running) => {
-                shutdown_signal().await;
+                stop.await;
                 tracing::info!("shutting down");
                 running.shutdown().await;
                 ExitCode::SUCCESS
@@ -201,17 +204,21 @@ pub async fn start(plan: &'static Plan, options: &Options) -> Result<Running, Er
     })
 }
 
-async fn shutdown_signal() {
+/// Registers SIGTERM and SIGINT handlers now; the future resolves on either.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     use tokio::signal::unix::{SignalKind, signal};
-    match signal(SignalKind::terminate()) {
-        Ok(mut term) => {
-            tokio::select! {
-                _ = term.recv() => {}
-                _ = tokio::signal::ctrl_c() => {}
+    let term = signal(SignalKind::terminate());
+    let int = signal(SignalKind::interrupt());
+    async move {
+        match (term, int) {
+            (Ok(mut term), Ok(mut int)) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = int.recv() => {}
+                }
             }
-        }
-        Err(_) => {
-            let _ = tokio::signal::ctrl_c().await;
+            // Without handlers the default action (exit) still applies.
+            _ => std::future::pending().await,
         }
     }
 }

@@ -46,6 +46,9 @@ pub struct GroupHealth<'a> {
     pub last_error: Option<&'a str>,
     /// Unix time of the last error.
     pub last_error_time: Option<f64>,
+    /// For command sources: the last exit code.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<i32>,
 }
 
 /// Builds the health document from the current snapshots.
@@ -63,6 +66,7 @@ pub fn health<'a>(plan: &'a Plan, snapshots: &'a [std::sync::Arc<Snapshot>]) -> 
             last_success: status.last_success.map(unix_seconds),
             last_error: status.last_error.as_ref().map(|(_, e)| e.as_str()),
             last_error_time: status.last_error.as_ref().map(|(t, _)| unix_seconds(*t)),
+            exit_code: status.exit_code,
         };
         match services.last_mut() {
             Some(s) if s.id == group.service => s.groups.push(entry),

@@ -123,9 +123,15 @@ impl Scheduler {
                 let started = Instant::now();
                 let reading = source.read().await;
                 source.finish();
+                let exit_code = match &reading {
+                    _ if !source.is_command() => None,
+                    Ok(_) => Some(0),
+                    Err(e) => e.exit_code(),
+                };
                 for (g, collector) in groups {
                     let plan_group = &plan.groups[g];
-                    let snapshot = collect(&collector, &reading, &store.get(g), started);
+                    let mut snapshot = collect(&collector, &reading, &store.get(g), started);
+                    snapshot.status.exit_code = exit_code;
                     if let Some((_, message)) = snapshot
                         .status
                         .last_error

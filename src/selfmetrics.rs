@@ -47,22 +47,39 @@ const FAMILIES: &[Family] = &[
     },
 ];
 
+const EXIT_CODE_HEADER: &str = "# HELP pme_command_exit_code Exit code of the group's last command run (absent until it exits on its own).\n# TYPE pme_command_exit_code gauge\n";
+
 /// Appends every self-metric family for the given snapshots.
 pub fn encode(out: &mut Vec<u8>, plan: &Plan, snapshots: &[std::sync::Arc<Snapshot>]) {
     for family in FAMILIES {
         out.extend_from_slice(family.header.as_bytes());
         for (g, snapshot) in snapshots.iter().enumerate() {
-            let group = &plan.groups[g];
-            out.extend_from_slice(family.name.as_bytes());
-            out.extend_from_slice(b"{service=\"");
-            encode::label_value(out, group.service);
-            out.extend_from_slice(b"\",group=\"");
-            encode::label_value(out, group.group);
-            out.extend_from_slice(b"\"} ");
-            encode::value(out, (family.value)(plan, g, snapshot));
-            out.push(b'\n');
+            series(out, family.name, plan, g, (family.value)(plan, g, snapshot));
         }
     }
+    let codes: Vec<(usize, i32)> = snapshots
+        .iter()
+        .enumerate()
+        .filter_map(|(g, s)| Some((g, s.status.exit_code?)))
+        .collect();
+    if !codes.is_empty() {
+        out.extend_from_slice(EXIT_CODE_HEADER.as_bytes());
+        for (g, code) in codes {
+            series(out, "pme_command_exit_code", plan, g, f64::from(code));
+        }
+    }
+}
+
+fn series(out: &mut Vec<u8>, name: &str, plan: &Plan, g: usize, value: f64) {
+    let group = &plan.groups[g];
+    out.extend_from_slice(name.as_bytes());
+    out.extend_from_slice(b"{service=\"");
+    encode::label_value(out, group.service);
+    out.extend_from_slice(b"\",group=\"");
+    encode::label_value(out, group.group);
+    out.extend_from_slice(b"\"} ");
+    encode::value(out, value);
+    out.push(b'\n');
 }
 
 /// Seconds since the Unix epoch, with fractions.

@@ -23,6 +23,9 @@ pub struct GroupStatus {
     pub last_error: Option<(SystemTime, String)>,
     /// How long the last collection took.
     pub last_duration: Duration,
+    /// For command sources: the last exit code (`None` before the first
+    /// run, or when the command was killed at its timeout or size limit).
+    pub exit_code: Option<i32>,
 }
 
 /// One group's published state.

@@ -98,6 +98,23 @@ fn failing_sources_are_reported_and_contained() {
     }
     assert_eq!(error_of("steady"), "");
 
+    // Exit codes are kept: 3 for the failing command; none for a command
+    // killed at its timeout or size limit.
+    let exit_code = |group: &str| {
+        value_of(
+            &body,
+            &format!("pme_command_exit_code{}", series("faulty", group)),
+        )
+    };
+    assert_eq!(exit_code("failing"), Some(3.0));
+    assert_eq!(exit_code("hanging"), None);
+    assert_eq!(exit_code("flood"), None);
+    assert_eq!(
+        exit_code("missing_file"),
+        None,
+        "a file source has no exit code"
+    );
+
     // The timed-out commands were killed and reaped: at most the current
     // attempt is alive, and no zombie is left.
     let sleepers = children_named("sleep");

@@ -12,6 +12,7 @@ mod util;
 mod bad_input;
 mod binary;
 mod embedded;
+mod exposition;
 mod features;
 mod prometheus;
 mod run_as;

@@ -78,6 +78,7 @@ pub(super) async fn run(
                 .unwrap_or_default();
             Err(SourceError::Failed {
                 status: status.to_string(),
+                code: status.code(),
                 stderr: String::from_utf8_lossy(&err)
                     .trim()
                     .chars()

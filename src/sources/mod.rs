@@ -38,12 +38,25 @@ pub enum SourceError {
     Failed {
         /// Exit code or signal, as text.
         status: String,
+        /// The exit code, if the command exited (rather than being killed by a signal).
+        code: Option<i32>,
         /// The start of stderr.
         stderr: String,
     },
     /// Spawning, opening or reading failed.
     #[error("{0}")]
     Io(String),
+}
+
+impl SourceError {
+    /// The exit code this error implies for a command source: the code it
+    /// exited with, or `None` when it did not exit on its own.
+    pub fn exit_code(&self) -> Option<i32> {
+        match self {
+            SourceError::Failed { code, .. } => *code,
+            _ => None,
+        }
+    }
 }
 
 /// A source and its state between reads.
@@ -77,6 +90,11 @@ impl Source {
     /// Clears the busy mark set by [`Source::try_start`].
     pub fn finish(&self) {
         self.busy.store(false, Ordering::Release);
+    }
+
+    /// Whether this source runs a command (and so has an exit code).
+    pub fn is_command(&self) -> bool {
+        matches!(self.plan.kind, SourceKind::Command { .. })
     }
 
     /// Reads once, within the plan's timeout.

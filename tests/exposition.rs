@@ -1,0 +1,28 @@
+//! Every test spec's output passes `promtool check metrics` with no lint
+//! warning and the Python prometheus_client parser.
+
+use crate::embedded::{bad_input, exactly_once, features, once, run_as};
+use crate::util::assert_valid_exposition;
+
+#[test]
+fn every_test_spec_gives_valid_exposition() {
+    std::fs::create_dir_all("/tmp/pme-tests/exactly-once").unwrap();
+    let plans = [
+        &features::PLAN,
+        &exactly_once::PLAN,
+        &bad_input::PLAN,
+        &run_as::PLAN,
+    ];
+    for plan in plans {
+        if plan.spec.contains("run_as") && !nix::unistd::geteuid().is_root() {
+            continue;
+        }
+        let (body, _) = once(plan);
+        assert!(
+            body.contains("# TYPE pme_source_up gauge"),
+            "{}: {body}",
+            plan.spec
+        );
+        assert_valid_exposition(body.as_bytes());
+    }
+}
