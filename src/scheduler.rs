@@ -19,8 +19,16 @@ use crate::sources::identity::Identity;
 use crate::sources::{Reading, Source, SourceError};
 use crate::store::{GroupStatus, Snapshot, Store};
 
-/// A group's collector, locked only by the task collecting it.
-type SharedCollector = Arc<Mutex<Box<dyn MetricGroup>>>;
+/// A group's collector and what it last parsed; locked only by the task
+/// collecting the group.
+#[derive(Debug)]
+struct GroupState {
+    collector: Box<dyn MetricGroup>,
+    /// The version of the content last extracted, and that extraction's error.
+    parsed: Option<(u64, Option<String>)>,
+}
+
+type SharedCollector = Arc<Mutex<GroupState>>;
 
 /// A problem that stops pme from starting.
 #[derive(Debug, thiserror::Error)]
@@ -78,7 +86,12 @@ impl Scheduler {
         let collectors = plan
             .groups
             .iter()
-            .map(|g| Arc::new(Mutex::new((g.new)())))
+            .map(|g| {
+                Arc::new(Mutex::new(GroupState {
+                    collector: (g.new)(),
+                    parsed: None,
+                }))
+            })
             .collect();
         Ok(Scheduler {
             plan,
@@ -189,36 +202,42 @@ impl Scheduler {
     }
 }
 
-/// Applies one reading to one group and builds its next snapshot.
+/// Applies one reading to one group and builds its next snapshot. Content
+/// the group already parsed is not parsed again: the outcome is the same.
 fn collect(
-    collector: &Mutex<Box<dyn MetricGroup>>,
+    state: &Mutex<GroupState>,
     reading: &Result<Reading, SourceError>,
     previous: &Snapshot,
     started: Instant,
 ) -> Snapshot {
-    let mut collector = collector.lock().unwrap_or_else(|p| p.into_inner());
-    let error = match reading {
-        Ok(Reading::Fresh(bytes)) => collector
-            .extract(bytes)
-            .err()
-            .map(|e| format!("extract: {e}")),
-        // The same content gives the same result as last time.
-        Ok(Reading::Unchanged) => match (&previous.status.last_error, previous.status.up) {
-            (Some((_, e)), false) if previous.status.collections > 0 => Some(e.clone()),
-            _ => None,
+    let mut state = state.lock().unwrap_or_else(|p| p.into_inner());
+    let (error, changed) = match reading {
+        Ok(reading) => match &state.parsed {
+            Some((version, outcome)) if *version == reading.version => (outcome.clone(), false),
+            _ => {
+                let outcome = state
+                    .collector
+                    .extract(&reading.content)
+                    .err()
+                    .map(|e| format!("extract: {e}"));
+                state.parsed = Some((reading.version, outcome.clone()));
+                (outcome, true)
+            }
         },
         Err(e) => {
-            collector.fail();
-            Some(format!("read: {e}"))
+            state.collector.fail();
+            // Whatever comes next must be parsed again, even if it is the
+            // content parsed before the failure.
+            state.parsed = None;
+            (Some(format!("read: {e}")), true)
         }
     };
-    let body = match reading {
-        Ok(Reading::Unchanged) if !previous.body.is_empty() => previous.body.clone(),
-        _ => {
-            let mut out = Vec::with_capacity(previous.body.len().max(256));
-            collector.encode(&mut out);
-            Bytes::from(out)
-        }
+    let body = if changed {
+        let mut out = Vec::with_capacity(previous.body.len().max(256));
+        state.collector.encode(&mut out);
+        Bytes::from(out)
+    } else {
+        previous.body.clone()
     };
     let now = SystemTime::now();
     let mut status = GroupStatus {

@@ -18,6 +18,10 @@ pub mod bad_input {
     pme::include_spec!("tests/specs/bad_input.yaml");
 }
 
+pub mod shared_file {
+    pme::include_spec!("tests/specs/shared_file.yaml");
+}
+
 pub mod run_as {
     pme::include_spec!("tests/specs/run_as.yaml");
 }

@@ -1,7 +1,7 @@
 //! Every test spec's output passes `promtool check metrics` with no lint
 //! warning and the Python prometheus_client parser.
 
-use crate::embedded::{bad_input, exactly_once, features, once, run_as};
+use crate::embedded::{bad_input, exactly_once, features, once, run_as, shared_file};
 use crate::util::assert_valid_exposition;
 
 #[test]

@@ -98,3 +98,57 @@ fn shared_source_is_read_once_per_cycle_and_periods_round_up() {
     );
     let _ = std::fs::remove_dir_all("/tmp/pme-tests/exactly-once");
 }
+
+#[test]
+fn groups_sharing_a_file_each_see_its_latest_content() {
+    let dir = std::path::Path::new("/tmp/pme-tests/shared-file");
+    let _ = std::fs::remove_dir_all(dir);
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::write(dir.join("value"), "1\n").unwrap();
+
+    let served = crate::embedded::Served::start(&crate::embedded::shared_file::PLAN);
+    let scrape = || get(served.metrics, "/metrics").text();
+    let collections = |body: &str, group: &str| {
+        value_of(
+            body,
+            &format!("pme_collections_total{{service=\"files\",group=\"{group}\"}}"),
+        )
+    };
+    wait_for(Duration::from_secs(10), "first collection", || {
+        collections(&scrape(), "slow").filter(|n| *n >= 1.0)
+    });
+    let body = scrape();
+    assert_eq!(value_of(&body, "value_slow"), Some(1.0));
+    let late_up = r#"pme_source_up{service="files",group="late"}"#;
+    assert_eq!(
+        value_of(&body, late_up),
+        Some(0.0),
+        "the late file does not exist yet"
+    );
+
+    // Changed while only the fast group is due (ticks 1 and 2); the slow
+    // group must still parse the new content on tick 3. The same size and
+    // a possibly equal mtime make this the hard case for change detection.
+    std::fs::write(dir.join("value"), "2\n").unwrap();
+    std::fs::write(dir.join("late"), "7\n").unwrap();
+    wait_for(
+        Duration::from_secs(10),
+        "the slow group's second collection",
+        || collections(&scrape(), "slow").filter(|n| *n >= 2.0),
+    );
+    let body = scrape();
+    assert_eq!(value_of(&body, "value_fast"), Some(2.0), "{body}");
+    assert_eq!(
+        value_of(&body, "value_slow"),
+        Some(2.0),
+        "the slow group missed the change:\n{body}"
+    );
+    assert_eq!(value_of(&body, "value_late"), Some(7.0));
+    assert_eq!(
+        value_of(&body, late_up),
+        Some(1.0),
+        "a source that recovers is up again"
+    );
+    drop(served);
+    let _ = std::fs::remove_dir_all(dir);
+}

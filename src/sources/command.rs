@@ -66,7 +66,7 @@ pub(super) async fn run(
     match result {
         Ok((status, out)) if status.success() => {
             stderr_task.abort();
-            Ok(Reading::Fresh(out))
+            Ok(Reading::new(out.into()))
         }
         Ok((status, _)) => {
             // The child has exited; its stderr reaches EOF unless a

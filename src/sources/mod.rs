@@ -1,27 +1,46 @@
 //! Reading sources: bytes in, with a timeout and a size cap.
 //!
 //! One [`Source`] per distinct source in the plan; the scheduler reads it
-//! at most once per cycle and hands the bytes to every group due.
+//! at most once per cycle and hands the bytes to every group due. Each
+//! reading carries a version (a hash of the content), so every group can
+//! skip re-parsing content it has already parsed, even when the groups
+//! sharing a source are due on different ticks.
 
 mod command;
 mod file;
 pub mod identity;
 mod static_value;
 
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
+
+use bytes::Bytes;
 
 use crate::plan::{SourceKind, SourcePlan};
 use identity::Identity;
 
 /// What one read produced.
-#[derive(Debug)]
-pub enum Reading {
-    /// New content.
-    Fresh(Vec<u8>),
-    /// The same content as last time (files, static values): nothing to re-parse.
-    Unchanged,
+#[derive(Clone, Debug)]
+pub struct Reading {
+    /// The content.
+    pub content: Bytes,
+    /// Equal for equal content: a group that already parsed this version
+    /// need not parse it again.
+    pub version: u64,
+}
+
+impl Reading {
+    /// A reading versioned by a hash of its content.
+    pub fn new(content: Bytes) -> Reading {
+        let mut hasher = DefaultHasher::new();
+        content.hash(&mut hasher);
+        Reading {
+            version: hasher.finish(),
+            content,
+        }
+    }
 }
 
 /// Why a read failed.
@@ -67,7 +86,6 @@ pub struct Source {
     /// Set while a read is running: a source is never read twice at once.
     busy: AtomicBool,
     file: Mutex<file::Seen>,
-    static_read: AtomicBool,
 }
 
 impl Source {
@@ -78,7 +96,6 @@ impl Source {
             identity,
             busy: AtomicBool::new(false),
             file: Mutex::new(file::Seen::default()),
-            static_read: AtomicBool::new(false),
         }
     }
 
@@ -109,7 +126,7 @@ impl Source {
                 command::run(argv, limit, timeout, self.identity.as_ref()).await
             }
             SourceKind::File { path } => file::read(path, limit, timeout, &self.file).await,
-            SourceKind::Static { content } => Ok(static_value::read(content, &self.static_read)),
+            SourceKind::Static { content } => Ok(static_value::read(content)),
         }
     }
 }

@@ -1,15 +1,11 @@
 //! `source_type: static`: a value written in the spec.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use bytes::Bytes;
 
 use super::Reading;
 
-/// The content on the first read; [`Reading::Unchanged`] afterwards, so it
-/// is parsed exactly once.
-pub(super) fn read(content: &'static str, already_read: &AtomicBool) -> Reading {
-    if already_read.swap(true, Ordering::AcqRel) {
-        Reading::Unchanged
-    } else {
-        Reading::Fresh(content.as_bytes().to_vec())
-    }
+/// The content, without copying it; its version never changes, so each
+/// group parses it exactly once.
+pub(super) fn read(content: &'static str) -> Reading {
+    Reading::new(Bytes::from_static(content.as_bytes()))
 }
