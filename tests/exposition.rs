@@ -6,6 +6,7 @@ use crate::util::assert_valid_exposition;
 
 #[test]
 fn every_test_spec_gives_valid_exposition() {
+    let _files = crate::util::shared_files();
     std::fs::create_dir_all("/tmp/pme-tests/exactly-once").unwrap();
     // Its files may be missing (another test owns them): the output must be valid either way.
     let plans = [

@@ -28,6 +28,7 @@ fn series(group: &str) -> String {
 
 #[test]
 fn shared_source_is_read_once_per_cycle_and_periods_round_up() {
+    let _files = crate::util::shared_files();
     // `--once`: both groups are due, the shared command runs once.
     reset();
     let (body, ok) = once(&exactly_once::PLAN);
@@ -101,6 +102,7 @@ fn shared_source_is_read_once_per_cycle_and_periods_round_up() {
 
 #[test]
 fn groups_sharing_a_file_each_see_its_latest_content() {
+    let _files = crate::util::shared_files();
     let dir = std::path::Path::new("/tmp/pme-tests/shared-file");
     let _ = std::fs::remove_dir_all(dir);
     std::fs::create_dir_all(dir).unwrap();

@@ -312,3 +312,12 @@ pub fn free_port() -> u16 {
         .unwrap()
         .port()
 }
+
+/// Serializes tests that run the specs whose commands and files live under
+/// /tmp/pme-tests (one test counting a command's runs must not see another
+/// test run it).
+pub fn shared_files() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
