@@ -439,30 +439,44 @@ fn bool_of(node: &Node, d: &mut Diagnostics) -> Option<Sp<bool>> {
 }
 
 fn f64_of(node: &Node, d: &mut Diagnostics) -> Option<Sp<f64>> {
-    if let Value::Scalar { text, typed } = &node.value {
-        let value = match typed {
-            Typed::Int(i) => Some(*i as f64),
-            Typed::Float(f) => Some(*f),
-            // Prometheus spellings of the special values.
-            Typed::Str => match text.as_str() {
-                "NaN" => Some(f64::NAN),
-                "+Inf" | "Inf" => Some(f64::INFINITY),
-                "-Inf" => Some(f64::NEG_INFINITY),
-                _ => None,
-            },
-            Typed::Bool(_) => None,
-        };
-        if let Some(value) = value {
-            return Some(Sp {
-                value,
-                pos: node.pos,
-            });
-        }
+    scalar_of(
+        node,
+        d,
+        "expected a number",
+        "write a number such as `0`, `-1`, `1.5e3`, `NaN` or `+Inf`",
+        |text, typed| {
+            match typed {
+                Typed::Int(i) => Some(i as f64),
+                Typed::Float(f) => Some(f),
+                // Prometheus spellings of the special values, and quoted numbers.
+                Typed::Str => crate::names::parse_value(text),
+                Typed::Bool(_) => None,
+            }
+        },
+    )
+}
+
+/// A scalar read by `parse`; anything else is reported as
+/// "`message`, found `value`" with `help`.
+fn scalar_of<T>(
+    node: &Node,
+    d: &mut Diagnostics,
+    message: &str,
+    help: &str,
+    parse: impl FnOnce(&str, Typed) -> Option<T>,
+) -> Option<Sp<T>> {
+    if let Value::Scalar { text, typed } = &node.value
+        && let Some(value) = parse(text, *typed)
+    {
+        return Some(Sp {
+            value,
+            pos: node.pos,
+        });
     }
     d.error_help(
         node.pos,
-        format!("expected a number, found {}", describe_scalar(node)),
-        "write a number such as `0`, `-1`, `1.5e3`, `NaN` or `+Inf`",
+        format!("{message}, found {}", describe_scalar(node)),
+        help,
     );
     None
 }
@@ -500,30 +514,17 @@ fn duration_of(node: &Node, d: &mut Diagnostics) -> Option<Sp<Duration>> {
 
 /// A size in bytes: an integer, or a number with a `KiB`, `MiB` or `GiB` suffix.
 fn bytes_of(node: &Node, d: &mut Diagnostics) -> Option<Sp<u64>> {
-    if let Value::Scalar { text, typed } = &node.value {
-        let value = match typed {
-            Typed::Int(i) if *i > 0 => Some(*i as u64),
-            Typed::Str => [("KiB", 1u64 << 10), ("MiB", 1 << 20), ("GiB", 1 << 30)]
-                .iter()
-                .find_map(|(unit, size)| {
-                    let n: u64 = text.strip_suffix(unit)?.trim().parse().ok()?;
-                    n.checked_mul(*size).filter(|v| *v > 0)
-                }),
-            _ => None,
-        };
-        if let Some(value) = value {
-            return Some(Sp {
-                value,
-                pos: node.pos,
-            });
-        }
-    }
-    d.error_help(
-        node.pos,
-        format!("invalid size {}", describe_scalar(node)),
-        "write a positive number of bytes, or a number with `KiB`, `MiB` or `GiB`",
-    );
-    None
+    let help = "write a positive number of bytes, or a number with `KiB`, `MiB` or `GiB`";
+    scalar_of(node, d, "expected a size", help, |text, typed| match typed {
+        Typed::Int(i) if i > 0 => Some(i as u64),
+        Typed::Str => [("KiB", 1u64 << 10), ("MiB", 1 << 20), ("GiB", 1 << 30)]
+            .iter()
+            .find_map(|(unit, size)| {
+                let n: u64 = text.strip_suffix(unit)?.trim().parse().ok()?;
+                n.checked_mul(*size).filter(|v| *v > 0)
+            }),
+        _ => None,
+    })
 }
 
 fn source_of(node: &Node, d: &mut Diagnostics) -> Option<SourceText> {
