@@ -136,7 +136,7 @@ pub fn plan(
             && !used[i]
         {
             return Err(format!(
-                "capture `{name}` in filter `{pattern}` is not used by any label; help: add `labels: {{{name}: ${name}}}` or make the group non-capturing `(?:...)`"
+                "capture `{name}` in filter `{pattern}` is not used by any label; help: use it in a label value as `${name}`, or make the group non-capturing `(?:...)`"
             ));
         }
     }

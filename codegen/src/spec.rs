@@ -515,16 +515,22 @@ fn duration_of(node: &Node, d: &mut Diagnostics) -> Option<Sp<Duration>> {
 /// A size in bytes: an integer, or a number with a `KiB`, `MiB` or `GiB` suffix.
 fn bytes_of(node: &Node, d: &mut Diagnostics) -> Option<Sp<u64>> {
     let help = "write a positive number of bytes, or a number with `KiB`, `MiB` or `GiB`";
-    scalar_of(node, d, "expected a size", help, |text, typed| match typed {
-        Typed::Int(i) if i > 0 => Some(i as u64),
-        Typed::Str => [("KiB", 1u64 << 10), ("MiB", 1 << 20), ("GiB", 1 << 30)]
-            .iter()
-            .find_map(|(unit, size)| {
-                let n: u64 = text.strip_suffix(unit)?.trim().parse().ok()?;
-                n.checked_mul(*size).filter(|v| *v > 0)
-            }),
-        _ => None,
-    })
+    scalar_of(
+        node,
+        d,
+        "expected a size",
+        help,
+        |text, typed| match typed {
+            Typed::Int(i) if i > 0 => Some(i as u64),
+            Typed::Str => [("KiB", 1u64 << 10), ("MiB", 1 << 20), ("GiB", 1 << 30)]
+                .iter()
+                .find_map(|(unit, size)| {
+                    let n: u64 = text.strip_suffix(unit)?.trim().parse().ok()?;
+                    n.checked_mul(*size).filter(|v| *v > 0)
+                }),
+            _ => None,
+        },
+    )
 }
 
 fn source_of(node: &Node, d: &mut Diagnostics) -> Option<SourceText> {

@@ -18,7 +18,9 @@ pub(crate) struct MetricAttr {
     pub(crate) span: Span,
     pub(crate) name: LitStr,
     pub(crate) help: LitStr,
-    pub(crate) labels: Vec<(LitStr, LitStr)>,
+    /// `"name" = "value"` (a constant or a `$capture` template), or a bare
+    /// `"name"` whose value the collector's own code sets.
+    pub(crate) labels: Vec<(LitStr, Option<LitStr>)>,
     pub(crate) filter: Option<LitStr>,
     pub(crate) match_all: bool,
     pub(crate) value_on_error: Option<(f64, Span)>,
@@ -60,7 +62,7 @@ pub(crate) fn metric(attrs: &[Attribute]) -> syn::Result<Option<MetricAttr>> {
     }
     let (mut name, mut help, mut filter, mut value_on_error, mut scale) =
         (None, None, None, None, None);
-    let mut labels: Option<Vec<(LitStr, LitStr)>> = None;
+    let mut labels: Option<Vec<(LitStr, Option<LitStr>)>> = None;
     let mut match_all = false;
     attr.parse_nested_meta(|meta| {
         let path = &meta.path;
@@ -110,17 +112,21 @@ pub(crate) fn metric(attrs: &[Attribute]) -> syn::Result<Option<MetricAttr>> {
     }))
 }
 
-/// `"label" = "value"` inside `labels(...)`.
+/// `"label" = "value"` or `"label"` inside `labels(...)`.
 struct LabelPair {
     name: LitStr,
-    value: LitStr,
+    value: Option<LitStr>,
 }
 
 impl syn::parse::Parse for LabelPair {
     fn parse(input: syn::parse::ParseStream<'_>) -> syn::Result<Self> {
         let name = input.parse()?;
-        input.parse::<Token![=]>()?;
-        let value = input.parse()?;
+        let value = if input.peek(Token![=]) {
+            input.parse::<Token![=]>()?;
+            Some(input.parse()?)
+        } else {
+            None
+        };
         Ok(LabelPair { name, value })
     }
 }

@@ -20,7 +20,10 @@ struct Field<'a> {
     kind: Kind,
     constant: syn::Ident,
     attr: MetricAttr,
-    dynamic: usize,
+    /// Labels fixed at compile time, in the series prefix.
+    constants: Vec<(String, String)>,
+    /// Labels whose values come with each series, in declaration order.
+    dynamic: Vec<String>,
     plan: Option<filter::FilterPlan>,
 }
 
@@ -132,25 +135,55 @@ fn check_field(field: &syn::Field, text: bool) -> syn::Result<Option<Field<'_>>>
             ));
         }
     }
+    let mut constants = Vec::new();
     let mut dynamic = Vec::new();
-    for (label, value) in &attr.labels {
+    let mut captures = Vec::new();
+    for (i, (label, value)) in attr.labels.iter().enumerate() {
         names::check_label_name(&label.value()).map_err(|e| syn::Error::new(label.span(), e))?;
-        if attr
-            .labels
+        if attr.labels[..i]
             .iter()
-            .filter(|(l, _)| l.value() == label.value())
-            .count()
-            > 1
+            .any(|(l, _)| l.value() == label.value())
         {
             return Err(syn::Error::new(label.span(), "duplicate label"));
         }
+        let Some(value) = value else {
+            // A bare name: the collector's own code sets the value.
+            if attr.filter.is_some() {
+                return Err(syn::Error::new(
+                    label.span(),
+                    format!(
+                        "label `{}` has no value, but a `filter` fills this metric: use a template such as `\"$capture\"`",
+                        label.value()
+                    ),
+                ));
+            }
+            dynamic.push(label.value());
+            continue;
+        };
         match filter::parse_template(&value.value())
             .map_err(|e| syn::Error::new(value.span(), e))?
         {
-            Some(parts) if parts.iter().any(|(capture, _)| *capture) => {
-                dynamic.push((label.value(), parts))
+            None => constants.push((label.value(), value.value())),
+            // Only `$$`: a constant once unescaped.
+            Some(parts) if parts.iter().all(|(capture, _)| !capture) => {
+                constants.push((
+                    label.value(),
+                    parts.into_iter().map(|(_, text)| text).collect(),
+                ));
             }
-            _ => {}
+            Some(parts) => {
+                if attr.filter.is_none() {
+                    return Err(syn::Error::new(
+                        value.span(),
+                        format!(
+                            "label `{}` refers to a capture but there is no `filter`",
+                            label.value()
+                        ),
+                    ));
+                }
+                dynamic.push(label.value());
+                captures.push((label.value(), parts));
+            }
         }
     }
     let plan = match &attr.filter {
@@ -162,19 +195,11 @@ fn check_field(field: &syn::Field, text: bool) -> syn::Result<Option<Field<'_>>>
                 ));
             }
             Some(
-                filter::plan(&pattern.value(), &dynamic, kind != Kind::Info)
+                filter::plan(&pattern.value(), &captures, kind != Kind::Info)
                     .map_err(|e| syn::Error::new(pattern.span(), e))?,
             )
         }
-        None => {
-            if let Some((label, _)) = dynamic.first() {
-                return Err(syn::Error::new(
-                    attr.span,
-                    format!("label `{label}` refers to a capture but there is no `filter`"),
-                ));
-            }
-            None
-        }
+        None => None,
     };
     if attr.match_all && dynamic.is_empty() {
         return Err(syn::Error::new(
@@ -190,8 +215,9 @@ fn check_field(field: &syn::Field, text: bool) -> syn::Result<Option<Field<'_>>>
             "{}",
             pme_codegen::constant_name(ident.to_string().trim_start_matches("r#"))
         ),
-        dynamic: dynamic.len(),
         attr,
+        constants,
+        dynamic,
         plan,
     }))
 }
@@ -220,34 +246,7 @@ fn desc_const(f: &Field<'_>) -> TokenStream {
     let name = f.attr.name.value();
     let help = f.attr.help.value();
     let header = Literal::byte_string(names::header(&name, &help, f.kind).as_bytes());
-    let constants: Vec<(String, String)> = f
-        .attr
-        .labels
-        .iter()
-        .filter_map(
-            |(label, value)| match filter::parse_template(&value.value()) {
-                Ok(None) => Some((label.value(), value.value())),
-                // `$$` only: a constant once unescaped.
-                Ok(Some(parts)) if parts.iter().all(|(c, _)| !c) => {
-                    Some((label.value(), parts.into_iter().map(|(_, t)| t).collect()))
-                }
-                _ => None,
-            },
-        )
-        .collect();
-    let dynamic: Vec<String> = f
-        .attr
-        .labels
-        .iter()
-        .filter(|(_, value)| {
-            filter::parse_template(&value.value())
-                .ok()
-                .flatten()
-                .is_some_and(|p| p.iter().any(|(c, _)| *c))
-        })
-        .map(|(label, _)| label.value())
-        .collect();
-    let shape = names::series_shape(&name, &constants, &dynamic);
+    let shape = names::series_shape(&name, &f.constants, &f.dynamic);
     let prefix = Literal::byte_string(shape.prefix.as_bytes());
     let heads = shape
         .heads
@@ -281,10 +280,10 @@ fn desc_const(f: &Field<'_>) -> TokenStream {
 fn type_check(f: &Field<'_>) -> TokenStream {
     let ty = f.ty;
     let kind = format_ident!("{}", format!("{:?}", f.kind));
-    let n = f.dynamic;
+    let n = f.dynamic.len();
     let kind_msg = format!("field `{}` must have metric type {:?}", f.ident, f.kind);
     let labels_msg = format!(
-        "field `{}` takes {n} label value(s) from its filter: its type needs `<{n}>`",
+        "field `{}` has {n} dynamic label(s), so its type needs `<{n}>`",
         f.ident
     );
     quote_spanned! {ty.span()=>
