@@ -14,7 +14,7 @@ use bytes::Bytes;
 use tokio::task::JoinHandle;
 
 use crate::metric::MetricGroup;
-use crate::plan::Plan;
+use crate::plan::{GroupPlan, Plan};
 use crate::sources::identity::Identity;
 use crate::sources::{Reading, Source, SourceError};
 use crate::store::{GroupStatus, Snapshot, Store};
@@ -48,6 +48,8 @@ pub enum StartupError {
 pub struct Scheduler {
     plan: &'static Plan,
     sources: Vec<Arc<Source>>,
+    /// For each source, the groups that read it.
+    readers: Vec<Vec<usize>>,
     collectors: Vec<SharedCollector>,
     store: Arc<Store>,
 }
@@ -93,9 +95,17 @@ impl Scheduler {
                 }))
             })
             .collect();
+        let readers = (0..plan.sources.len())
+            .map(|s| {
+                (0..plan.groups.len())
+                    .filter(|&g| plan.groups[g].source == s)
+                    .collect()
+            })
+            .collect();
         Ok(Scheduler {
             plan,
             sources,
+            readers,
             collectors,
             store,
         })
@@ -105,20 +115,20 @@ impl Scheduler {
     /// due group has published.
     pub fn start_cycle(&self, tick: u64) -> Vec<JoinHandle<()>> {
         let mut handles = Vec::new();
-        for (s, source) in self.sources.iter().enumerate() {
-            let due: Vec<usize> = (0..self.plan.groups.len())
-                .filter(|&g| {
-                    let group = &self.plan.groups[g];
-                    group.source == s && tick.is_multiple_of(u64::from(group.every))
-                })
+        for (source, readers) in self.sources.iter().zip(&self.readers) {
+            let due: Vec<usize> = readers
+                .iter()
+                .copied()
+                .filter(|&g| tick.is_multiple_of(u64::from(self.plan.groups[g].every)))
                 .collect();
             if due.is_empty() {
                 continue;
             }
             if !source.try_start() {
                 tracing::warn!(
-                    source = s,
-                    "previous read still running; skipping this cycle"
+                    service = self.plan.groups[due[0]].service,
+                    group = self.plan.groups[due[0]].group,
+                    "previous read of this source still running; skipping this cycle"
                 );
                 for &g in &due {
                     self.record_skip(g);
@@ -142,21 +152,10 @@ impl Scheduler {
                     Err(e) => e.exit_code(),
                 };
                 for (g, collector) in groups {
-                    let plan_group = &plan.groups[g];
-                    let mut snapshot = collect(&collector, &reading, &store.get(g), started);
+                    let previous = store.get(g);
+                    let mut snapshot = collect(&collector, &reading, &previous, started);
                     snapshot.status.exit_code = exit_code;
-                    if let Some((_, message)) = snapshot
-                        .status
-                        .last_error
-                        .as_ref()
-                        .filter(|_| !snapshot.status.up)
-                    {
-                        tracing::warn!(
-                            service = plan_group.service,
-                            group = plan_group.group,
-                            "collection failed: {message}"
-                        );
-                    }
+                    log_transition(&plan.groups[g], &previous.status, &snapshot.status);
                     store.publish(g, snapshot);
                 }
             }));
@@ -199,6 +198,34 @@ impl Scheduler {
                 status,
             },
         );
+    }
+}
+
+/// Logs a group going down (or failing differently) at warn and coming
+/// back at info; an unchanged failure is logged at debug, not every tick.
+fn log_transition(group: &GroupPlan, before: &GroupStatus, after: &GroupStatus) {
+    let (service, group) = (group.service, group.group);
+    let message = |s: &GroupStatus| s.last_error.as_ref().map(|(_, m)| m.clone());
+    match (before.up || before.collections == 0, after.up) {
+        (_, true) if !before.up && before.collections > 0 => {
+            tracing::info!(service, group, "collection recovered")
+        }
+        (_, true) => {}
+        (true, false) => tracing::warn!(
+            service,
+            group,
+            "collection failed: {}",
+            message(after).unwrap_or_default()
+        ),
+        (false, false) if message(before) != message(after) => {
+            tracing::warn!(
+                service,
+                group,
+                "collection failed: {}",
+                message(after).unwrap_or_default()
+            );
+        }
+        (false, false) => tracing::debug!(service, group, "collection still failing"),
     }
 }
 
