@@ -16,6 +16,8 @@ pub fn family<const N: usize>(out: &mut Vec<u8>, desc: &MetricDesc, family: &Fam
         return;
     }
     out.extend_from_slice(desc.header);
+    // Prefix, a value of up to 24 bytes, and some label text per series.
+    out.reserve(family.series().len() * (desc.prefix.len() + desc.suffix.len() + 32));
     for series in family.series() {
         out.extend_from_slice(desc.prefix);
         for (head, value) in desc.heads.iter().zip(&series.labels) {
@@ -31,20 +33,19 @@ pub fn family<const N: usize>(out: &mut Vec<u8>, desc: &MetricDesc, family: &Fam
 
 /// Appends a label value escaped for the text format: `\` `"` and newline.
 pub fn label_value(out: &mut Vec<u8>, value: &str) {
-    let bytes = value.as_bytes();
-    let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        let escaped: &[u8] = match b {
+    let mut rest = value.as_bytes();
+    // Most label values need no escaping: find specials with memchr (SIMD)
+    // instead of matching byte by byte.
+    while let Some(i) = memchr::memchr3(b'\\', b'"', b'\n', rest) {
+        out.extend_from_slice(&rest[..i]);
+        out.extend_from_slice(match rest[i] {
             b'\\' => b"\\\\",
             b'"' => b"\\\"",
-            b'\n' => b"\\n",
-            _ => continue,
-        };
-        out.extend_from_slice(&bytes[start..i]);
-        out.extend_from_slice(escaped);
-        start = i + 1;
+            _ => b"\\n",
+        });
+        rest = &rest[i + 1..];
     }
-    out.extend_from_slice(&bytes[start..]);
+    out.extend_from_slice(rest);
 }
 
 /// Appends a sample value: integers without a fraction, `NaN`, `+Inf`,
