@@ -188,6 +188,15 @@ pub struct ExtractError {
 pub struct ExtractErrors(pub Vec<ExtractError>);
 
 impl ExtractErrors {
+    /// The whole reading could not be parsed (e.g. invalid JSON), so no
+    /// family could be extracted.
+    pub fn reading(message: String) -> ExtractErrors {
+        ExtractErrors(vec![ExtractError {
+            metric: "",
+            message,
+        }])
+    }
+
     /// Keeps `result` if it is an error.
     pub fn record(&mut self, result: Result<(), ExtractError>) {
         if let Err(e) = result {
@@ -210,7 +219,11 @@ impl fmt::Display for ExtractErrors {
             if i > 0 {
                 f.write_str("; ")?;
             }
-            write!(f, "{}: {}", e.metric, e.message)?;
+            if e.metric.is_empty() {
+                f.write_str(&e.message)?;
+            } else {
+                write!(f, "{}: {}", e.metric, e.message)?;
+            }
         }
         Ok(())
     }

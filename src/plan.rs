@@ -50,6 +50,75 @@ pub enum SourceKind {
         /// The content.
         content: &'static str,
     },
+    /// An HTTP(S) request; the response body is the content.
+    Http(HttpSource),
+}
+
+/// An HTTP request as the spec declares it.
+#[derive(Debug)]
+pub struct HttpSource {
+    /// `http://` or `https://` URL.
+    pub url: &'static str,
+    /// Request method.
+    pub method: Method,
+    /// Request body (POST).
+    pub body: Option<&'static str>,
+    /// Extra request headers.
+    pub headers: &'static [(&'static str, &'static str)],
+    /// Credentials, read at run time.
+    pub auth: Option<HttpAuth>,
+    /// Honour `Cache-Control: max-age` and `ETag`.
+    pub cache: bool,
+}
+
+/// HTTP methods a source may use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    /// GET.
+    Get,
+    /// POST, with the spec's body.
+    Post,
+}
+
+/// How an HTTP source authenticates.
+#[derive(Debug)]
+pub enum HttpAuth {
+    /// `Authorization: Bearer <token>`.
+    Bearer(Secret),
+    /// `Authorization: Basic …`.
+    Basic {
+        /// User name.
+        username: &'static str,
+        /// Where the password is.
+        password: Secret,
+    },
+}
+
+/// Where a credential is read from, at each request (so rotation works).
+#[derive(Debug)]
+pub enum Secret {
+    /// A file's contents, without the trailing newline.
+    File(&'static str),
+    /// An environment variable.
+    Env(&'static str),
+}
+
+impl Secret {
+    /// Reads the secret now.
+    ///
+    /// # Errors
+    /// The file cannot be read or the variable is not set; the message names
+    /// where, never what.
+    pub fn read(&self) -> Result<String, String> {
+        match self {
+            Secret::File(path) => std::fs::read_to_string(path)
+                .map(|s| s.trim_end_matches(['\n', '\r']).to_owned())
+                .map_err(|e| format!("cannot read credential file {path}: {e}")),
+            Secret::Env(var) => {
+                std::env::var(var).map_err(|_| format!("credential variable {var} is not set"))
+            }
+        }
+    }
 }
 
 /// A user (and group) to run commands as.

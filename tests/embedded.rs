@@ -22,6 +22,10 @@ pub mod shared_file {
     pme::include_spec!("tests/specs/shared_file.yaml");
 }
 
+pub mod http_json {
+    pme::include_spec!("tests/specs/http_json.yaml");
+}
+
 pub mod run_as {
     pme::include_spec!("tests/specs/run_as.yaml");
 }

@@ -1,12 +1,13 @@
 //! Every test spec's output passes `promtool check metrics` with no lint
 //! warning and the Python prometheus_client parser.
 
-use crate::embedded::{bad_input, exactly_once, features, once, run_as, shared_file};
+use crate::embedded::{bad_input, exactly_once, features, http_json, once, run_as, shared_file};
 use crate::util::assert_valid_exposition;
 
 #[test]
 fn every_test_spec_gives_valid_exposition() {
     let _files = crate::util::shared_files();
+    crate::util::http_server::start();
     std::fs::create_dir_all("/tmp/pme-tests/exactly-once").unwrap();
     // Its files may be missing (another test owns them): the output must be valid either way.
     let plans = [
@@ -15,6 +16,7 @@ fn every_test_spec_gives_valid_exposition() {
         &bad_input::PLAN,
         &run_as::PLAN,
         &shared_file::PLAN,
+        &http_json::PLAN,
     ];
     for plan in plans {
         if plan.spec.contains("run_as") && !nix::unistd::geteuid().is_root() {

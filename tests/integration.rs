@@ -14,6 +14,7 @@ mod binary;
 mod embedded;
 mod exposition;
 mod features;
+mod http_json;
 mod prometheus;
 mod run_as;
 mod scheduling;

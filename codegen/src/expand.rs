@@ -9,7 +9,9 @@ use quote::{format_ident, quote};
 
 use crate::duration::format as dur;
 use crate::ident;
-use crate::ir::{Content, Group, Metric, Model, RunAs, Service, Source, SourceKind};
+use crate::ir::{
+    Content, Group, HttpAuth, HttpSource, Metric, Model, RunAs, Secret, Service, Source, SourceKind,
+};
 
 /// Expands the whole model.
 pub(crate) fn model(m: &Model) -> TokenStream {
@@ -53,6 +55,7 @@ fn group(g: &Group, m: &Model) -> TokenStream {
     ));
     let content = match g.content {
         Content::Text => "text",
+        Content::Json => "json",
     };
     let fields = g.metrics.iter().map(|metric| field(metric, m));
     quote! {
@@ -98,6 +101,9 @@ fn field(metric: &Metric, m: &Model) -> TokenStream {
     if let Some(filter) = &metric.filter {
         let filter = raw_str(filter);
         args.push(quote!(filter = #filter));
+    }
+    if let Some(value) = &metric.value {
+        args.push(quote!(value = #value));
     }
     if metric.match_all {
         args.push(quote!(match_all));
@@ -177,6 +183,7 @@ fn source(s: &Source) -> TokenStream {
         SourceKind::Static { content } => {
             quote!(::pme::plan::SourceKind::Static { content: #content })
         }
+        SourceKind::Http(http) => http_source(http),
     };
     let max_bytes = Literal::u64_unsuffixed(s.max_bytes);
     let timeout = millis(s.timeout);
@@ -192,6 +199,51 @@ fn source(s: &Source) -> TokenStream {
     };
     quote! {
         ::pme::plan::SourcePlan { kind: #kind, max_bytes: #max_bytes, timeout: #timeout, run_as: #run_as }
+    }
+}
+
+fn http_source(h: &HttpSource) -> TokenStream {
+    let HttpSource {
+        url,
+        method,
+        body,
+        headers,
+        auth,
+        cache,
+    } = h;
+    let method = format_ident!("{}", if method == "POST" { "Post" } else { "Get" });
+    let body = option(body.as_ref().map(|b| quote!(#b)));
+    let headers = headers.iter().map(|(n, v)| quote!((#n, #v)));
+    let secret = |s: &Secret| match s {
+        Secret::File(path) => quote!(::pme::plan::Secret::File(#path)),
+        Secret::Env(var) => quote!(::pme::plan::Secret::Env(#var)),
+    };
+    let auth = option(auth.as_ref().map(|a| match a {
+        HttpAuth::Bearer(token) => {
+            let token = secret(token);
+            quote!(::pme::plan::HttpAuth::Bearer(#token))
+        }
+        HttpAuth::Basic { username, password } => {
+            let password = secret(password);
+            quote!(::pme::plan::HttpAuth::Basic { username: #username, password: #password })
+        }
+    }));
+    quote! {
+        ::pme::plan::SourceKind::Http(::pme::plan::HttpSource {
+            url: #url,
+            method: ::pme::plan::Method::#method,
+            body: #body,
+            headers: &[#(#headers),*],
+            auth: #auth,
+            cache: #cache,
+        })
+    }
+}
+
+fn option(value: Option<TokenStream>) -> TokenStream {
+    match value {
+        Some(v) => quote!(::core::option::Option::Some(#v)),
+        None => quote!(::core::option::Option::None),
     }
 }
 
@@ -221,6 +273,7 @@ fn describe_source(s: &Source) -> String {
         SourceKind::Command { argv } => format!("the output of `{}`", argv.join(" ")),
         SourceKind::File { path } => format!("file `{path}`"),
         SourceKind::Static { content } => format!("the static value `{content}`"),
+        SourceKind::Http(h) => format!("`{} {}`", h.method, h.url),
     }
 }
 

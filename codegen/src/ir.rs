@@ -57,6 +57,8 @@ pub struct Group {
 pub enum Content {
     /// Free text, read with regex filters.
     Text,
+    /// JSON, read with RFC 9535 JSONPath filters.
+    Json,
 }
 
 /// One metric family.
@@ -75,8 +77,10 @@ pub struct Metric {
     /// All labels in declaration order (service labels first): a constant
     /// value, or a template with `$capture` references.
     pub labels: Vec<(String, String)>,
-    /// Regex filter, if any.
+    /// Regex (text) or JSONPath (json) filter, if any.
     pub filter: Option<String>,
+    /// JSON only: where the value is, relative to each selected node (`@.x`).
+    pub value: Option<String>,
     /// One series per match instead of the first match only.
     pub match_all: bool,
     /// Value reported when the source or the extraction fails.
@@ -116,6 +120,49 @@ pub enum SourceKind {
         /// The content.
         content: String,
     },
+    /// An HTTP(S) request; the response body is the content.
+    Http(HttpSource),
+}
+
+/// An HTTP source. Credentials are named here (a file or a variable), never
+/// stored: pme reads them at run time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpSource {
+    /// `http://` or `https://` URL.
+    pub url: String,
+    /// `GET` or `POST`.
+    pub method: String,
+    /// Request body (POST only).
+    pub body: Option<String>,
+    /// Extra request headers.
+    pub headers: Vec<(String, String)>,
+    /// Credentials, if any.
+    pub auth: Option<HttpAuth>,
+    /// Honour `Cache-Control: max-age` and `ETag`.
+    pub cache: bool,
+}
+
+/// How a request authenticates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HttpAuth {
+    /// `Authorization: Bearer <token>`.
+    Bearer(Secret),
+    /// `Authorization: Basic base64(user:password)`.
+    Basic {
+        /// User name (not secret).
+        username: String,
+        /// Where the password is.
+        password: Secret,
+    },
+}
+
+/// Where a secret is read from at run time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Secret {
+    /// The contents of this file (trailing newline removed).
+    File(String),
+    /// The value of this environment variable.
+    Env(String),
 }
 
 /// A user (and optionally group) to act as.

@@ -20,6 +20,7 @@ mod expand;
 pub mod filter;
 mod ident;
 pub mod ir;
+pub mod json;
 pub mod names;
 mod render;
 mod spec;

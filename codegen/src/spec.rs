@@ -60,7 +60,30 @@ pub(crate) struct Group {
     pub(crate) collection_frequency: Option<Sp<Duration>>,
     pub(crate) timeout: Option<Sp<Duration>>,
     pub(crate) max_bytes: Option<Sp<u64>>,
+    pub(crate) http: Option<HttpSpec>,
     pub(crate) metrics: Vec<Metric>,
+}
+
+/// `http:` request settings of an HTTP source.
+#[derive(Debug, Default)]
+pub(crate) struct HttpSpec {
+    pub(crate) pos: Pos,
+    pub(crate) method: Option<Sp<String>>,
+    pub(crate) body: Option<Sp<String>>,
+    pub(crate) headers: Labels,
+    pub(crate) bearer_token_file: Option<Sp<String>>,
+    pub(crate) bearer_token_env: Option<Sp<String>>,
+    pub(crate) basic_auth: Option<BasicAuthSpec>,
+    pub(crate) cache: Option<Sp<bool>>,
+}
+
+/// `basic_auth:` with the password read at run time.
+#[derive(Debug, Default)]
+pub(crate) struct BasicAuthSpec {
+    pub(crate) pos: Pos,
+    pub(crate) username: Option<Sp<String>>,
+    pub(crate) password_file: Option<Sp<String>>,
+    pub(crate) password_env: Option<Sp<String>>,
 }
 
 /// `source:` is a string, or for commands a list of arguments.
@@ -77,6 +100,7 @@ pub(crate) struct Metric {
     pub(crate) kind: Option<Sp<String>>,
     pub(crate) description: Option<Sp<String>>,
     pub(crate) filter: Option<Sp<String>>,
+    pub(crate) value: Option<Sp<String>>,
     pub(crate) match_mode: Option<Sp<String>>,
     pub(crate) labels: Labels,
     pub(crate) value_on_error: Option<Sp<f64>>,
@@ -105,13 +129,25 @@ const SOURCE_KEYS: &[&str] = &[
     "collection_frequency",
     "timeout",
     "max_bytes",
+    "http",
 ];
+const HTTP_KEYS: &[&str] = &[
+    "method",
+    "body",
+    "headers",
+    "bearer_token_file",
+    "bearer_token_env",
+    "basic_auth",
+    "cache",
+];
+const BASIC_AUTH_KEYS: &[&str] = &["username", "password_file", "password_env"];
 const GROUP_KEYS: &[&str] = &["metrics"];
 const METRIC_KEYS: &[&str] = &[
     "name",
     "type",
     "description",
     "filter",
+    "value",
     "match",
     "labels",
     "value_on_error",
@@ -247,6 +283,7 @@ fn read_group(key: &Key, node: &Node, standalone: bool, d: &mut Diagnostics) -> 
         collection_frequency: None,
         timeout: None,
         max_bytes: None,
+        http: None,
         metrics: Vec::new(),
     };
     let what = if standalone {
@@ -266,6 +303,7 @@ fn read_group(key: &Key, node: &Node, standalone: bool, d: &mut Diagnostics) -> 
         .and_then(|n| duration_of(n, d));
     group.timeout = f.take("timeout").and_then(|n| duration_of(n, d));
     group.max_bytes = f.take("max_bytes").and_then(|n| bytes_of(n, d));
+    group.http = f.take("http").map(|n| read_http(n, d));
     if standalone {
         let metric = read_metric_fields(key, &mut f, d);
         group.metrics.push(metric);
@@ -301,6 +339,7 @@ fn read_metric_fields(key: &Key, f: &mut Fields<'_>, d: &mut Diagnostics) -> Met
         kind: f.take("type").and_then(|n| str_of(n, d)),
         description: f.take("description").and_then(|n| str_of(n, d)),
         filter: f.take("filter").and_then(|n| str_of(n, d)),
+        value: f.take("value").and_then(|n| str_of(n, d)),
         match_mode: f.take("match").and_then(|n| str_of(n, d)),
         labels: f
             .take("labels")
@@ -309,6 +348,40 @@ fn read_metric_fields(key: &Key, f: &mut Fields<'_>, d: &mut Diagnostics) -> Met
         value_on_error: f.take("value_on_error").and_then(|n| f64_of(n, d)),
         scale: f.take("scale").and_then(|n| f64_of(n, d)),
     }
+}
+
+fn read_http(node: &Node, d: &mut Diagnostics) -> HttpSpec {
+    let mut http = HttpSpec {
+        pos: node.pos,
+        ..HttpSpec::default()
+    };
+    let Some(mut f) = Fields::new(node, "`http`", d) else {
+        return http;
+    };
+    http.method = f.take("method").and_then(|n| str_of(n, d));
+    http.body = f.take("body").and_then(|n| str_of(n, d));
+    http.headers = f
+        .take("headers")
+        .map(|n| labels_of(n, d))
+        .unwrap_or_default();
+    http.bearer_token_file = f.take("bearer_token_file").and_then(|n| str_of(n, d));
+    http.bearer_token_env = f.take("bearer_token_env").and_then(|n| str_of(n, d));
+    if let Some(node) = f.take("basic_auth") {
+        let mut auth = BasicAuthSpec {
+            pos: node.pos,
+            ..BasicAuthSpec::default()
+        };
+        if let Some(mut g) = Fields::new(node, "`basic_auth`", d) {
+            auth.username = g.take("username").and_then(|n| str_of(n, d));
+            auth.password_file = g.take("password_file").and_then(|n| str_of(n, d));
+            auth.password_env = g.take("password_env").and_then(|n| str_of(n, d));
+            g.finish(BASIC_AUTH_KEYS, d);
+        }
+        http.basic_auth = Some(auth);
+    }
+    http.cache = f.take("cache").and_then(|n| bool_of(n, d));
+    f.finish(HTTP_KEYS, d);
+    http
 }
 
 /// The keys of one mapping; remembers which were read so the rest can be

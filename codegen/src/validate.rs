@@ -234,7 +234,7 @@ impl Validator<'_> {
         let metrics: Vec<ir::Metric> = g
             .metrics
             .iter()
-            .filter_map(|m| self.metric(m, service, g))
+            .filter_map(|m| self.metric(m, service, g, content))
             .collect();
         let (kind, content) = (kind?, content?);
         if let (ir::SourceKind::File { .. }, Some(_)) = (&kind, &service.run_as) {
@@ -281,11 +281,12 @@ impl Validator<'_> {
     fn content(&mut self, g: &spec::Group) -> Option<ir::Content> {
         match g.content_type.as_ref().map(|c| (c.value.as_str(), c.pos)) {
             None | Some(("text", _)) => Some(ir::Content::Text),
+            Some(("json", _)) => Some(ir::Content::Json),
             Some((other, pos)) if CONTENT_TYPES.contains(&other) => {
                 self.d.error_help(
                     pos,
                     format!("content_type `{other}` is not supported by this version of pme"),
-                    "use `content_type: text` with a regex `filter`",
+                    "use `text` (regex filters) or `json` (JSONPath filters)",
                 );
                 None
             }
@@ -309,6 +310,14 @@ impl Validator<'_> {
             );
             return None;
         };
+        if let Some(http) = &g.http
+            && source_type.value != "http"
+        {
+            self.d.error(
+                http.pos,
+                "`http` settings only apply to `source_type: http`",
+            );
+        }
         let shell = g.shell.as_ref();
         if let Some(shell) = shell
             && source_type.value != "command"
@@ -355,14 +364,13 @@ impl Validator<'_> {
                     None
                 }
             },
-            "http" => {
-                self.d.error_help(
-                    source_type.pos,
-                    "source_type `http` is not supported by this version of pme",
-                    "use a `command` such as `curl -sf URL` meanwhile",
-                );
-                None
-            }
+            "http" => match source {
+                SourceText::Text(url) => self.http(url, g.http.as_ref()).map(ir::SourceKind::Http),
+                SourceText::Argv(pos, _) => {
+                    self.d.error(*pos, "an http source is one URL, not a list");
+                    None
+                }
+            },
             other => {
                 self.d.error_help(
                     source_type.pos,
@@ -371,6 +379,183 @@ impl Validator<'_> {
                 );
                 None
             }
+        }
+    }
+
+    /// A URL and its request settings; credentials only by reference.
+    fn http(
+        &mut self,
+        url: &Sp<String>,
+        settings: Option<&spec::HttpSpec>,
+    ) -> Option<ir::HttpSource> {
+        let mut ok = true;
+        let valid_url = ["http://", "https://"].iter().any(|scheme| {
+            url.value.strip_prefix(scheme).is_some_and(|rest| {
+                let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+                !host.is_empty() && !rest.contains(char::is_whitespace)
+            })
+        });
+        if !valid_url {
+            self.d.error_help(
+                url.pos,
+                format!("invalid URL `{}`", url.value),
+                "an http source is an absolute `http://` or `https://` URL",
+            );
+            ok = false;
+        }
+        let default = spec::HttpSpec::default();
+        let s = settings.unwrap_or(&default);
+        let method = match &s.method {
+            None => "GET".to_owned(),
+            Some(m) if m.value == "GET" || m.value == "POST" => m.value.clone(),
+            Some(m) => {
+                self.d.error_help(
+                    m.pos,
+                    format!("unsupported HTTP method `{}`", m.value),
+                    one_of(&m.value, &["GET", "POST"]),
+                );
+                ok = false;
+                String::new()
+            }
+        };
+        if let Some(body) = &s.body
+            && method != "POST"
+        {
+            self.d.error_help(
+                body.pos,
+                "a request `body` needs `method: POST`",
+                "add `method: POST`",
+            );
+            ok = false;
+        }
+        for (name, value) in &s.headers {
+            let token = !name.value.is_empty()
+                && name
+                    .value
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+            if !token {
+                self.d
+                    .error(name.pos, format!("invalid header name `{}`", name.value));
+                ok = false;
+            } else if ["authorization", "proxy-authorization", "cookie"]
+                .contains(&name.value.to_ascii_lowercase().as_str())
+            {
+                self.d.error_help(
+                    name.pos,
+                    format!("header `{}` would compile a credential into the binary", name.value),
+                    "use `bearer_token_file`/`bearer_token_env` or `basic_auth`, which pme reads at run time",
+                );
+                ok = false;
+            }
+            if value.value.chars().any(|c| c.is_control() && c != '\t') {
+                self.d.error(
+                    value.pos,
+                    format!(
+                        "header `{}` has a control character in its value",
+                        name.value
+                    ),
+                );
+                ok = false;
+            }
+        }
+        let bearer = self.secret(&s.bearer_token_file, &s.bearer_token_env, "bearer_token");
+        let basic = s.basic_auth.as_ref().and_then(|b| {
+            let Some(username) = &b.username else {
+                self.d.error(b.pos, "`basic_auth` needs a `username`");
+                return None;
+            };
+            let password = self.secret(&b.password_file, &b.password_env, "password")?;
+            let Some(password) = password else {
+                self.d.error_help(
+                    b.pos,
+                    "`basic_auth` needs a password",
+                    "set `password_file` or `password_env`",
+                );
+                return None;
+            };
+            Some(ir::HttpAuth::Basic {
+                username: username.value.clone(),
+                password,
+            })
+        });
+        let auth = match (bearer, basic) {
+            (Some(Some(_)), Some(_)) => {
+                self.d
+                    .error(s.pos, "use either a bearer token or `basic_auth`, not both");
+                ok = false;
+                None
+            }
+            (Some(Some(token)), None) => Some(ir::HttpAuth::Bearer(token)),
+            (None, _) => {
+                ok = false;
+                None
+            }
+            (Some(None), basic) => {
+                if s.basic_auth.is_some() && basic.is_none() {
+                    ok = false;
+                }
+                basic
+            }
+        };
+        ok.then(|| ir::HttpSource {
+            url: url.value.clone(),
+            method,
+            body: s.body.as_ref().map(|b| b.value.clone()),
+            headers: s
+                .headers
+                .iter()
+                .map(|(n, v)| (n.value.clone(), v.value.clone()))
+                .collect(),
+            auth,
+            cache: s.cache.as_ref().is_some_and(|c| c.value),
+        })
+    }
+
+    /// A secret named by at most one of a file and a variable. `None` when
+    /// invalid, `Some(None)` when absent.
+    fn secret(
+        &mut self,
+        file: &Option<Sp<String>>,
+        env: &Option<Sp<String>>,
+        what: &str,
+    ) -> Option<Option<ir::Secret>> {
+        match (file, env) {
+            (Some(_), Some(e)) => {
+                self.d.error(
+                    e.pos,
+                    format!("set `{what}_file` or `{what}_env`, not both"),
+                );
+                None
+            }
+            (Some(f), None) if !f.value.starts_with('/') => {
+                self.d.error(
+                    f.pos,
+                    format!("`{what}_file` `{}` is not an absolute path", f.value),
+                );
+                None
+            }
+            (Some(f), None) => Some(Some(ir::Secret::File(f.value.clone()))),
+            (None, Some(e)) => {
+                let valid = e
+                    .value
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                    && e.value
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '_');
+                if valid {
+                    Some(Some(ir::Secret::Env(e.value.clone())))
+                } else {
+                    self.d.error(
+                        e.pos,
+                        format!("invalid environment variable name `{}`", e.value),
+                    );
+                    None
+                }
+            }
+            (None, None) => Some(None),
         }
     }
 
@@ -419,6 +604,7 @@ impl Validator<'_> {
         m: &spec::Metric,
         service: &ServiceContext<'_>,
         g: &spec::Group,
+        content: Option<ir::Content>,
     ) -> Option<ir::Metric> {
         self.check_id(
             &m.id,
@@ -547,7 +733,7 @@ impl Validator<'_> {
             );
             ok = false;
         }
-        ok &= self.check_filter(m, &labels, kind, match_all);
+        ok &= self.check_filter(m, &labels, kind, match_all, content);
         let labels = labels?;
         Some(ir::Metric {
             id: m.id.value.clone(),
@@ -557,6 +743,7 @@ impl Validator<'_> {
             help,
             labels,
             filter: m.filter.as_ref().map(|f| f.value.clone()),
+            value: m.value.as_ref().map(|v| v.value.clone()),
             match_all,
             value_on_error: m.value_on_error.as_ref().map(|v| v.value),
             scale: m.scale.as_ref().map(|v| v.value),
@@ -611,6 +798,7 @@ impl Validator<'_> {
         labels: &Option<Vec<(String, String)>>,
         kind: Option<Kind>,
         match_all: bool,
+        content: Option<ir::Content>,
     ) -> bool {
         let Some(labels) = labels else { return true };
         let dynamic: Vec<(String, Vec<(bool, String)>)> = labels
@@ -623,7 +811,28 @@ impl Validator<'_> {
                     .then(|| (name.clone(), parts))
             })
             .collect();
+        if content == Some(ir::Content::Json) {
+            let filter = m.filter.as_ref().map(|f| f.value.as_str());
+            let value = m.value.as_ref().map(|v| v.value.as_str());
+            if let Err(e) = crate::json::plan(filter, value, &dynamic) {
+                let pos = match (&m.value, &m.filter) {
+                    (Some(v), _) if e.contains("value path") => v.pos,
+                    (_, Some(f)) if e.contains("filter") => f.pos,
+                    _ => m.labels.first().map_or(m.id.pos, |(n, _)| n.pos),
+                };
+                self.d.error(pos, e);
+                return false;
+            }
+        } else if let Some(v) = &m.value {
+            self.d.error_help(
+                v.pos,
+                "`value` applies to `content_type: json`",
+                "in text filters the value is the capture named `value` or the only unnamed capture",
+            );
+            return false;
+        }
         match &m.filter {
+            _ if content == Some(ir::Content::Json) => {}
             Some(f) => {
                 if let Err(e) = filter::plan(&f.value, &dynamic, kind != Some(Kind::Info)) {
                     self.d.error(f.pos, e);

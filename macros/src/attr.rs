@@ -22,6 +22,7 @@ pub(crate) struct MetricAttr {
     /// `"name"` whose value the collector's own code sets.
     pub(crate) labels: Vec<(LitStr, Option<LitStr>)>,
     pub(crate) filter: Option<LitStr>,
+    pub(crate) value: Option<LitStr>,
     pub(crate) match_all: bool,
     pub(crate) value_on_error: Option<(f64, Span)>,
     pub(crate) scale: Option<(f64, Span)>,
@@ -40,10 +41,11 @@ pub(crate) fn group(attrs: &[Attribute]) -> syn::Result<GroupAttr> {
     }
     if let Some(content) = &out.content
         && content.value() != "text"
+        && content.value() != "json"
     {
         return Err(syn::Error::new(
             content.span(),
-            "unknown content type; expected `text`",
+            "unknown content type; expected `text` or `json`",
         ));
     }
     Ok(out)
@@ -62,6 +64,7 @@ pub(crate) fn metric(attrs: &[Attribute]) -> syn::Result<Option<MetricAttr>> {
     }
     let (mut name, mut help, mut filter, mut value_on_error, mut scale) =
         (None, None, None, None, None);
+    let mut value = None;
     let mut labels: Option<Vec<(LitStr, Option<LitStr>)>> = None;
     let mut match_all = false;
     attr.parse_nested_meta(|meta| {
@@ -72,6 +75,8 @@ pub(crate) fn metric(attrs: &[Attribute]) -> syn::Result<Option<MetricAttr>> {
             set(&mut help, meta.value()?.parse()?, path)
         } else if path.is_ident("filter") {
             set(&mut filter, meta.value()?.parse()?, path)
+        } else if path.is_ident("value") {
+            set(&mut value, meta.value()?.parse()?, path)
         } else if path.is_ident("match_all") {
             match_all = true;
             Ok(())
@@ -90,7 +95,7 @@ pub(crate) fn metric(attrs: &[Attribute]) -> syn::Result<Option<MetricAttr>> {
             set(&mut labels, pairs.into_iter().map(|p| (p.name, p.value)).collect(), path)
         } else {
             Err(meta.error(
-                "unknown `metric` key; expected one of `name`, `help`, `labels`, `filter`, `match_all`, `value_on_error`, `scale`",
+                "unknown `metric` key; expected one of `name`, `help`, `labels`, `filter`, `value`, `match_all`, `value_on_error`, `scale`",
             ))
         }
     })?;
@@ -106,6 +111,7 @@ pub(crate) fn metric(attrs: &[Attribute]) -> syn::Result<Option<MetricAttr>> {
         help: help.ok_or_else(|| missing("help"))?,
         labels: labels.unwrap_or_default(),
         filter,
+        value,
         match_all,
         value_on_error,
         scale,

@@ -9,6 +9,7 @@ use syn::spanned::Spanned;
 use syn::{Data, DeriveInput, Fields, LitStr, Type};
 
 use pme_codegen::filter::{self, Part};
+use pme_codegen::json::{self, JsonPart};
 use pme_codegen::names::{self, Kind};
 
 use crate::attr::{self, MetricAttr};
@@ -24,7 +25,25 @@ struct Field<'a> {
     constants: Vec<(String, String)>,
     /// Labels whose values come with each series, in declaration order.
     dynamic: Vec<String>,
-    plan: Option<filter::FilterPlan>,
+    plan: Plan,
+}
+
+/// What a group's fields are filled from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Content {
+    /// No `content`: the collector's own code sets the values.
+    Manual,
+    /// Regex filters on text.
+    Text,
+    /// JSONPath filters on one parsed document.
+    Json,
+}
+
+/// How one field is extracted.
+enum Plan {
+    Manual,
+    Text(Option<filter::FilterPlan>),
+    Json(json::JsonPlan),
 }
 
 pub(crate) fn derive(input: &DeriveInput) -> syn::Result<TokenStream> {
@@ -41,12 +60,16 @@ pub(crate) fn derive(input: &DeriveInput) -> syn::Result<TokenStream> {
         ));
     };
     let group = attr::group(&input.attrs)?;
-    let text = group.content.is_some();
+    let content = match group.content.as_ref().map(LitStr::value).as_deref() {
+        None => Content::Manual,
+        Some("json") => Content::Json,
+        Some(_) => Content::Text,
+    };
 
     let mut fields = Vec::new();
     let mut errors: Option<syn::Error> = None;
     for field in &named.named {
-        match check_field(field, text) {
+        match check_field(field, content) {
             Ok(Some(f)) => fields.push(f),
             Ok(None) => {}
             Err(e) => match &mut errors {
@@ -72,7 +95,21 @@ pub(crate) fn derive(input: &DeriveInput) -> syn::Result<TokenStream> {
         let (ident, constant) = (f.ident, &f.constant);
         quote!(::pme::encode::family(out, &Self::#constant, &self.#ident);)
     });
-    let extract_body = if text {
+    let extract_body = if content == Content::Json {
+        quote! {
+            // Parsed once; every family queries this one document.
+            let doc = match ::pme::parsers::json::parse(input) {
+                ::core::result::Result::Ok(doc) => doc,
+                ::core::result::Result::Err(message) => {
+                    ::pme::metric::MetricGroup::fail(self);
+                    return ::core::result::Result::Err(::pme::metric::ExtractErrors::reading(message));
+                }
+            };
+            let mut errors = ::pme::metric::ExtractErrors::default();
+            #(#extracts)*
+            errors.into_result()
+        }
+    } else if content == Content::Text {
         quote! {
             let mut errors = ::pme::metric::ExtractErrors::default();
             #(#extracts)*
@@ -108,7 +145,7 @@ pub(crate) fn derive(input: &DeriveInput) -> syn::Result<TokenStream> {
     })
 }
 
-fn check_field(field: &syn::Field, text: bool) -> syn::Result<Option<Field<'_>>> {
+fn check_field(field: &syn::Field, content: Content) -> syn::Result<Option<Field<'_>>> {
     let Some(attr) = attr::metric(&field.attrs)? else {
         return Ok(None);
     };
@@ -137,7 +174,7 @@ fn check_field(field: &syn::Field, text: bool) -> syn::Result<Option<Field<'_>>>
     }
     let mut constants = Vec::new();
     let mut dynamic = Vec::new();
-    let mut captures = Vec::new();
+    let mut references = Vec::new();
     for (i, (label, value)) in attr.labels.iter().enumerate() {
         names::check_label_name(&label.value()).map_err(|e| syn::Error::new(label.span(), e))?;
         if attr.labels[..i]
@@ -148,11 +185,11 @@ fn check_field(field: &syn::Field, text: bool) -> syn::Result<Option<Field<'_>>>
         }
         let Some(value) = value else {
             // A bare name: the collector's own code sets the value.
-            if attr.filter.is_some() {
+            if content != Content::Manual {
                 return Err(syn::Error::new(
                     label.span(),
                     format!(
-                        "label `{}` has no value, but a `filter` fills this metric: use a template such as `\"$capture\"`",
+                        "label `{}` has no value, but this group is filled from its content: use a template such as `\"$capture\"`",
                         label.value()
                     ),
                 ));
@@ -165,41 +202,77 @@ fn check_field(field: &syn::Field, text: bool) -> syn::Result<Option<Field<'_>>>
         {
             None => constants.push((label.value(), value.value())),
             // Only `$$`: a constant once unescaped.
-            Some(parts) if parts.iter().all(|(capture, _)| !capture) => {
+            Some(parts) if parts.iter().all(|(reference, _)| !reference) => {
                 constants.push((
                     label.value(),
                     parts.into_iter().map(|(_, text)| text).collect(),
                 ));
             }
             Some(parts) => {
-                if attr.filter.is_none() {
+                let missing = match content {
+                    Content::Manual => {
+                        Some("the group has no `content`; name the label alone to set it in code")
+                    }
+                    Content::Text if attr.filter.is_none() => Some("there is no `filter`"),
+                    _ => None,
+                };
+                if let Some(why) = missing {
                     return Err(syn::Error::new(
                         value.span(),
                         format!(
-                            "label `{}` refers to a capture but there is no `filter`",
-                            label.value()
+                            "label `{}` refers to `{}`, but {why}",
+                            label.value(),
+                            value.value()
                         ),
                     ));
                 }
                 dynamic.push(label.value());
-                captures.push((label.value(), parts));
+                references.push((label.value(), parts));
             }
         }
     }
-    let plan = match &attr.filter {
-        Some(pattern) => {
-            if !text {
+    if let Some(value) = &attr.value
+        && content != Content::Json
+    {
+        return Err(syn::Error::new(
+            value.span(),
+            "`value` needs `#[group(content = \"json\")]` on the struct",
+        ));
+    }
+    let spanned = |lit: Option<&LitStr>| lit.map_or(attr.span, LitStr::span);
+    let plan = match content {
+        Content::Manual => {
+            if let Some(pattern) = &attr.filter {
                 return Err(syn::Error::new(
                     pattern.span(),
-                    "`filter` needs `#[group(content = \"text\")]` on the struct",
+                    "`filter` needs `#[group(content = \"text\")]` or `\"json\"` on the struct",
                 ));
             }
-            Some(
-                filter::plan(&pattern.value(), &captures, kind != Kind::Info)
-                    .map_err(|e| syn::Error::new(pattern.span(), e))?,
+            Plan::Manual
+        }
+        Content::Text => Plan::Text(
+            attr.filter
+                .as_ref()
+                .map(|pattern| {
+                    filter::plan(&pattern.value(), &references, kind != Kind::Info)
+                        .map_err(|e| syn::Error::new(pattern.span(), e))
+                })
+                .transpose()?,
+        ),
+        Content::Json => {
+            let filter = attr.filter.as_ref().map(LitStr::value);
+            let value = attr.value.as_ref().map(LitStr::value);
+            Plan::Json(
+                json::plan(filter.as_deref(), value.as_deref(), &references).map_err(|e| {
+                    let at = if e.contains("value path") {
+                        attr.value.as_ref()
+                    } else {
+                        attr.filter.as_ref()
+                    };
+                    syn::Error::new(spanned(at), e)
+                })?,
             )
         }
-        None => None,
     };
     if attr.match_all && dynamic.is_empty() {
         return Err(syn::Error::new(
@@ -301,39 +374,74 @@ fn extract(f: &Field<'_>) -> TokenStream {
     let (ident, constant) = (f.ident, &f.constant);
     let info = f.kind == Kind::Info;
     let scale = float(f.attr.scale.map_or(1.0, |(v, _)| v));
-    let Some(plan) = &f.plan else {
-        return quote! {
-            errors.record(self.#ident.apply(::pme::parsers::text::whole(input, #info, #scale), &Self::#constant));
-        };
-    };
-    let pattern = f
-        .attr
-        .filter
-        .as_ref()
-        .map(LitStr::value)
-        .unwrap_or_default();
-    let value = match plan.value {
-        Some(i) => quote!(::core::option::Option::Some(#i)),
-        None => quote!(::core::option::Option::None),
-    };
-    let labels = plan.labels.iter().map(|template| {
-        let parts = template.iter().map(|part| match part {
-            Part::Literal(text) => quote!(::pme::parsers::text::Part::Literal(#text)),
-            Part::Capture(i) => quote!(::pme::parsers::text::Part::Capture(#i)),
-        });
-        quote!(&[#(#parts),*])
-    });
     let match_all = f.attr.match_all;
-    quote! {
-        {
-            static FILTER: ::pme::parsers::text::TextFilter = ::pme::parsers::text::TextFilter {
-                regex: ::std::sync::LazyLock::new(|| ::pme::parsers::text::compile(#pattern)),
-                value: #value,
-                labels: &[#(#labels),*],
-                match_all: #match_all,
-                scale: #scale,
+    match &f.plan {
+        Plan::Manual => quote!(),
+        Plan::Text(None) => quote! {
+            errors.record(self.#ident.apply(::pme::parsers::text::whole(input, #info, #scale), &Self::#constant));
+        },
+        Plan::Text(Some(plan)) => {
+            let pattern = f
+                .attr
+                .filter
+                .as_ref()
+                .map(LitStr::value)
+                .unwrap_or_default();
+            let value = match plan.value {
+                Some(i) => quote!(::core::option::Option::Some(#i)),
+                None => quote!(::core::option::Option::None),
             };
-            errors.record(self.#ident.apply(::pme::parsers::text::extract(&FILTER, input), &Self::#constant));
+            let labels = plan.labels.iter().map(|template| {
+                let parts = template.iter().map(|part| match part {
+                    Part::Literal(text) => quote!(::pme::parsers::text::Part::Literal(#text)),
+                    Part::Capture(i) => quote!(::pme::parsers::text::Part::Capture(#i)),
+                });
+                quote!(&[#(#parts),*])
+            });
+            quote! {
+                {
+                    static FILTER: ::pme::parsers::text::TextFilter = ::pme::parsers::text::TextFilter {
+                        regex: ::std::sync::LazyLock::new(|| ::pme::parsers::text::compile(#pattern)),
+                        value: #value,
+                        labels: &[#(#labels),*],
+                        match_all: #match_all,
+                        scale: #scale,
+                    };
+                    errors.record(self.#ident.apply(::pme::parsers::text::extract(&FILTER, input), &Self::#constant));
+                }
+            }
+        }
+        Plan::Json(plan) => {
+            let filter = &plan.filter;
+            let value = match &plan.value {
+                Some(v) => quote!(::core::option::Option::Some(#v)),
+                None => quote!(::core::option::Option::None),
+            };
+            let labels = plan.labels.iter().map(|template| {
+                let parts = template.iter().map(|part| match part {
+                    JsonPart::Literal(text) => {
+                        quote!(::pme::parsers::json::JsonPart::Literal(#text))
+                    }
+                    JsonPart::Key => quote!(::pme::parsers::json::JsonPart::Key),
+                    JsonPart::Index => quote!(::pme::parsers::json::JsonPart::Index),
+                    JsonPart::Path(path) => quote!(::pme::parsers::json::JsonPart::Path(#path)),
+                });
+                quote!(&[#(#parts),*])
+            });
+            quote! {
+                {
+                    static QUERY: ::pme::parsers::json::JsonQuery = ::pme::parsers::json::JsonQuery {
+                        filter: #filter,
+                        value: #value,
+                        labels: &[#(#labels),*],
+                        match_all: #match_all,
+                        scale: #scale,
+                        info: #info,
+                        compiled: ::std::sync::OnceLock::new(),
+                    };
+                    errors.record(self.#ident.apply(::pme::parsers::json::extract(&QUERY, &doc), &Self::#constant));
+                }
+            }
         }
     }
 }

@@ -4,4 +4,5 @@
 //! Prometheus re-import will sit beside it with the same shape: the group
 //! parses its reading once and every family extracts from that.
 
+pub mod json;
 pub mod text;

@@ -8,6 +8,7 @@
 
 mod command;
 mod file;
+mod http;
 pub mod identity;
 mod static_value;
 
@@ -86,6 +87,8 @@ pub struct Source {
     /// Set while a read is running: a source is never read twice at once.
     busy: AtomicBool,
     file: Mutex<file::Seen>,
+    /// The client of an HTTP source (or why it could not be built).
+    http: Option<Result<http::Client, String>>,
 }
 
 impl Source {
@@ -96,6 +99,7 @@ impl Source {
             identity,
             busy: AtomicBool::new(false),
             file: Mutex::new(file::Seen::default()),
+            http: matches!(plan.kind, SourceKind::Http(_)).then(http::Client::new),
         }
     }
 
@@ -127,6 +131,11 @@ impl Source {
             }
             SourceKind::File { path } => file::read(path, limit, timeout, &self.file).await,
             SourceKind::Static { content } => Ok(static_value::read(content)),
+            SourceKind::Http(request) => match &self.http {
+                Some(Ok(client)) => client.read(request, limit, timeout).await,
+                Some(Err(e)) => Err(SourceError::Io(e.clone())),
+                None => Err(SourceError::Io("no HTTP client for this source".to_owned())),
+            },
         }
     }
 }

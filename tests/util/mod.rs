@@ -6,6 +6,8 @@
 
 #![allow(dead_code, reason = "each test module uses a different subset")]
 
+pub mod http_server;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::PathBuf;

@@ -1,0 +1,281 @@
+//! `content_type: json`: RFC 9535 JSONPath filters.
+//!
+//! A group's reading is parsed once ([`parse`]); every family then runs its
+//! query on that one document. A query selects nodes: the first (or, with
+//! `match: all`, each) becomes a series, its value read from the node or
+//! from a path relative to it, its labels from relative paths, the node's
+//! member name (`$key`) or array index (`$index`).
+
+use std::sync::OnceLock;
+
+use serde_json::Value;
+use serde_json_path::{JsonPath, PathElement};
+
+use crate::metric::Series;
+use crate::parsers::text::parse_value;
+
+/// One family's query, written by the derive; compiled on first use (the
+/// paths were validated at build time).
+#[derive(Debug)]
+pub struct JsonQuery {
+    /// The filter, starting at `$`.
+    pub filter: &'static str,
+    /// The value path relative to each node, rewritten to start at `$`.
+    pub value: Option<&'static str>,
+    /// One template per dynamic label.
+    pub labels: &'static [&'static [JsonPart]],
+    /// Every selected node is a series, not only the first.
+    pub match_all: bool,
+    /// Factor applied to every value.
+    pub scale: f64,
+    /// Whether the value is 1 whatever the node (info metrics).
+    pub info: bool,
+    /// The compiled paths.
+    pub compiled: OnceLock<Compiled>,
+}
+
+/// One piece of a label template.
+#[derive(Debug)]
+pub enum JsonPart {
+    /// Literal text.
+    Literal(&'static str),
+    /// The selected node's member name in its parent object.
+    Key,
+    /// The selected node's index in its parent array.
+    Index,
+    /// A path relative to the selected node (written starting at `$`).
+    Path(&'static str),
+}
+
+/// The compiled paths of a [`JsonQuery`].
+#[derive(Debug)]
+pub struct Compiled {
+    filter: JsonPath,
+    value: Option<JsonPath>,
+    /// Per label, per part: the compiled path of `Path` parts.
+    labels: Vec<Vec<Option<JsonPath>>>,
+}
+
+fn compile(path: &str) -> JsonPath {
+    JsonPath::parse(path).expect("JSONPath validated by pme-codegen at build time")
+}
+
+impl JsonQuery {
+    fn compiled(&self) -> &Compiled {
+        self.compiled.get_or_init(|| Compiled {
+            filter: compile(self.filter),
+            value: self.value.map(compile),
+            labels: self
+                .labels
+                .iter()
+                .map(|parts| {
+                    parts
+                        .iter()
+                        .map(|p| {
+                            if let JsonPart::Path(p) = p {
+                                Some(compile(p))
+                            } else {
+                                None
+                            }
+                        })
+                        .collect()
+                })
+                .collect(),
+        })
+    }
+}
+
+/// Parses a reading as JSON.
+///
+/// # Errors
+/// The content is not valid JSON (or not UTF-8), with line and column.
+pub fn parse(input: &[u8]) -> Result<Value, String> {
+    serde_json::from_slice(input).map_err(|e| format!("invalid JSON: {e}"))
+}
+
+/// Runs `query` on `doc`.
+///
+/// # Errors
+/// Nothing selected (first-match mode), a value that is not a number, a
+/// label path that selects nothing or a non-scalar, two series with the
+/// same labels.
+pub fn extract<const N: usize>(query: &JsonQuery, doc: &Value) -> Result<Vec<Series<N>>, String> {
+    let compiled = query.compiled();
+    let nodes = compiled.filter.query_located(doc);
+    if nodes.is_empty() && !query.match_all {
+        return Err(format!("`{}` selected nothing", query.filter));
+    }
+    let take = if query.match_all { nodes.len() } else { 1 };
+    let mut series: Vec<Series<N>> = Vec::with_capacity(take);
+    for located in nodes.iter().take(take) {
+        let node = located.node();
+        let value = if query.info {
+            1.0
+        } else {
+            let target = match &compiled.value {
+                Some(path) => path.query(node).first().ok_or_else(|| {
+                    format!(
+                        "value path `@{}` selected nothing",
+                        &query.value.unwrap_or("$")[1..]
+                    )
+                })?,
+                None => node,
+            };
+            number(target)? * query.scale
+        };
+        let last = located.location().last();
+        let mut labels: [Box<str>; N] = std::array::from_fn(|_| Box::from(""));
+        for ((slot, parts), paths) in labels.iter_mut().zip(query.labels).zip(&compiled.labels) {
+            let mut text = String::new();
+            for (part, path) in parts.iter().zip(paths) {
+                match (part, path, last) {
+                    (JsonPart::Literal(s), _, _) => text.push_str(s),
+                    (JsonPart::Key, _, Some(PathElement::Name(name))) => text.push_str(name),
+                    (JsonPart::Index, _, Some(PathElement::Index(i))) => {
+                        text.push_str(&i.to_string())
+                    }
+                    (JsonPart::Key, _, _) => {
+                        return Err("`$key` used on a node that is not an object member".to_owned());
+                    }
+                    (JsonPart::Index, _, _) => {
+                        return Err(
+                            "`$index` used on a node that is not an array element".to_owned()
+                        );
+                    }
+                    (JsonPart::Path(p), Some(path), _) => {
+                        let v = path
+                            .query(node)
+                            .first()
+                            .ok_or_else(|| format!("label path `@{}` selected nothing", &p[1..]))?;
+                        text.push_str(&scalar_text(v)?);
+                    }
+                    (JsonPart::Path(_), None, _) => unreachable!("label paths are compiled"),
+                }
+            }
+            *slot = text.into_boxed_str();
+        }
+        if series.iter().any(|s| s.labels == labels) {
+            return Err(format!(
+                "two selected nodes give the same labels {labels:?}"
+            ));
+        }
+        series.push(Series { labels, value });
+    }
+    Ok(series)
+}
+
+/// A JSON value as a sample value: numbers, booleans (1/0), numeric strings.
+fn number(v: &Value) -> Result<f64, String> {
+    match v {
+        Value::Number(n) => n
+            .as_f64()
+            .ok_or_else(|| format!("number {n} does not fit a float")),
+        Value::Bool(b) => Ok(if *b { 1.0 } else { 0.0 }),
+        Value::String(s) => parse_value(s.as_bytes()),
+        Value::Null => Err("value is null".to_owned()),
+        Value::Array(_) | Value::Object(_) => Err("value is not a scalar".to_owned()),
+    }
+}
+
+/// A JSON scalar as label text: strings as they are, numbers and booleans
+/// as JSON writes them.
+fn scalar_text(v: &Value) -> Result<String, String> {
+    match v {
+        Value::String(s) => Ok(s.clone()),
+        Value::Number(n) => Ok(n.to_string()),
+        Value::Bool(b) => Ok(b.to_string()),
+        Value::Null => Err("label value is null".to_owned()),
+        Value::Array(_) | Value::Object(_) => Err("label value is not a scalar".to_owned()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn query(
+        filter: &'static str,
+        value: Option<&'static str>,
+        labels: &'static [&'static [JsonPart]],
+        match_all: bool,
+    ) -> JsonQuery {
+        JsonQuery {
+            filter,
+            value,
+            labels,
+            match_all,
+            scale: 1.0,
+            info: false,
+            compiled: OnceLock::new(),
+        }
+    }
+
+    fn doc() -> Value {
+        serde_json::json!({
+            "up": true,
+            "load": "0.5",
+            "queues": [{"name": "a", "depth": 3}, {"name": "b", "depth": 5}],
+            "disks": {"sda": {"used": 10}, "sdb": {"used": 20}},
+            "nothing": null
+        })
+    }
+
+    #[test]
+    fn reads_scalars() {
+        assert_eq!(
+            extract::<0>(&query("$.up", None, &[], false), &doc()).unwrap()[0].value,
+            1.0
+        );
+        assert_eq!(
+            extract::<0>(&query("$.load", None, &[], false), &doc()).unwrap()[0].value,
+            0.5
+        );
+        assert!(
+            extract::<0>(&query("$.nothing", None, &[], false), &doc())
+                .unwrap_err()
+                .contains("null")
+        );
+        assert!(
+            extract::<0>(&query("$.missing", None, &[], false), &doc())
+                .unwrap_err()
+                .contains("selected nothing")
+        );
+        assert!(
+            extract::<0>(&query("$.queues", None, &[], false), &doc())
+                .unwrap_err()
+                .contains("not a scalar")
+        );
+    }
+
+    #[test]
+    fn iterates_arrays_with_relative_paths_and_indices() {
+        static LABELS: &[&[JsonPart]] = &[
+            &[JsonPart::Path("$.name")],
+            &[JsonPart::Literal("#"), JsonPart::Index],
+        ];
+        let s = extract::<2>(&query("$.queues[*]", Some("$.depth"), LABELS, true), &doc()).unwrap();
+        assert_eq!(s.len(), 2);
+        assert_eq!(
+            (&*s[1].labels[0], &*s[1].labels[1], s[1].value),
+            ("b", "#1", 5.0)
+        );
+    }
+
+    #[test]
+    fn iterates_objects_by_key() {
+        static LABELS: &[&[JsonPart]] = &[&[JsonPart::Key]];
+        let s = extract::<1>(&query("$.disks.*", Some("$.used"), LABELS, true), &doc()).unwrap();
+        assert_eq!(
+            s.iter()
+                .map(|s| (&*s.labels[0], s.value))
+                .collect::<Vec<_>>(),
+            [("sda", 10.0), ("sdb", 20.0)]
+        );
+    }
+
+    #[test]
+    fn rejects_invalid_json() {
+        assert!(parse(b"{\"a\": ").unwrap_err().starts_with("invalid JSON"));
+        assert!(parse(b"\xff").is_err());
+    }
+}

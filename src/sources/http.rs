@@ -1,0 +1,257 @@
+//! `source_type: http`: one request per read; the response body (capped at
+//! `max_bytes`) is the content.
+//!
+//! Credentials are read at each request from the file or variable the spec
+//! names, so they never appear in the binary and can rotate. With
+//! `cache: true`, a response with `Cache-Control: max-age=N` is reused for N
+//! seconds without a request, and an `ETag` is sent back as
+//! `If-None-Match`, so a 304 reuses the cached body.
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use bytes::{Bytes, BytesMut};
+use http_body_util::{BodyExt, Full};
+use hyper::header::{
+    AUTHORIZATION, CACHE_CONTROL, ETAG, HeaderName, HeaderValue, IF_NONE_MATCH, USER_AGENT,
+};
+use hyper::{Request, StatusCode};
+use hyper_util::client::legacy::Client as HyperClient;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+
+use super::{Reading, SourceError};
+use crate::plan::{HttpAuth, HttpSource, Method};
+
+type Connector = hyper_rustls::HttpsConnector<HttpConnector>;
+
+/// A client for one source, with its response cache.
+#[derive(Debug)]
+pub(super) struct Client {
+    client: HyperClient<Connector, Full<Bytes>>,
+    cache: Mutex<Option<Cached>>,
+}
+
+#[derive(Debug, Clone)]
+struct Cached {
+    reading: Reading,
+    etag: Option<HeaderValue>,
+    fresh_until: Option<Instant>,
+}
+
+impl Client {
+    pub(super) fn new() -> Result<Client, String> {
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_provider_and_webpki_roots(rustls::crypto::ring::default_provider())
+            .map_err(|e| format!("TLS setup failed: {e}"))?
+            .https_or_http()
+            .enable_http1()
+            .build();
+        let client = HyperClient::builder(TokioExecutor::new()).build(connector);
+        Ok(Client {
+            client,
+            cache: Mutex::new(None),
+        })
+    }
+
+    pub(super) async fn read(
+        &self,
+        source: &HttpSource,
+        limit: usize,
+        timeout: Duration,
+    ) -> Result<Reading, SourceError> {
+        let cached = if source.cache {
+            self.cache.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        } else {
+            None
+        };
+        if let Some(c) = &cached
+            && c.fresh_until.is_some_and(|t| Instant::now() < t)
+        {
+            return Ok(c.reading.clone());
+        }
+        let request = build_request(source, cached.as_ref().and_then(|c| c.etag.clone()))?;
+        let exchange = async {
+            let response = self
+                .client
+                .request(request)
+                .await
+                .map_err(|e| SourceError::Io(format!("{}: {}", source.url, error_chain(&e))))?;
+            let (parts, body) = response.into_parts();
+            let content = read_capped(body, limit).await?;
+            Ok::<_, SourceError>((parts, content))
+        };
+        let (parts, content) = tokio::time::timeout(timeout, exchange)
+            .await
+            .map_err(|_| SourceError::Timeout(timeout))??;
+        let max_age = max_age(&parts.headers);
+        match parts.status {
+            StatusCode::NOT_MODIFIED if cached.is_some() => {
+                let mut c = cached.unwrap_or_else(|| unreachable!("checked above"));
+                c.fresh_until = max_age.map(|age| Instant::now() + age);
+                let reading = c.reading.clone();
+                *self.cache.lock().unwrap_or_else(|p| p.into_inner()) = Some(c);
+                Ok(reading)
+            }
+            status if status.is_success() => {
+                let reading = Reading::new(content);
+                if source.cache {
+                    let etag = parts.headers.get(ETAG).cloned();
+                    let entry = (max_age.is_some() || etag.is_some()).then(|| Cached {
+                        reading: reading.clone(),
+                        etag,
+                        fresh_until: max_age.map(|age| Instant::now() + age),
+                    });
+                    *self.cache.lock().unwrap_or_else(|p| p.into_inner()) = entry;
+                }
+                Ok(reading)
+            }
+            status => Err(SourceError::Io(format!("{} answered {status}", source.url))),
+        }
+    }
+}
+
+fn build_request(
+    source: &HttpSource,
+    etag: Option<HeaderValue>,
+) -> Result<Request<Full<Bytes>>, SourceError> {
+    let bad = |e: String| SourceError::Io(format!("{}: {e}", source.url));
+    let (method, body) = match source.method {
+        Method::Get => (hyper::Method::GET, Bytes::new()),
+        Method::Post => (
+            hyper::Method::POST,
+            Bytes::from_static(source.body.unwrap_or("").as_bytes()),
+        ),
+    };
+    let mut request = Request::builder()
+        .method(method)
+        .uri(source.url)
+        .header(USER_AGENT, concat!("pme/", env!("CARGO_PKG_VERSION")))
+        .body(Full::new(body))
+        .map_err(|e| bad(e.to_string()))?;
+    let headers = request.headers_mut();
+    for (name, value) in source.headers {
+        let name = HeaderName::from_bytes(name.as_bytes()).map_err(|e| bad(e.to_string()))?;
+        let value = HeaderValue::from_str(value).map_err(|e| bad(e.to_string()))?;
+        headers.insert(name, value);
+    }
+    if let Some(auth) = &source.auth {
+        let value = match auth {
+            HttpAuth::Bearer(token) => format!("Bearer {}", token.read().map_err(bad)?),
+            HttpAuth::Basic { username, password } => {
+                let password = password.read().map_err(bad)?;
+                format!(
+                    "Basic {}",
+                    base64(format!("{username}:{password}").as_bytes())
+                )
+            }
+        };
+        let mut value = HeaderValue::from_str(&value)
+            .map_err(|_| bad("the credential is not a valid header value".to_owned()))?;
+        value.set_sensitive(true);
+        headers.insert(AUTHORIZATION, value);
+    }
+    if let Some(etag) = etag {
+        headers.insert(IF_NONE_MATCH, etag);
+    }
+    Ok(request)
+}
+
+/// Reads the body, failing as soon as it passes `limit` (the rest is never read).
+async fn read_capped(mut body: hyper::body::Incoming, limit: usize) -> Result<Bytes, SourceError> {
+    let mut content = BytesMut::new();
+    while let Some(frame) = body.frame().await {
+        let frame =
+            frame.map_err(|e| SourceError::Io(format!("reading the response body: {e}")))?;
+        if let Ok(data) = frame.into_data() {
+            if content.len() + data.len() > limit {
+                return Err(SourceError::TooLarge(limit));
+            }
+            content.extend_from_slice(&data);
+        }
+    }
+    Ok(content.freeze())
+}
+
+/// `max-age=N` from `Cache-Control`, unless `no-store` or `no-cache` say otherwise.
+fn max_age(headers: &hyper::HeaderMap) -> Option<Duration> {
+    let value = headers.get(CACHE_CONTROL)?.to_str().ok()?;
+    let directives: Vec<&str> = value.split(',').map(str::trim).collect();
+    if directives
+        .iter()
+        .any(|d| d.eq_ignore_ascii_case("no-store") || d.eq_ignore_ascii_case("no-cache"))
+    {
+        return None;
+    }
+    directives.iter().find_map(|d| {
+        let (key, value) = d.split_once('=')?;
+        key.trim()
+            .eq_ignore_ascii_case("max-age")
+            .then(|| value.trim().parse().ok().map(Duration::from_secs))?
+    })
+}
+
+/// An error with its causes, for messages like "connection refused".
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// Standard base64 with padding (RFC 4648), for Basic credentials.
+fn base64(input: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(input.len().div_ceil(3) * 4);
+    for chunk in input.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i)) as usize & 63] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encodes_base64() {
+        assert_eq!(base64(b""), "");
+        assert_eq!(base64(b"f"), "Zg==");
+        assert_eq!(base64(b"fo"), "Zm8=");
+        assert_eq!(base64(b"foo"), "Zm9v");
+        assert_eq!(base64(b"alice:s3cret"), "YWxpY2U6czNjcmV0");
+    }
+
+    #[test]
+    fn reads_max_age() {
+        let mut h = hyper::HeaderMap::new();
+        h.insert(
+            CACHE_CONTROL,
+            HeaderValue::from_static("public, max-age=30"),
+        );
+        assert_eq!(max_age(&h), Some(Duration::from_secs(30)));
+        h.insert(
+            CACHE_CONTROL,
+            HeaderValue::from_static("no-cache, max-age=30"),
+        );
+        assert_eq!(max_age(&h), None);
+        h.insert(CACHE_CONTROL, HeaderValue::from_static("max-age=abc"));
+        assert_eq!(max_age(&h), None);
+    }
+}

@@ -1,0 +1,141 @@
+//! HTTP sources with JSON content against a real local HTTP server: values,
+//! iteration, credentials read at run time, POST, caching, and every way a
+//! response can be bad.
+
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use crate::embedded::{Served, http_json};
+use crate::util::http_server::{self, CACHED_FULL, CACHED_NOT_MODIFIED};
+use crate::util::{assert_valid_exposition, get, value_of, wait_for};
+
+fn series(service: &str, group: &str) -> String {
+    format!(r#"{{service="{service}",group="{group}"}}"#)
+}
+
+#[test]
+fn http_sources_with_json_content() {
+    let _files = crate::util::shared_files();
+    http_server::start();
+    let (full_before, revalidated_before) = (
+        CACHED_FULL.load(Ordering::SeqCst),
+        CACHED_NOT_MODIFIED.load(Ordering::SeqCst),
+    );
+    let served = Served::start(&http_json::PLAN);
+    wait_for(Duration::from_secs(20), "/ready", || {
+        (get(served.health, "/ready").status == 200).then_some(())
+    });
+    // Long enough for the cached source's max-age (2 s) to lapse once.
+    std::thread::sleep(Duration::from_millis(3500));
+    let body = get(served.metrics, "/metrics").text();
+    assert_valid_exposition(body.as_bytes());
+
+    for (line, want) in [
+        ("api_up", 1.0),
+        ("api_load", 0.5),
+        (r#"api_queue_depth{queue="a",position="0"}"#, 3.0),
+        (r#"api_queue_depth{queue="b",position="1"}"#, 5.0),
+        (r#"api_disk_used_bytes{disk="sda"}"#, 10240.0),
+        (r#"api_disk_used_bytes{disk="sdb"}"#, 20480.0),
+        (r#"api_version_info{version="1.2.3"}"#, 1.0),
+        ("api_private_value", 42.0),
+        ("api_basic_value", 7.0),
+        ("api_echoed_value", 17.0),
+        ("api_cached_value", 99.0),
+    ] {
+        assert_eq!(value_of(&body, line), Some(want), "{line}:\n{body}");
+    }
+    for group in ["status", "authenticated", "basic", "posted", "cached"] {
+        assert_eq!(
+            value_of(&body, &format!("pme_source_up{}", series("api", group))),
+            Some(1.0),
+            "{group}"
+        );
+    }
+
+    // Caching: one full response, then revalidations with If-None-Match
+    // once max-age lapsed; never one request per collection.
+    let full = CACHED_FULL.load(Ordering::SeqCst) - full_before;
+    let revalidated = CACHED_NOT_MODIFIED.load(Ordering::SeqCst) - revalidated_before;
+    let collections = value_of(
+        &body,
+        &format!("pme_collections_total{}", series("api", "cached")),
+    )
+    .unwrap();
+    assert_eq!(full, 1, "the body was fetched once");
+    assert!(
+        revalidated >= 1,
+        "a stale entry is revalidated with its ETag"
+    );
+    assert!(
+        (full + revalidated) as f64 <= collections - 2.0,
+        "max-age spared requests: {full}+{revalidated} for {collections} collections"
+    );
+
+    // Failures: each group reports its own, the others stay up.
+    let health: serde_json::Value =
+        serde_json::from_slice(&get(served.health, "/health").body).unwrap();
+    let error_of = |group: &str| -> String {
+        health["services"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|s| s["groups"].as_array().unwrap())
+            .find(|g| g["id"] == group)
+            .and_then(|g| g["last_error"].as_str())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    for (group, expected) in [
+        ("slow", "timed out after 500ms"),
+        ("server_error", "answered 500 Internal Server Error"),
+        ("huge", "content exceeds the limit of 1048576 bytes"),
+        ("malformed", "invalid JSON: EOF while parsing"),
+        ("not_utf8", "invalid JSON"),
+        ("wrong_type", "value is not a scalar"),
+        ("missing_key", "`$.nope` selected nothing"),
+        ("refused", "Connection refused"),
+    ] {
+        let up = value_of(&body, &format!("pme_source_up{}", series("broken", group)));
+        assert_eq!(up, Some(0.0), "{group} should be down");
+        let error = error_of(group);
+        assert!(
+            error.contains(expected),
+            "{group}: expected {expected:?} in {error:?}"
+        );
+    }
+    assert_eq!(value_of(&body, "broken_slow"), Some(-1.0), "value_on_error");
+    assert!(
+        value_of(&body, "broken_malformed").unwrap().is_nan(),
+        "value_on_error NaN"
+    );
+    assert_eq!(
+        value_of(&body, "broken_server_error"),
+        None,
+        "no value_on_error: no value"
+    );
+    drop(served);
+}
+
+#[test]
+fn credentials_are_not_in_the_binary_or_the_output() {
+    // The spec names where the secrets are; only pme's run-time reads see them.
+    let source = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/specs/http_json.yaml"
+    ))
+    .unwrap();
+    assert!(!source.contains("tok-123") && !source.contains("s3cret"));
+    let _files = crate::util::shared_files();
+    http_server::start();
+    let (body, _) = crate::embedded::once(&http_json::PLAN);
+    assert_eq!(
+        value_of(&body, "api_private_value"),
+        Some(42.0),
+        "the token was read at run time"
+    );
+    assert!(
+        !body.contains("tok-123") && !body.contains("s3cret"),
+        "{body}"
+    );
+}

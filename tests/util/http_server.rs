@@ -1,0 +1,138 @@
+//! A real HTTP server for HTTP-source tests, on 127.77.1.1:18781 (the
+//! address the test specs name), started once per test process.
+
+use std::convert::Infallible;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+
+pub const ADDR: &str = "127.77.1.1:18781";
+
+/// Full responses of `/cached.json` (200) and revalidations (304).
+pub static CACHED_FULL: AtomicU64 = AtomicU64::new(0);
+pub static CACHED_NOT_MODIFIED: AtomicU64 = AtomicU64::new(0);
+
+pub const STATUS: &str = r#"{"up": true, "load": "0.5", "version": "1.2.3",
+ "queues": [{"name": "a", "depth": 3}, {"name": "b", "depth": 5}],
+ "disks": {"sda": {"used_kib": 10}, "sdb": {"used_kib": 20}}}"#;
+
+/// Starts the server (once) and writes the token file the specs name.
+pub fn start() {
+    static STARTED: OnceLock<()> = OnceLock::new();
+    STARTED.get_or_init(|| {
+        std::fs::create_dir_all("/tmp/pme-tests/http").unwrap();
+        std::fs::write("/tmp/pme-tests/http/token", "tok-123\n").unwrap();
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::bind(ADDR)
+                    .await
+                    .expect("bind 127.77.1.1:18781");
+                ready_tx.send(()).unwrap();
+                loop {
+                    let Ok((stream, _)) = listener.accept().await else {
+                        continue;
+                    };
+                    tokio::spawn(async move {
+                        let service = hyper::service::service_fn(handle);
+                        let _ = hyper::server::conn::http1::Builder::new()
+                            .serve_connection(TokioIo::new(stream), service)
+                            .await;
+                    });
+                }
+            });
+        });
+        ready_rx
+            .recv_timeout(Duration::from_secs(10))
+            .expect("test HTTP server did not start");
+    });
+}
+
+fn reply(status: StatusCode, body: impl Into<Bytes>) -> Response<Full<Bytes>> {
+    let mut r = Response::new(Full::new(body.into()));
+    *r.status_mut() = status;
+    r
+}
+
+async fn handle(req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
+    let auth = req
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let path = req.uri().path().to_owned();
+    let response = match (req.method().as_str(), path.as_str()) {
+        ("GET", "/status.json") => reply(StatusCode::OK, STATUS),
+        ("GET", "/private.json") if auth == "Bearer tok-123" => {
+            reply(StatusCode::OK, r#"{"value": 42}"#)
+        }
+        // base64("alice:s3cret")
+        ("GET", "/basic.json") if auth == "Basic YWxpY2U6czNjcmV0" => {
+            reply(StatusCode::OK, r#"{"value": 7}"#)
+        }
+        ("GET", "/private.json" | "/basic.json") => reply(StatusCode::UNAUTHORIZED, "{}"),
+        ("POST", "/echo") => {
+            let probe = req.headers().get("x-probe").is_some_and(|v| v == "pme");
+            let json = req
+                .headers()
+                .get("content-type")
+                .is_some_and(|v| v == "application/json");
+            let body = req
+                .into_body()
+                .collect()
+                .await
+                .map(|b| b.to_bytes())
+                .unwrap_or_default();
+            if probe && json {
+                reply(StatusCode::OK, body)
+            } else {
+                reply(StatusCode::BAD_REQUEST, "{}")
+            }
+        }
+        ("GET", "/cached.json") => {
+            let mut r = if req
+                .headers()
+                .get("if-none-match")
+                .is_some_and(|v| v == "\"v1\"")
+            {
+                CACHED_NOT_MODIFIED.fetch_add(1, Ordering::SeqCst);
+                reply(StatusCode::NOT_MODIFIED, Bytes::new())
+            } else {
+                CACHED_FULL.fetch_add(1, Ordering::SeqCst);
+                reply(StatusCode::OK, r#"{"value": 99}"#)
+            };
+            r.headers_mut().insert("etag", "\"v1\"".parse().unwrap());
+            r.headers_mut()
+                .insert("cache-control", "max-age=2".parse().unwrap());
+            r
+        }
+        ("GET", "/slow") => {
+            tokio::time::sleep(Duration::from_secs(3)).await;
+            reply(StatusCode::OK, r#"{"value": 1}"#)
+        }
+        ("GET", "/error") => reply(StatusCode::INTERNAL_SERVER_ERROR, "oops"),
+        ("GET", "/huge") => {
+            static HUGE: OnceLock<Bytes> = OnceLock::new();
+            reply(
+                StatusCode::OK,
+                HUGE.get_or_init(|| Bytes::from(vec![b'1'; 100 << 20]))
+                    .clone(),
+            )
+        }
+        ("GET", "/malformed") => reply(StatusCode::OK, r#"{"value": "#),
+        ("GET", "/not-utf8") => reply(StatusCode::OK, &b"\xff\xfe{}"[..]),
+        _ => reply(StatusCode::NOT_FOUND, "{}"),
+    };
+    Ok(response)
+}
