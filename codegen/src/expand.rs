@@ -159,9 +159,10 @@ fn plan(m: &Model) -> TokenStream {
     });
     let file = &m.file;
     let doc = doc(&format!(
-        "The collection plan of `{file}`: a tick of {}, {} sources, every group with its period.",
+        "The collection plan of `{file}`: a tick of {}, {} source{}, every group with its period.",
         dur(m.tick),
-        m.sources.len()
+        m.sources.len(),
+        if m.sources.len() == 1 { "" } else { "s" }
     ));
     quote! {
         #[doc = #doc]
