@@ -15,6 +15,7 @@ mod embedded;
 mod exposition;
 mod features;
 mod http_json;
+mod jsonpath_cts;
 mod prometheus;
 mod run_as;
 mod scheduling;
