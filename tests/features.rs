@@ -21,6 +21,9 @@ app_build_info{{{ENV},version="1.2.3"}} 1
 # HELP app_temperature_celsius Temperature.
 # TYPE app_temperature_celsius gauge
 app_temperature_celsius{{{ENV}}} -3.5
+# HELP app_state Service state (1 ok, 0.5 degraded, 0 down).
+# TYPE app_state gauge
+app_state{{{ENV}}} 0.5
 # HELP app_uptime_seconds_total Seconds since start.
 # TYPE app_uptime_seconds_total counter
 app_uptime_seconds_total{{{ENV}}} 12345

@@ -33,6 +33,7 @@ fn http_sources_with_json_content() {
     for (line, want) in [
         ("api_up", 1.0),
         ("api_load", 0.5),
+        ("api_state", 0.5),
         (r#"api_queue_depth{queue="a",position="0"}"#, 3.0),
         (r#"api_queue_depth{queue="b",position="1"}"#, 5.0),
         (r#"api_disk_used_bytes{disk="sda"}"#, 10240.0),
@@ -95,6 +96,10 @@ fn http_sources_with_json_content() {
         ("wrong_type", "value is not a scalar"),
         ("missing_key", "`$.nope` selected nothing"),
         ("refused", "Connection refused"),
+        (
+            "unmapped",
+            "`degraded` is not in value_map (expected one of `ok`, `down`)",
+        ),
     ] {
         let up = value_of(&body, &format!("pme_source_up{}", series("broken", group)));
         assert_eq!(up, Some(0.0), "{group} should be down");

@@ -108,6 +108,13 @@ fn field(metric: &Metric, m: &Model) -> TokenStream {
     if metric.match_all {
         args.push(quote!(match_all));
     }
+    if !metric.value_map.is_empty() {
+        let pairs = metric.value_map.iter().map(|(k, v)| {
+            let v = crate::names::format_value(*v);
+            quote!(#k = #v)
+        });
+        args.push(quote!(value_map(#(#pairs),*)));
+    }
     if let Some(scale) = metric.scale {
         let text = crate::names::format_value(scale);
         args.push(quote!(scale = #text));

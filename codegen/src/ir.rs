@@ -87,6 +87,9 @@ pub struct Metric {
     pub value_on_error: Option<f64>,
     /// Factor applied to every extracted value (e.g. `1024` for KiB → bytes).
     pub scale: Option<f64>,
+    /// Strings and the numbers they stand for; when set, every extracted
+    /// value must be one of the strings.
+    pub value_map: Vec<(String, f64)>,
 }
 
 /// What to read.

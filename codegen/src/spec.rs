@@ -86,6 +86,15 @@ pub(crate) struct BasicAuthSpec {
     pub(crate) password_env: Option<Sp<String>>,
 }
 
+/// `value_map:` as written.
+#[derive(Debug)]
+pub(crate) struct ValueMapSpec {
+    pub(crate) pos: Pos,
+    /// How many entries were written (some may have failed to parse).
+    pub(crate) written: usize,
+    pub(crate) pairs: Vec<(Sp<String>, Sp<f64>)>,
+}
+
 /// `source:` is a string, or for commands a list of arguments.
 #[derive(Debug)]
 pub(crate) enum SourceText {
@@ -105,6 +114,7 @@ pub(crate) struct Metric {
     pub(crate) labels: Labels,
     pub(crate) value_on_error: Option<Sp<f64>>,
     pub(crate) scale: Option<Sp<f64>>,
+    pub(crate) value_map: Option<ValueMapSpec>,
 }
 
 // The keys each mapping accepts, in the order docs/spec.md lists them.
@@ -152,6 +162,7 @@ const METRIC_KEYS: &[&str] = &[
     "labels",
     "value_on_error",
     "scale",
+    "value_map",
 ];
 
 /// Reads the node tree into a [`Spec`], reporting every shape problem.
@@ -347,6 +358,26 @@ fn read_metric_fields(key: &Key, f: &mut Fields<'_>, d: &mut Diagnostics) -> Met
             .unwrap_or_default(),
         value_on_error: f.take("value_on_error").and_then(|n| f64_of(n, d)),
         scale: f.take("scale").and_then(|n| f64_of(n, d)),
+        value_map: f.take("value_map").map(|n| {
+            let written = entries(n, "`value_map`", d);
+            let pairs = written
+                .iter()
+                .filter_map(|(k, v)| {
+                    Some((
+                        Sp {
+                            value: k.name.clone(),
+                            pos: k.pos,
+                        },
+                        f64_of(v, d)?,
+                    ))
+                })
+                .collect();
+            ValueMapSpec {
+                pos: n.pos,
+                written: written.len(),
+                pairs,
+            }
+        }),
     }
 }
 

@@ -705,6 +705,23 @@ impl Validator<'_> {
                 }
             },
         };
+        if let Some(spec::ValueMapSpec { pos, written, .. }) = &m.value_map {
+            if *written == 0 {
+                self.d.error_help(
+                    *pos,
+                    "`value_map` is empty",
+                    "map strings to numbers, e.g. `{ok: 1, degraded: 0.5, down: 0}`",
+                );
+                ok = false;
+            } else if kind == Some(Kind::Info) {
+                self.d.error_help(
+                    *pos,
+                    "`value_map` does not apply to info metrics",
+                    "an info metric's value is always 1",
+                );
+                ok = false;
+            }
+        }
         if let Some(scale) = &m.scale {
             if !scale.value.is_finite() || scale.value == 0.0 {
                 self.d.error_help(
@@ -747,6 +764,16 @@ impl Validator<'_> {
             match_all,
             value_on_error: m.value_on_error.as_ref().map(|v| v.value),
             scale: m.scale.as_ref().map(|v| v.value),
+            value_map: m
+                .value_map
+                .as_ref()
+                .map(|map| {
+                    map.pairs
+                        .iter()
+                        .map(|(k, v)| (k.value.clone(), v.value))
+                        .collect()
+                })
+                .unwrap_or_default(),
         })
         .filter(|_| ok)
     }

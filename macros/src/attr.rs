@@ -26,6 +26,8 @@ pub(crate) struct MetricAttr {
     pub(crate) match_all: bool,
     pub(crate) value_on_error: Option<(f64, Span)>,
     pub(crate) scale: Option<(f64, Span)>,
+    /// `value_map("ok" = "1", ...)`: strings and the numbers they stand for.
+    pub(crate) value_map: Vec<(String, f64)>,
 }
 
 pub(crate) fn group(attrs: &[Attribute]) -> syn::Result<GroupAttr> {
@@ -65,6 +67,7 @@ pub(crate) fn metric(attrs: &[Attribute]) -> syn::Result<Option<MetricAttr>> {
     let (mut name, mut help, mut filter, mut value_on_error, mut scale) =
         (None, None, None, None, None);
     let mut value = None;
+    let mut value_map: Option<Vec<(String, f64)>> = None;
     let mut labels: Option<Vec<(LitStr, Option<LitStr>)>> = None;
     let mut match_all = false;
     attr.parse_nested_meta(|meta| {
@@ -88,6 +91,16 @@ pub(crate) fn metric(attrs: &[Attribute]) -> syn::Result<Option<MetricAttr>> {
                 return Err(syn::Error::new(span, "`scale` must be a finite, non-zero number"));
             }
             set(&mut scale, (factor, span), path)
+        } else if path.is_ident("value_map") {
+            let content;
+            syn::parenthesized!(content in meta.input);
+            let mut pairs = Vec::new();
+            for pair in Punctuated::<LabelPair, Token![,]>::parse_terminated(&content)? {
+                let number_text = pair.value.ok_or_else(|| syn::Error::new(pair.name.span(), "expected `\"string\" = \"number\"`"))?;
+                let (number, _) = number(number_text)?;
+                pairs.push((pair.name.value(), number));
+            }
+            set(&mut value_map, pairs, path)
         } else if path.is_ident("labels") {
             let content;
             syn::parenthesized!(content in meta.input);
@@ -95,7 +108,7 @@ pub(crate) fn metric(attrs: &[Attribute]) -> syn::Result<Option<MetricAttr>> {
             set(&mut labels, pairs.into_iter().map(|p| (p.name, p.value)).collect(), path)
         } else {
             Err(meta.error(
-                "unknown `metric` key; expected one of `name`, `help`, `labels`, `filter`, `value`, `match_all`, `value_on_error`, `scale`",
+                "unknown `metric` key; expected one of `name`, `help`, `labels`, `filter`, `value`, `match_all`, `value_on_error`, `scale`, `value_map`",
             ))
         }
     })?;
@@ -115,6 +128,7 @@ pub(crate) fn metric(attrs: &[Attribute]) -> syn::Result<Option<MetricAttr>> {
         match_all,
         value_on_error,
         scale,
+        value_map: value_map.unwrap_or_default(),
     }))
 }
 

@@ -165,6 +165,12 @@ fn check_field(field: &syn::Field, content: Content) -> syn::Result<Option<Field
                 "`value_on_error` does not apply to info metrics",
             ));
         }
+        if !attr.value_map.is_empty() {
+            return Err(syn::Error::new(
+                attr.span,
+                "`value_map` does not apply to info metrics",
+            ));
+        }
         if let Some((_, span)) = attr.scale {
             return Err(syn::Error::new(
                 span,
@@ -375,10 +381,15 @@ fn extract(f: &Field<'_>) -> TokenStream {
     let info = f.kind == Kind::Info;
     let scale = float(f.attr.scale.map_or(1.0, |(v, _)| v));
     let match_all = f.attr.match_all;
+    let value_map = f.attr.value_map.iter().map(|(k, v)| {
+        let v = float(*v);
+        quote!((#k, #v))
+    });
+    let value_map = quote!(&[#(#value_map),*]);
     match &f.plan {
         Plan::Manual => quote!(),
         Plan::Text(None) => quote! {
-            errors.record(self.#ident.apply(::pme::parsers::text::whole(input, #info, #scale), &Self::#constant));
+            errors.record(self.#ident.apply(::pme::parsers::text::whole(input, #info, #scale, #value_map), &Self::#constant));
         },
         Plan::Text(Some(plan)) => {
             let pattern = f
@@ -406,6 +417,7 @@ fn extract(f: &Field<'_>) -> TokenStream {
                         labels: &[#(#labels),*],
                         match_all: #match_all,
                         scale: #scale,
+                        value_map: #value_map,
                     };
                     errors.record(self.#ident.apply(::pme::parsers::text::extract(&FILTER, input), &Self::#constant));
                 }
@@ -437,6 +449,7 @@ fn extract(f: &Field<'_>) -> TokenStream {
                         match_all: #match_all,
                         scale: #scale,
                         info: #info,
+                        value_map: #value_map,
                         compiled: ::std::sync::OnceLock::new(),
                     };
                     errors.record(self.#ident.apply(::pme::parsers::json::extract(&QUERY, &doc), &Self::#constant));

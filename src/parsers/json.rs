@@ -30,6 +30,8 @@ pub struct JsonQuery {
     pub scale: f64,
     /// Whether the value is 1 whatever the node (info metrics).
     pub info: bool,
+    /// Strings and the numbers they stand for (empty: values are numbers).
+    pub value_map: &'static [(&'static str, f64)],
     /// The compiled paths.
     pub compiled: OnceLock<Compiled>,
 }
@@ -121,7 +123,7 @@ pub fn extract<const N: usize>(query: &JsonQuery, doc: &Value) -> Result<Vec<Ser
                 })?,
                 None => node,
             };
-            number(target)? * query.scale
+            number(target, query.value_map)? * query.scale
         };
         let last = located.location().last();
         let mut labels: [Box<str>; N] = std::array::from_fn(|_| Box::from(""));
@@ -164,8 +166,12 @@ pub fn extract<const N: usize>(query: &JsonQuery, doc: &Value) -> Result<Vec<Ser
     Ok(series)
 }
 
-/// A JSON value as a sample value: numbers, booleans (1/0), numeric strings.
-fn number(v: &Value) -> Result<f64, String> {
+/// A JSON value as a sample value: numbers, booleans (1/0), numeric
+/// strings; with a `value_map`, a scalar's text looked up in it.
+fn number(v: &Value, value_map: &[(&str, f64)]) -> Result<f64, String> {
+    if !value_map.is_empty() {
+        return crate::parsers::to_value(scalar_text(v)?.as_bytes(), value_map);
+    }
     match v {
         Value::Number(n) => n
             .as_f64()
@@ -206,6 +212,7 @@ mod tests {
             match_all,
             scale: 1.0,
             info: false,
+            value_map: &[],
             compiled: OnceLock::new(),
         }
     }

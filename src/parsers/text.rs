@@ -21,6 +21,8 @@ pub struct TextFilter {
     pub match_all: bool,
     /// Factor applied to every extracted value (1 for none).
     pub scale: f64,
+    /// Strings and the numbers they stand for (empty: values are numbers).
+    pub value_map: &'static [(&'static str, f64)],
 }
 
 /// One piece of a label value template.
@@ -76,11 +78,12 @@ pub fn whole<const N: usize>(
     input: &[u8],
     info: bool,
     scale: f64,
+    value_map: &[(&str, f64)],
 ) -> Result<Vec<Series<N>>, String> {
     let value = if info {
         1.0
     } else {
-        parse_value(input)? * scale
+        super::to_value(input, value_map)? * scale
     };
     Ok(vec![Series {
         labels: std::array::from_fn(|_| Box::from("")),
@@ -93,7 +96,12 @@ fn one_series<const N: usize>(
     caps: &::regex::bytes::Captures<'_>,
 ) -> Result<Series<N>, String> {
     let value = match filter.value {
-        Some(i) => parse_value(caps.get(i).map_or(&b""[..], |m| m.as_bytes()))? * filter.scale,
+        Some(i) => {
+            super::to_value(
+                caps.get(i).map_or(&b""[..], |m| m.as_bytes()),
+                filter.value_map,
+            )? * filter.scale
+        }
         None => 1.0,
     };
     let mut labels: [Box<str>; N] = std::array::from_fn(|_| Box::from(""));
@@ -163,6 +171,7 @@ mod tests {
             labels,
             match_all,
             scale: 1.0,
+            value_map: &[],
         }
     }
 

@@ -18,7 +18,7 @@ pub const ADDR: &str = "127.77.1.1:18781";
 pub static CACHED_FULL: AtomicU64 = AtomicU64::new(0);
 pub static CACHED_NOT_MODIFIED: AtomicU64 = AtomicU64::new(0);
 
-pub const STATUS: &str = r#"{"up": true, "load": "0.5", "version": "1.2.3",
+pub const STATUS: &str = r#"{"up": true, "load": "0.5", "version": "1.2.3", "state": "degraded",
  "queues": [{"name": "a", "depth": 3}, {"name": "b", "depth": 5}],
  "disks": {"sda": {"used_kib": 10}, "sdb": {"used_kib": 20}}}"#;
 
