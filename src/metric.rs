@@ -41,14 +41,7 @@ pub enum Kind {
     Untyped,
 }
 
-/// One series: its dynamic label values and its value.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Series<const N: usize> {
-    /// Values of the dynamic labels, in declaration order.
-    pub labels: [Box<str>; N],
-    /// The sample value.
-    pub value: f64,
-}
+pub use pme_content::Series;
 
 /// The series of one family.
 #[derive(Clone, Debug)]

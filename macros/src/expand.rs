@@ -412,7 +412,8 @@ fn extract(f: &Field<'_>) -> TokenStream {
             quote! {
                 {
                     static FILTER: ::pme::parsers::text::TextFilter = ::pme::parsers::text::TextFilter {
-                        regex: ::std::sync::LazyLock::new(|| ::pme::parsers::text::compile(#pattern)),
+                        pattern: #pattern,
+                        compiled: ::std::sync::OnceLock::new(),
                         value: #value,
                         labels: &[#(#labels),*],
                         match_all: #match_all,

@@ -1,51 +1,7 @@
 //! Content parsers: a source's bytes → series for each family.
 //!
-//! One module per `content_type`. Only `text` exists so far; JSON, XML and
-//! Prometheus re-import will sit beside it with the same shape: the group
-//! parses its reading once and every family extracts from that.
+//! They live in the `pme-content` crate, shared with `pme-codegen`, which
+//! runs them on a spec's `sample:` at build time; generated code names them
+//! through these paths.
 
-pub mod json;
-pub mod text;
-
-/// Turns an extracted string into a sample value: through `value_map` when
-/// the metric has one (an unmapped string is an error), else as a number.
-///
-/// # Errors
-/// The string is not in the map, or (without a map) not a number.
-pub fn to_value(raw: &[u8], value_map: &[(&str, f64)]) -> Result<f64, String> {
-    if value_map.is_empty() {
-        return text::parse_value(raw);
-    }
-    let key = std::str::from_utf8(raw).map(str::trim).unwrap_or("");
-    value_map
-        .iter()
-        .find(|(k, _)| *k == key)
-        .map(|(_, v)| *v)
-        .ok_or_else(|| {
-            let known: Vec<String> = value_map.iter().map(|(k, _)| format!("`{k}`")).collect();
-            let shown: String = String::from_utf8_lossy(raw).chars().take(64).collect();
-            format!(
-                "`{}` is not in value_map (expected one of {})",
-                shown.trim(),
-                known.join(", ")
-            )
-        })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn maps_strings_to_values() {
-        let map = [("ok", 1.0), ("degraded", 0.5), ("down", 0.0)];
-        assert_eq!(to_value(b"degraded\n", &map), Ok(0.5));
-        let err = to_value(b"exploded", &map).unwrap_err();
-        assert_eq!(
-            err,
-            "`exploded` is not in value_map (expected one of `ok`, `degraded`, `down`)"
-        );
-        assert_eq!(to_value(b"2.5", &[]), Ok(2.5), "no map: a number");
-        assert!(to_value(b"2.5", &map).is_err(), "a map: only its strings");
-    }
-}
+pub use pme_content::{json, text, to_value};

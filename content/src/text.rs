@@ -4,15 +4,19 @@
 //! a captured label value must be UTF-8, and a value must be a number, or
 //! the family fails for that reading.
 
-use std::sync::LazyLock;
+use std::sync::OnceLock;
 
-use crate::metric::Series;
+use regex::bytes::{Captures, Regex};
+
+use crate::Series;
 
 /// A compiled filter with its build-time extraction plan.
 #[derive(Debug)]
 pub struct TextFilter {
-    /// The regex, compiled on first use (it was validated at build time).
-    pub regex: LazyLock<::regex::bytes::Regex>,
+    /// The regex (validated at build time).
+    pub pattern: &'static str,
+    /// `pattern`, compiled on first use.
+    pub compiled: OnceLock<Regex>,
     /// Capture index of the value; `None` for info metrics (value 1).
     pub value: Option<usize>,
     /// One template per dynamic label.
@@ -23,6 +27,12 @@ pub struct TextFilter {
     pub scale: f64,
     /// Strings and the numbers they stand for (empty: values are numbers).
     pub value_map: &'static [(&'static str, f64)],
+}
+
+impl TextFilter {
+    fn regex(&self) -> &Regex {
+        self.compiled.get_or_init(|| compile(self.pattern))
+    }
 }
 
 /// One piece of a label value template.
@@ -38,8 +48,8 @@ pub enum Part {
 ///
 /// # Panics
 /// Only if the pattern did not come through pme-codegen's validation.
-pub fn compile(pattern: &str) -> ::regex::bytes::Regex {
-    ::regex::bytes::Regex::new(pattern).expect("filter validated by pme-codegen at build time")
+pub fn compile(pattern: &str) -> Regex {
+    Regex::new(pattern).expect("filter validated by pme-codegen at build time")
 }
 
 /// Applies `filter` to `input`.
@@ -53,7 +63,7 @@ pub fn extract<const N: usize>(
 ) -> Result<Vec<Series<N>>, String> {
     if filter.match_all {
         let mut series: Vec<Series<N>> = Vec::new();
-        for caps in filter.regex.captures_iter(input) {
+        for caps in filter.regex().captures_iter(input) {
             let s = one_series::<N>(filter, &caps)?;
             if series.iter().any(|old| old.labels == s.labels) {
                 return Err(format!("two matches give the same labels {:?}", s.labels));
@@ -63,9 +73,9 @@ pub fn extract<const N: usize>(
         Ok(series)
     } else {
         let caps = filter
-            .regex
+            .regex()
             .captures(input)
-            .ok_or_else(|| format!("filter `{}` matched nothing", filter.regex.as_str()))?;
+            .ok_or_else(|| format!("filter `{}` matched nothing", filter.pattern))?;
         Ok(vec![one_series::<N>(filter, &caps)?])
     }
 }
@@ -83,7 +93,7 @@ pub fn whole<const N: usize>(
     let value = if info {
         1.0
     } else {
-        super::to_value(input, value_map)? * scale
+        crate::to_value(input, value_map)? * scale
     };
     Ok(vec![Series {
         labels: std::array::from_fn(|_| Box::from("")),
@@ -93,11 +103,11 @@ pub fn whole<const N: usize>(
 
 fn one_series<const N: usize>(
     filter: &TextFilter,
-    caps: &::regex::bytes::Captures<'_>,
+    caps: &Captures<'_>,
 ) -> Result<Series<N>, String> {
     let value = match filter.value {
         Some(i) => {
-            super::to_value(
+            crate::to_value(
                 caps.get(i).map_or(&b""[..], |m| m.as_bytes()),
                 filter.value_map,
             )? * filter.scale
@@ -160,13 +170,14 @@ mod tests {
     use super::*;
 
     fn filter(
-        regex: fn() -> ::regex::bytes::Regex,
+        pattern: &'static str,
         value: Option<usize>,
         labels: &'static [&'static [Part]],
         match_all: bool,
     ) -> TextFilter {
         TextFilter {
-            regex: LazyLock::new(regex),
+            pattern,
+            compiled: OnceLock::new(),
             value,
             labels,
             match_all,
@@ -188,7 +199,7 @@ mod tests {
 
     #[test]
     fn first_match_gives_one_series() {
-        let f = filter(|| compile(r"MemTotal:\s+(\d+)"), Some(1), &[], false);
+        let f = filter(r"MemTotal:\s+(\d+)", Some(1), &[], false);
         let s = extract::<0>(&f, b"MemFree: 1\nMemTotal:   2048 kB\n").unwrap();
         assert_eq!(
             s,
@@ -207,7 +218,7 @@ mod tests {
     #[test]
     fn match_all_gives_a_series_per_match() {
         static LABELS: &[&[Part]] = &[&[Part::Literal("/dev/"), Part::Capture(1)]];
-        let f = filter(|| compile(r"(?m)^(?P<d>\w+) (\d+)$"), Some(2), LABELS, true);
+        let f = filter(r"(?m)^(?P<d>\w+) (\d+)$", Some(2), LABELS, true);
         let s = extract::<1>(&f, b"sda 1\nsdb 2\n").unwrap();
         assert_eq!(s.len(), 2);
         assert_eq!(&*s[1].labels[0], "/dev/sdb");
@@ -221,7 +232,7 @@ mod tests {
     #[test]
     fn label_values_must_be_utf8() {
         static LABELS: &[&[Part]] = &[&[Part::Capture(1)]];
-        let f = filter(|| compile(r"(?-u)(\S+) (\d+)"), Some(2), LABELS, false);
+        let f = filter(r"(?-u)(\S+) (\d+)", Some(2), LABELS, false);
         assert!(
             extract::<1>(&f, b"\xff\xfe 1")
                 .unwrap_err()

@@ -11,8 +11,8 @@ use std::sync::OnceLock;
 use serde_json::Value;
 use serde_json_path::{JsonPath, PathElement};
 
-use crate::metric::Series;
-use crate::parsers::text::parse_value;
+use crate::Series;
+use crate::text::parse_value;
 
 /// One family's query, written by the derive; compiled on first use (the
 /// paths were validated at build time).
@@ -170,7 +170,7 @@ pub fn extract<const N: usize>(query: &JsonQuery, doc: &Value) -> Result<Vec<Ser
 /// strings; with a `value_map`, a scalar's text looked up in it.
 fn number(v: &Value, value_map: &[(&str, f64)]) -> Result<f64, String> {
     if !value_map.is_empty() {
-        return crate::parsers::to_value(scalar_text(v)?.as_bytes(), value_map);
+        return crate::to_value(scalar_text(v)?.as_bytes(), value_map);
     }
     match v {
         Value::Number(n) => n

@@ -1,0 +1,62 @@
+//! Content parsers: a source's bytes → series, one module per
+//! `content_type`.
+//!
+//! This crate is shared by the pme runtime (which runs the filters on every
+//! reading) and by `pme-codegen` (which runs the same filters on the
+//! `sample:` a spec carries, at build time), so a sample is checked by
+//! exactly the code that will later read the real source.
+
+pub mod json;
+pub mod text;
+
+/// One series: its dynamic label values and its value.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Series<const N: usize> {
+    /// Values of the dynamic labels, in declaration order.
+    pub labels: [Box<str>; N],
+    /// The sample value.
+    pub value: f64,
+}
+
+/// Turns an extracted string into a sample value: through `value_map` when
+/// the metric has one (an unmapped string is an error), else as a number.
+///
+/// # Errors
+/// The string is not in the map, or (without a map) not a number.
+pub fn to_value(raw: &[u8], value_map: &[(&str, f64)]) -> Result<f64, String> {
+    if value_map.is_empty() {
+        return text::parse_value(raw);
+    }
+    let key = std::str::from_utf8(raw).map(str::trim).unwrap_or("");
+    value_map
+        .iter()
+        .find(|(k, _)| *k == key)
+        .map(|(_, v)| *v)
+        .ok_or_else(|| {
+            let known: Vec<String> = value_map.iter().map(|(k, _)| format!("`{k}`")).collect();
+            let shown: String = String::from_utf8_lossy(raw).chars().take(64).collect();
+            format!(
+                "`{}` is not in value_map (expected one of {})",
+                shown.trim(),
+                known.join(", ")
+            )
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn maps_strings_to_values() {
+        let map = [("ok", 1.0), ("degraded", 0.5), ("down", 0.0)];
+        assert_eq!(to_value(b"degraded\n", &map), Ok(0.5));
+        let err = to_value(b"exploded", &map).unwrap_err();
+        assert_eq!(
+            err,
+            "`exploded` is not in value_map (expected one of `ok`, `degraded`, `down`)"
+        );
+        assert_eq!(to_value(b"2.5", &[]), Ok(2.5), "no map: a number");
+        assert!(to_value(b"2.5", &map).is_err(), "a map: only its strings");
+    }
+}
