@@ -23,6 +23,7 @@ pub mod ir;
 pub mod json;
 pub mod names;
 mod render;
+mod samples;
 mod spec;
 mod validate;
 mod yaml;

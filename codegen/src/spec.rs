@@ -61,6 +61,9 @@ pub(crate) struct Group {
     pub(crate) timeout: Option<Sp<Duration>>,
     pub(crate) max_bytes: Option<Sp<u64>>,
     pub(crate) http: Option<HttpSpec>,
+    pub(crate) sample: Option<Sp<String>>,
+    /// Where `expect:` is, and its lines.
+    pub(crate) expect: Option<(Pos, Vec<Sp<String>>)>,
     pub(crate) metrics: Vec<Metric>,
 }
 
@@ -140,6 +143,8 @@ const SOURCE_KEYS: &[&str] = &[
     "timeout",
     "max_bytes",
     "http",
+    "sample",
+    "expect",
 ];
 const HTTP_KEYS: &[&str] = &[
     "method",
@@ -295,6 +300,8 @@ fn read_group(key: &Key, node: &Node, standalone: bool, d: &mut Diagnostics) -> 
         timeout: None,
         max_bytes: None,
         http: None,
+        sample: None,
+        expect: None,
         metrics: Vec::new(),
     };
     let what = if standalone {
@@ -315,6 +322,20 @@ fn read_group(key: &Key, node: &Node, standalone: bool, d: &mut Diagnostics) -> 
     group.timeout = f.take("timeout").and_then(|n| duration_of(n, d));
     group.max_bytes = f.take("max_bytes").and_then(|n| bytes_of(n, d));
     group.http = f.take("http").map(|n| read_http(n, d));
+    group.sample = f.take("sample").and_then(|n| str_of(n, d));
+    group.expect = f.take("expect").map(|n| match &n.value {
+        Value::Seq(items) => (n.pos, items.iter().filter_map(|i| str_of(i, d)).collect()),
+        _ => {
+            d.error(
+                n.pos,
+                format!(
+                    "`expect` must be a list of series lines, found {}",
+                    n.describe()
+                ),
+            );
+            (n.pos, Vec::new())
+        }
+    });
     if standalone {
         let metric = read_metric_fields(key, &mut f, d);
         group.metrics.push(metric);

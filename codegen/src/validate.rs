@@ -10,7 +10,7 @@ use crate::diagnostic::{Diagnostics, Pos, one_of};
 use crate::duration::format as dur;
 use crate::names::{self, Kind};
 use crate::spec::{self, SourceText, Sp};
-use crate::{command, filter, ir};
+use crate::{command, filter, ir, samples};
 
 /// The global tick when `exporter.collection_frequency` is not set.
 pub const DEFAULT_FREQUENCY: Duration = Duration::from_secs(15);
@@ -236,6 +236,8 @@ impl Validator<'_> {
             .iter()
             .filter_map(|m| self.metric(m, service, g, content))
             .collect();
+        // A sample is only run when every metric is valid.
+        let metrics_ok = metrics.len() == g.metrics.len();
         let (kind, content) = (kind?, content?);
         if let (ir::SourceKind::File { .. }, Some(_)) = (&kind, &service.run_as) {
             // Reading it here would use pme's own rights, which `run_as` exists to avoid.
@@ -252,7 +254,7 @@ impl Validator<'_> {
             run_as: service.run_as.clone(),
             timeout,
         });
-        Some(ir::Group {
+        let group = ir::Group {
             id: g.id.value.clone(),
             line: g.id.pos.line,
             standalone: g.standalone,
@@ -261,7 +263,25 @@ impl Validator<'_> {
             timeout,
             content,
             metrics,
-        })
+        };
+        match (&g.sample, &g.expect) {
+            (Some(sample), Some((pos, lines))) if metrics_ok => {
+                samples::check(&group, sample, lines, *pos, self.d)
+            }
+            (Some(sample), None) => {
+                self.d.error_help(
+                    sample.pos,
+                    "a `sample` needs `expect`",
+                    "list the series the sample must yield",
+                );
+            }
+            (None, Some((pos, _))) => {
+                self.d
+                    .error_help(*pos, "`expect` needs a `sample`", "add the input to check")
+            }
+            _ => {}
+        }
+        Some(group)
     }
 
     /// Groups reading the same thing as the same identity share one read.

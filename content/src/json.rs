@@ -11,8 +11,8 @@ use std::sync::OnceLock;
 use serde_json::Value;
 use serde_json_path::{JsonPath, PathElement};
 
-use crate::Series;
 use crate::text::parse_value;
+use crate::{Row, Series};
 
 /// One family's query, written by the derive; compiled on first use (the
 /// paths were validated at build time).
@@ -102,13 +102,21 @@ pub fn parse(input: &[u8]) -> Result<Value, String> {
 /// label path that selects nothing or a non-scalar, two series with the
 /// same labels.
 pub fn extract<const N: usize>(query: &JsonQuery, doc: &Value) -> Result<Vec<Series<N>>, String> {
+    crate::into_series(extract_rows(query, doc)?)
+}
+
+/// [`extract`] with labels in a `Vec`, for callers that do not know `N`.
+///
+/// # Errors
+/// As [`extract`].
+pub fn extract_rows(query: &JsonQuery, doc: &Value) -> Result<Vec<Row>, String> {
     let compiled = query.compiled();
     let nodes = compiled.filter.query_located(doc);
     if nodes.is_empty() && !query.match_all {
         return Err(format!("`{}` selected nothing", query.filter));
     }
     let take = if query.match_all { nodes.len() } else { 1 };
-    let mut series: Vec<Series<N>> = Vec::with_capacity(take);
+    let mut rows: Vec<Row> = Vec::with_capacity(take);
     for located in nodes.iter().take(take) {
         let node = located.node();
         let value = if query.info {
@@ -126,8 +134,8 @@ pub fn extract<const N: usize>(query: &JsonQuery, doc: &Value) -> Result<Vec<Ser
             number(target, query.value_map)? * query.scale
         };
         let last = located.location().last();
-        let mut labels: [Box<str>; N] = std::array::from_fn(|_| Box::from(""));
-        for ((slot, parts), paths) in labels.iter_mut().zip(query.labels).zip(&compiled.labels) {
+        let mut labels: Vec<Box<str>> = Vec::with_capacity(query.labels.len());
+        for (parts, paths) in query.labels.iter().zip(&compiled.labels) {
             let mut text = String::new();
             for (part, path) in parts.iter().zip(paths) {
                 match (part, path, last) {
@@ -154,16 +162,16 @@ pub fn extract<const N: usize>(query: &JsonQuery, doc: &Value) -> Result<Vec<Ser
                     (JsonPart::Path(_), None, _) => unreachable!("label paths are compiled"),
                 }
             }
-            *slot = text.into_boxed_str();
+            labels.push(text.into_boxed_str());
         }
-        if series.iter().any(|s| s.labels == labels) {
+        if rows.iter().any(|r| r.labels == labels) {
             return Err(format!(
                 "two selected nodes give the same labels {labels:?}"
             ));
         }
-        series.push(Series { labels, value });
+        rows.push(Row { labels, value });
     }
-    Ok(series)
+    Ok(rows)
 }
 
 /// A JSON value as a sample value: numbers, booleans (1/0), numeric

@@ -18,6 +18,37 @@ pub struct Series<const N: usize> {
     pub value: f64,
 }
 
+/// One extracted series with its dynamic label values in a `Vec`, before
+/// it takes the typed shape of a collector field.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Row {
+    /// Values of the dynamic labels, in declaration order.
+    pub labels: Vec<Box<str>>,
+    /// The sample value.
+    pub value: f64,
+}
+
+/// Rows into series of a field with `N` dynamic labels.
+///
+/// # Errors
+/// A row with another number of labels (the derive checks the count at
+/// compile time, so this means a plan and a field disagree).
+pub fn into_series<const N: usize>(rows: Vec<Row>) -> Result<Vec<Series<N>>, String> {
+    rows.into_iter()
+        .map(|row| {
+            let count = row.labels.len();
+            let labels = row
+                .labels
+                .try_into()
+                .map_err(|_| format!("{count} label values for a field with {N}"))?;
+            Ok(Series {
+                labels,
+                value: row.value,
+            })
+        })
+        .collect()
+}
+
 /// Turns an extracted string into a sample value: through `value_map` when
 /// the metric has one (an unmapped string is an error), else as a number.
 ///

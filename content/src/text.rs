@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 
 use regex::bytes::{Captures, Regex};
 
-use crate::Series;
+use crate::{Row, Series};
 
 /// A compiled filter with its build-time extraction plan.
 #[derive(Debug)]
@@ -61,22 +61,31 @@ pub fn extract<const N: usize>(
     filter: &TextFilter,
     input: &[u8],
 ) -> Result<Vec<Series<N>>, String> {
+    crate::into_series(extract_rows(filter, input)?)
+}
+
+/// [`extract`] with labels in a `Vec`, for callers that do not know `N`
+/// (the build-time sample checks).
+///
+/// # Errors
+/// As [`extract`].
+pub fn extract_rows(filter: &TextFilter, input: &[u8]) -> Result<Vec<Row>, String> {
     if filter.match_all {
-        let mut series: Vec<Series<N>> = Vec::new();
+        let mut rows: Vec<Row> = Vec::new();
         for caps in filter.regex().captures_iter(input) {
-            let s = one_series::<N>(filter, &caps)?;
-            if series.iter().any(|old| old.labels == s.labels) {
-                return Err(format!("two matches give the same labels {:?}", s.labels));
+            let row = one_row(filter, &caps)?;
+            if rows.iter().any(|old| old.labels == row.labels) {
+                return Err(format!("two matches give the same labels {:?}", row.labels));
             }
-            series.push(s);
+            rows.push(row);
         }
-        Ok(series)
+        Ok(rows)
     } else {
         let caps = filter
             .regex()
             .captures(input)
             .ok_or_else(|| format!("filter `{}` matched nothing", filter.pattern))?;
-        Ok(vec![one_series::<N>(filter, &caps)?])
+        Ok(vec![one_row(filter, &caps)?])
     }
 }
 
@@ -90,21 +99,31 @@ pub fn whole<const N: usize>(
     scale: f64,
     value_map: &[(&str, f64)],
 ) -> Result<Vec<Series<N>>, String> {
+    crate::into_series(whole_rows(input, info, scale, value_map)?)
+}
+
+/// [`whole`] as rows.
+///
+/// # Errors
+/// As [`whole`].
+pub fn whole_rows(
+    input: &[u8],
+    info: bool,
+    scale: f64,
+    value_map: &[(&str, f64)],
+) -> Result<Vec<Row>, String> {
     let value = if info {
         1.0
     } else {
         crate::to_value(input, value_map)? * scale
     };
-    Ok(vec![Series {
-        labels: std::array::from_fn(|_| Box::from("")),
+    Ok(vec![Row {
+        labels: Vec::new(),
         value,
     }])
 }
 
-fn one_series<const N: usize>(
-    filter: &TextFilter,
-    caps: &Captures<'_>,
-) -> Result<Series<N>, String> {
+fn one_row(filter: &TextFilter, caps: &Captures<'_>) -> Result<Row, String> {
     let value = match filter.value {
         Some(i) => {
             crate::to_value(
@@ -114,8 +133,8 @@ fn one_series<const N: usize>(
         }
         None => 1.0,
     };
-    let mut labels: [Box<str>; N] = std::array::from_fn(|_| Box::from(""));
-    for (slot, template) in labels.iter_mut().zip(filter.labels) {
+    let mut labels = Vec::with_capacity(filter.labels.len());
+    for template in filter.labels {
         let mut text = String::new();
         for part in *template {
             match part {
@@ -132,9 +151,9 @@ fn one_series<const N: usize>(
                 }
             }
         }
-        *slot = text.into_boxed_str();
+        labels.push(text.into_boxed_str());
     }
-    Ok(Series { labels, value })
+    Ok(Row { labels, value })
 }
 
 /// Reads a number: decimal or exponent notation, `NaN`, `+Inf`, `-Inf`

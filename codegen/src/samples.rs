@@ -1,0 +1,341 @@
+//! `sample:` and `expect:` — a group's filters run at build time, by the
+//! same code that runs them at run time (`pme-content`), on an input written
+//! in the spec; the series they yield must be exactly the ones `expect`
+//! lists, or the build fails at the line that disagrees.
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use pme_content::{Row, json as content_json, text as content_text};
+
+use crate::diagnostic::{Diagnostics, Pos};
+use crate::ir::{Content, Group, Metric};
+use crate::names::Kind;
+use crate::spec::Sp;
+use crate::{filter, json};
+
+/// One series: family name, all labels, value.
+type Series = (String, BTreeMap<String, String>, f64);
+
+/// Checks `group` against its sample; reports every disagreement.
+pub(crate) fn check(
+    group: &Group,
+    sample: &Sp<String>,
+    expect: &[Sp<String>],
+    expect_pos: Pos,
+    d: &mut Diagnostics,
+) {
+    let Some(produced) = run(group, sample, d) else {
+        return;
+    };
+    let mut expected = Vec::new();
+    let mut readable = true;
+    for line in expect {
+        match parse_line(&line.value) {
+            Ok(series) => expected.push((series, line)),
+            Err(e) => {
+                readable = false;
+                d.error_help(
+                    line.pos,
+                    format!("`expect` line `{}`: {e}", line.value),
+                    "write series as `/metrics` shows them: `name{label=\"value\"} 1.5`",
+                );
+            }
+        }
+    }
+    for ((name, labels, value), line) in &expected {
+        match produced.iter().find(|(n, l, _)| n == name && l == labels) {
+            None => d.error_help(
+                line.pos,
+                format!(
+                    "the sample of `{}` yields no series `{}`",
+                    group.id,
+                    show(name, labels, None)
+                ),
+                format!("it yields: {}", list(&produced)),
+            ),
+            Some((_, _, got)) if !same(*got, *value) => d.error(
+                line.pos,
+                format!(
+                    "the sample of `{}` yields `{}`, not `{}`",
+                    group.id,
+                    show(name, labels, Some(*got)),
+                    line.value
+                ),
+            ),
+            Some(_) => {}
+        }
+    }
+    // With an unreadable line, "not listed" would only repeat that error.
+    for (name, labels, value) in produced.iter().filter(|_| readable) {
+        if !expected
+            .iter()
+            .any(|((n, l, _), _)| n == name && l == labels)
+        {
+            d.error_help(
+                expect_pos,
+                format!(
+                    "the sample of `{}` also yields `{}`, which `expect` does not list",
+                    group.id,
+                    show(name, labels, Some(*value))
+                ),
+                "list every series the sample yields",
+            );
+        }
+    }
+}
+
+/// Every series the group's metrics extract from the sample, or `None`
+/// (with diagnostics) when extraction fails.
+fn run(group: &Group, sample: &Sp<String>, d: &mut Diagnostics) -> Option<Vec<Series>> {
+    let input = sample.value.as_bytes();
+    let doc = match group.content {
+        Content::Json => match content_json::parse(input) {
+            Ok(doc) => Some(doc),
+            Err(e) => {
+                d.error(sample.pos, format!("the sample of `{}`: {e}", group.id));
+                return None;
+            }
+        },
+        Content::Text => None,
+    };
+    let mut all = Vec::new();
+    let mut ok = true;
+    for metric in &group.metrics {
+        let (constants, dynamic) = split_labels(metric);
+        let rows = match &doc {
+            Some(doc) => json_rows(metric, &dynamic, doc),
+            None => text_rows(metric, &dynamic, input),
+        };
+        match rows {
+            Ok(rows) => {
+                for row in rows {
+                    let mut labels: BTreeMap<String, String> = constants.iter().cloned().collect();
+                    labels.extend(
+                        dynamic
+                            .iter()
+                            .map(|(n, _)| n.clone())
+                            .zip(row.labels.iter().map(|l| l.to_string())),
+                    );
+                    all.push((metric.name.clone(), labels, row.value));
+                }
+            }
+            Err(e) => {
+                d.error(
+                    sample.pos,
+                    format!(
+                        "the sample of `{}`: metric `{}`: {e}",
+                        group.id, metric.name
+                    ),
+                );
+                ok = false;
+            }
+        }
+    }
+    ok.then_some(all)
+}
+
+/// Constant labels (with values) and dynamic ones (with their templates).
+#[expect(clippy::type_complexity, reason = "two plain lists of pairs")]
+fn split_labels(metric: &Metric) -> (Vec<(String, String)>, Vec<(String, Vec<(bool, String)>)>) {
+    let mut constants = Vec::new();
+    let mut dynamic = Vec::new();
+    for (name, value) in &metric.labels {
+        match filter::parse_template(value).ok().flatten() {
+            None => constants.push((name.clone(), value.clone())),
+            Some(parts) if parts.iter().all(|(r, _)| !r) => {
+                constants.push((name.clone(), parts.into_iter().map(|(_, t)| t).collect()));
+            }
+            Some(parts) => dynamic.push((name.clone(), parts)),
+        }
+    }
+    (constants, dynamic)
+}
+
+fn text_rows(
+    metric: &Metric,
+    dynamic: &[(String, Vec<(bool, String)>)],
+    input: &[u8],
+) -> Result<Vec<Row>, String> {
+    let info = metric.kind == Kind::Info;
+    let scale = metric.scale.unwrap_or(1.0);
+    let value_map = leak_map(&metric.value_map);
+    let Some(pattern) = &metric.filter else {
+        return content_text::whole_rows(input, info, scale, value_map);
+    };
+    let plan = filter::plan(pattern, dynamic, !info)?;
+    let labels: Vec<&'static [content_text::Part]> = plan
+        .labels
+        .iter()
+        .map(|template| {
+            let parts: Vec<content_text::Part> = template
+                .iter()
+                .map(|p| match p {
+                    filter::Part::Literal(t) => content_text::Part::Literal(leak(t)),
+                    filter::Part::Capture(i) => content_text::Part::Capture(*i),
+                })
+                .collect();
+            &*Box::leak(parts.into_boxed_slice())
+        })
+        .collect();
+    let filter = content_text::TextFilter {
+        pattern: leak(pattern),
+        compiled: OnceLock::new(),
+        value: plan.value,
+        labels: Box::leak(labels.into_boxed_slice()),
+        match_all: metric.match_all,
+        scale,
+        value_map,
+    };
+    content_text::extract_rows(&filter, input)
+}
+
+fn json_rows(
+    metric: &Metric,
+    dynamic: &[(String, Vec<(bool, String)>)],
+    doc: &serde_json::Value,
+) -> Result<Vec<Row>, String> {
+    let plan = json::plan(metric.filter.as_deref(), metric.value.as_deref(), dynamic)?;
+    let labels: Vec<&'static [content_json::JsonPart]> = plan
+        .labels
+        .iter()
+        .map(|template| {
+            let parts: Vec<content_json::JsonPart> = template
+                .iter()
+                .map(|p| match p {
+                    json::JsonPart::Literal(t) => content_json::JsonPart::Literal(leak(t)),
+                    json::JsonPart::Key => content_json::JsonPart::Key,
+                    json::JsonPart::Index => content_json::JsonPart::Index,
+                    json::JsonPart::Path(path) => content_json::JsonPart::Path(leak(path)),
+                })
+                .collect();
+            &*Box::leak(parts.into_boxed_slice())
+        })
+        .collect();
+    let query = content_json::JsonQuery {
+        filter: leak(&plan.filter),
+        value: plan.value.as_deref().map(leak),
+        labels: Box::leak(labels.into_boxed_slice()),
+        match_all: metric.match_all,
+        scale: metric.scale.unwrap_or(1.0),
+        info: metric.kind == Kind::Info,
+        value_map: leak_map(&metric.value_map),
+        compiled: OnceLock::new(),
+    };
+    content_json::extract_rows(&query, doc)
+}
+
+// The runtime types borrow `'static` data (the generated code's literals);
+// the build script is a short-lived process, so leaking is the simple way
+// to lend it the same shape.
+fn leak(s: &str) -> &'static str {
+    Box::leak(s.to_owned().into_boxed_str())
+}
+
+fn leak_map(map: &[(String, f64)]) -> &'static [(&'static str, f64)] {
+    Box::leak(
+        map.iter()
+            .map(|(k, v)| (leak(k), *v))
+            .collect::<Vec<_>>()
+            .into_boxed_slice(),
+    )
+}
+
+/// Parses `name{a="x",b="y"} value` (the exposition syntax, escapes included).
+fn parse_line(line: &str) -> Result<Series, String> {
+    let line = line.trim();
+    let name_end = line
+        .find(|c: char| c == '{' || c.is_whitespace())
+        .ok_or("no value")?;
+    let name = &line[..name_end];
+    crate::names::check_metric_name(name)?;
+    let mut rest = &line[name_end..];
+    let mut labels = BTreeMap::new();
+    if let Some(body) = rest.strip_prefix('{') {
+        let mut chars = body.char_indices().peekable();
+        loop {
+            while chars
+                .next_if(|(_, c)| *c == ',' || c.is_whitespace())
+                .is_some()
+            {}
+            let Some(&(start, c)) = chars.peek() else {
+                return Err("unclosed `{`".into());
+            };
+            if c == '}' {
+                rest = &body[start + 1..];
+                break;
+            }
+            let eq = body[start..].find('=').ok_or("a label without `=`")? + start;
+            let label = body[start..eq].trim().to_owned();
+            while chars.next_if(|(i, _)| *i <= eq).is_some() {}
+            if chars.next().map(|(_, c)| c) != Some('"') {
+                return Err(format!("the value of label `{label}` is not quoted"));
+            }
+            let mut value = String::new();
+            loop {
+                match chars.next() {
+                    Some((_, '"')) => break,
+                    Some((_, '\\')) => match chars.next() {
+                        Some((_, 'n')) => value.push('\n'),
+                        Some((_, c)) => value.push(c),
+                        None => return Err("unterminated label value".into()),
+                    },
+                    Some((_, c)) => value.push(c),
+                    None => return Err("unterminated label value".into()),
+                }
+            }
+            labels.insert(label, value);
+        }
+    }
+    let value = rest.trim();
+    let value =
+        crate::names::parse_value(value).ok_or_else(|| format!("`{value}` is not a number"))?;
+    Ok((name.to_owned(), labels, value))
+}
+
+fn same(a: f64, b: f64) -> bool {
+    a == b || (a.is_nan() && b.is_nan())
+}
+
+fn show(name: &str, labels: &BTreeMap<String, String>, value: Option<f64>) -> String {
+    let mut text = name.to_owned();
+    if !labels.is_empty() {
+        let pairs: Vec<String> = labels
+            .iter()
+            .map(|(k, v)| format!("{k}=\"{}\"", crate::names::escape_label_value(v)))
+            .collect();
+        text.push_str(&format!("{{{}}}", pairs.join(",")));
+    }
+    if let Some(v) = value {
+        text.push_str(&format!(" {}", crate::names::format_value(v)));
+    }
+    text
+}
+
+fn list(series: &[Series]) -> String {
+    if series.is_empty() {
+        return "nothing".to_owned();
+    }
+    series
+        .iter()
+        .map(|(n, l, v)| format!("`{}`", show(n, l, Some(*v))))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_expected_lines() {
+        let (name, labels, value) =
+            parse_line(r#"disk_used{device="sda",path="/a \"b\""} 1.5"#).unwrap();
+        assert_eq!((name.as_str(), value), ("disk_used", 1.5));
+        assert_eq!(labels["path"], "/a \"b\"");
+        assert_eq!(parse_line("up 1").unwrap().2, 1.0);
+        assert!(parse_line("up{a=b} 1").is_err());
+        assert!(parse_line("up").is_err());
+        assert!(parse_line("up{a=\"b\"").is_err());
+    }
+}
