@@ -43,10 +43,22 @@ fn http_sources_with_json_content() {
         ("api_basic_value", 7.0),
         ("api_echoed_value", 17.0),
         ("api_cached_value", 99.0),
+        (r#"api_xml_connections{server="a"}"#, 12.0),
+        (r#"api_xml_connections{server="b"}"#, 7.0),
+        (r#"api_xml_server_up{server="a"}"#, 1.0),
+        (r#"api_xml_server_up{server="b"}"#, 0.0),
+        (r#"api_xml_version_info{version="2"}"#, 1.0),
     ] {
         assert_eq!(value_of(&body, line), Some(want), "{line}:\n{body}");
     }
-    for group in ["status", "authenticated", "basic", "posted", "cached"] {
+    for group in [
+        "status",
+        "authenticated",
+        "basic",
+        "posted",
+        "cached",
+        "xml_status",
+    ] {
         assert_eq!(
             value_of(&body, &format!("pme_source_up{}", series("api", group))),
             Some(1.0),
@@ -96,6 +108,8 @@ fn http_sources_with_json_content() {
         ("wrong_type", "value is not a scalar"),
         ("missing_key", "`$.nope` selected nothing"),
         ("refused", "Connection refused"),
+        ("xml_malformed", "invalid XML"),
+        ("xml_dtd", "invalid XML"),
         (
             "unmapped",
             "`degraded` is not in value_map (expected one of `ok`, `down`)",

@@ -56,6 +56,7 @@ fn group(g: &Group, m: &Model) -> TokenStream {
     let content = match g.content {
         Content::Text => "text",
         Content::Json => "json",
+        Content::Xml => "xml",
     };
     let fields = g.metrics.iter().map(|metric| field(metric, m));
     quote! {

@@ -59,6 +59,8 @@ pub enum Content {
     Text,
     /// JSON, read with RFC 9535 JSONPath filters.
     Json,
+    /// XML, read with pme's XPath subset.
+    Xml,
 }
 
 /// One metric family.

@@ -26,6 +26,7 @@ mod render;
 mod samples;
 mod spec;
 mod validate;
+pub mod xml;
 mod yaml;
 
 pub use diagnostic::{Diagnostic, Pos};

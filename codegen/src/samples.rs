@@ -6,13 +6,13 @@
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
-use pme_content::{Row, json as content_json, text as content_text};
+use pme_content::{Row, json as content_json, text as content_text, xml as content_xml};
 
 use crate::diagnostic::{Diagnostics, Pos};
 use crate::ir::{Content, Group, Metric};
 use crate::names::Kind;
 use crate::spec::Sp;
-use crate::{filter, json};
+use crate::{filter, json, xml};
 
 /// One series: family name, all labels, value.
 type Series = (String, BTreeMap<String, String>, f64);
@@ -89,23 +89,37 @@ pub(crate) fn check(
 /// (with diagnostics) when extraction fails.
 fn run(group: &Group, sample: &Sp<String>, d: &mut Diagnostics) -> Option<Vec<Series>> {
     let input = sample.value.as_bytes();
-    let doc = match group.content {
+    let fail = |d: &mut Diagnostics, e: String| {
+        d.error(sample.pos, format!("the sample of `{}`: {e}", group.id))
+    };
+    let json = match group.content {
         Content::Json => match content_json::parse(input) {
             Ok(doc) => Some(doc),
             Err(e) => {
-                d.error(sample.pos, format!("the sample of `{}`: {e}", group.id));
+                fail(d, e);
                 return None;
             }
         },
-        Content::Text => None,
+        _ => None,
+    };
+    let xml = match group.content {
+        Content::Xml => match content_xml::parse(input) {
+            Ok(doc) => Some(doc),
+            Err(e) => {
+                fail(d, e);
+                return None;
+            }
+        },
+        _ => None,
     };
     let mut all = Vec::new();
     let mut ok = true;
     for metric in &group.metrics {
         let (constants, dynamic) = split_labels(metric);
-        let rows = match &doc {
-            Some(doc) => json_rows(metric, &dynamic, doc),
-            None => text_rows(metric, &dynamic, input),
+        let rows = match (&json, &xml) {
+            (Some(doc), _) => json_rows(metric, &dynamic, doc),
+            (_, Some(doc)) => xml_rows(metric, &dynamic, doc),
+            _ => text_rows(metric, &dynamic, input),
         };
         match rows {
             Ok(rows) => {
@@ -223,6 +237,39 @@ fn json_rows(
         compiled: OnceLock::new(),
     };
     content_json::extract_rows(&query, doc)
+}
+
+fn xml_rows(
+    metric: &Metric,
+    dynamic: &[(String, Vec<(bool, String)>)],
+    doc: &roxmltree::Document<'_>,
+) -> Result<Vec<Row>, String> {
+    let plan = xml::plan(metric.filter.as_deref(), metric.value.as_deref(), dynamic)?;
+    let labels: Vec<&'static [content_xml::XmlPart]> = plan
+        .labels
+        .iter()
+        .map(|template| {
+            let parts: Vec<content_xml::XmlPart> = template
+                .iter()
+                .map(|p| match p {
+                    xml::XmlPart::Literal(t) => content_xml::XmlPart::Literal(leak(t)),
+                    xml::XmlPart::Path(path) => content_xml::XmlPart::Path(leak(path)),
+                })
+                .collect();
+            &*Box::leak(parts.into_boxed_slice())
+        })
+        .collect();
+    let query = content_xml::XmlQuery {
+        filter: leak(&plan.filter),
+        value: plan.value.as_deref().map(leak),
+        labels: Box::leak(labels.into_boxed_slice()),
+        match_all: metric.match_all,
+        scale: metric.scale.unwrap_or(1.0),
+        info: metric.kind == Kind::Info,
+        value_map: leak_map(&metric.value_map),
+        compiled: OnceLock::new(),
+    };
+    content_xml::extract_rows(&query, doc)
 }
 
 // The runtime types borrow `'static` data (the generated code's literals);

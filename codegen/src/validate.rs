@@ -302,11 +302,12 @@ impl Validator<'_> {
         match g.content_type.as_ref().map(|c| (c.value.as_str(), c.pos)) {
             None | Some(("text", _)) => Some(ir::Content::Text),
             Some(("json", _)) => Some(ir::Content::Json),
+            Some(("xml", _)) => Some(ir::Content::Xml),
             Some((other, pos)) if CONTENT_TYPES.contains(&other) => {
                 self.d.error_help(
                     pos,
                     format!("content_type `{other}` is not supported by this version of pme"),
-                    "use `text` (regex filters) or `json` (JSONPath filters)",
+                    "use `text` (regex filters), `json` (JSONPath) or `xml` (an XPath subset)",
                 );
                 None
             }
@@ -858,10 +859,15 @@ impl Validator<'_> {
                     .then(|| (name.clone(), parts))
             })
             .collect();
-        if content == Some(ir::Content::Json) {
+        if matches!(content, Some(ir::Content::Json | ir::Content::Xml)) {
             let filter = m.filter.as_ref().map(|f| f.value.as_str());
             let value = m.value.as_ref().map(|v| v.value.as_str());
-            if let Err(e) = crate::json::plan(filter, value, &dynamic) {
+            let planned = if content == Some(ir::Content::Json) {
+                crate::json::plan(filter, value, &dynamic).map(|_| ())
+            } else {
+                crate::xml::plan(filter, value, &dynamic).map(|_| ())
+            };
+            if let Err(e) = planned {
                 let pos = match (&m.value, &m.filter) {
                     (Some(v), _) if e.contains("value path") => v.pos,
                     (_, Some(f)) if e.contains("filter") => f.pos,
@@ -873,13 +879,13 @@ impl Validator<'_> {
         } else if let Some(v) = &m.value {
             self.d.error_help(
                 v.pos,
-                "`value` applies to `content_type: json`",
+                "`value` applies to `content_type: json` and `xml`",
                 "in text filters the value is the capture named `value` or the only unnamed capture",
             );
             return false;
         }
         match &m.filter {
-            _ if content == Some(ir::Content::Json) => {}
+            _ if matches!(content, Some(ir::Content::Json | ir::Content::Xml)) => {}
             Some(f) => {
                 if let Err(e) = filter::plan(&f.value, &dynamic, kind != Some(Kind::Info)) {
                     self.d.error(f.pos, e);

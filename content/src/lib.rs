@@ -8,6 +8,7 @@
 
 pub mod json;
 pub mod text;
+pub mod xml;
 
 /// One series: its dynamic label values and its value.
 #[derive(Clone, Debug, PartialEq)]

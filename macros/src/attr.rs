@@ -44,10 +44,11 @@ pub(crate) fn group(attrs: &[Attribute]) -> syn::Result<GroupAttr> {
     if let Some(content) = &out.content
         && content.value() != "text"
         && content.value() != "json"
+        && content.value() != "xml"
     {
         return Err(syn::Error::new(
             content.span(),
-            "unknown content type; expected `text` or `json`",
+            "unknown content type; expected `text`, `json` or `xml`",
         ));
     }
     Ok(out)

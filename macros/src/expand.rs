@@ -11,6 +11,7 @@ use syn::{Data, DeriveInput, Fields, LitStr, Type};
 use pme_codegen::filter::{self, Part};
 use pme_codegen::json::{self, JsonPart};
 use pme_codegen::names::{self, Kind};
+use pme_codegen::xml::{self, XmlPart};
 
 use crate::attr::{self, MetricAttr};
 
@@ -37,6 +38,8 @@ enum Content {
     Text,
     /// JSONPath filters on one parsed document.
     Json,
+    /// XPath-subset filters on one parsed document.
+    Xml,
 }
 
 /// How one field is extracted.
@@ -44,6 +47,7 @@ enum Plan {
     Manual,
     Text(Option<filter::FilterPlan>),
     Json(json::JsonPlan),
+    Xml(xml::XmlPlan),
 }
 
 pub(crate) fn derive(input: &DeriveInput) -> syn::Result<TokenStream> {
@@ -63,6 +67,7 @@ pub(crate) fn derive(input: &DeriveInput) -> syn::Result<TokenStream> {
     let content = match group.content.as_ref().map(LitStr::value).as_deref() {
         None => Content::Manual,
         Some("json") => Content::Json,
+        Some("xml") => Content::Xml,
         Some(_) => Content::Text,
     };
 
@@ -95,7 +100,21 @@ pub(crate) fn derive(input: &DeriveInput) -> syn::Result<TokenStream> {
         let (ident, constant) = (f.ident, &f.constant);
         quote!(::pme::encode::family(out, &Self::#constant, &self.#ident);)
     });
-    let extract_body = if content == Content::Json {
+    let extract_body = if content == Content::Xml {
+        quote! {
+            // Parsed once; every family queries this one document.
+            let doc = match ::pme::parsers::xml::parse(input) {
+                ::core::result::Result::Ok(doc) => doc,
+                ::core::result::Result::Err(message) => {
+                    ::pme::metric::MetricGroup::fail(self);
+                    return ::core::result::Result::Err(::pme::metric::ExtractErrors::reading(message));
+                }
+            };
+            let mut errors = ::pme::metric::ExtractErrors::default();
+            #(#extracts)*
+            errors.into_result()
+        }
+    } else if content == Content::Json {
         quote! {
             // Parsed once; every family queries this one document.
             let doc = match ::pme::parsers::json::parse(input) {
@@ -239,10 +258,11 @@ fn check_field(field: &syn::Field, content: Content) -> syn::Result<Option<Field
     }
     if let Some(value) = &attr.value
         && content != Content::Json
+        && content != Content::Xml
     {
         return Err(syn::Error::new(
             value.span(),
-            "`value` needs `#[group(content = \"json\")]` on the struct",
+            "`value` needs `#[group(content = \"json\")]` or `\"xml\"` on the struct",
         ));
     }
     let spanned = |lit: Option<&LitStr>| lit.map_or(attr.span, LitStr::span);
@@ -265,6 +285,20 @@ fn check_field(field: &syn::Field, content: Content) -> syn::Result<Option<Field
                 })
                 .transpose()?,
         ),
+        Content::Xml => {
+            let filter = attr.filter.as_ref().map(LitStr::value);
+            let value = attr.value.as_ref().map(LitStr::value);
+            Plan::Xml(
+                xml::plan(filter.as_deref(), value.as_deref(), &references).map_err(|e| {
+                    let at = if e.contains("value path") {
+                        attr.value.as_ref()
+                    } else {
+                        attr.filter.as_ref()
+                    };
+                    syn::Error::new(spanned(at), e)
+                })?,
+            )
+        }
         Content::Json => {
             let filter = attr.filter.as_ref().map(LitStr::value);
             let value = attr.value.as_ref().map(LitStr::value);
@@ -421,6 +455,35 @@ fn extract(f: &Field<'_>) -> TokenStream {
                         value_map: #value_map,
                     };
                     errors.record(self.#ident.apply(::pme::parsers::text::extract(&FILTER, input), &Self::#constant));
+                }
+            }
+        }
+        Plan::Xml(plan) => {
+            let filter = &plan.filter;
+            let value = match &plan.value {
+                Some(v) => quote!(::core::option::Option::Some(#v)),
+                None => quote!(::core::option::Option::None),
+            };
+            let labels = plan.labels.iter().map(|template| {
+                let parts = template.iter().map(|part| match part {
+                    XmlPart::Literal(text) => quote!(::pme::parsers::xml::XmlPart::Literal(#text)),
+                    XmlPart::Path(path) => quote!(::pme::parsers::xml::XmlPart::Path(#path)),
+                });
+                quote!(&[#(#parts),*])
+            });
+            quote! {
+                {
+                    static QUERY: ::pme::parsers::xml::XmlQuery = ::pme::parsers::xml::XmlQuery {
+                        filter: #filter,
+                        value: #value,
+                        labels: &[#(#labels),*],
+                        match_all: #match_all,
+                        scale: #scale,
+                        info: #info,
+                        value_map: #value_map,
+                        compiled: ::std::sync::OnceLock::new(),
+                    };
+                    errors.record(self.#ident.apply(::pme::parsers::xml::extract(&QUERY, &doc), &Self::#constant));
                 }
             }
         }

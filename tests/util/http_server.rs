@@ -121,6 +121,19 @@ async fn handle(req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infalli
             tokio::time::sleep(Duration::from_secs(3)).await;
             reply(StatusCode::OK, r#"{"value": 1}"#)
         }
+        ("GET", "/status.xml") => reply(
+            StatusCode::OK,
+            r#"<?xml version="1.0"?>
+<status version="2">
+  <server name="a" state="up"><connections>12</connections></server>
+  <server name="b" state="down"><connections>7</connections></server>
+</status>"#,
+        ),
+        ("GET", "/bad.xml") => reply(StatusCode::OK, "<status><server></status>"),
+        ("GET", "/dtd.xml") => reply(
+            StatusCode::OK,
+            r#"<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;">]><status>&lol2;</status>"#,
+        ),
         ("GET", "/error") => reply(StatusCode::INTERNAL_SERVER_ERROR, "oops"),
         ("GET", "/huge") => {
             static HUGE: OnceLock<Bytes> = OnceLock::new();
