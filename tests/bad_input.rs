@@ -71,17 +71,7 @@ fn failing_sources_are_reported_and_contained() {
     let health: serde_json::Value =
         serde_json::from_slice(&get(served.health, "/health").body).unwrap();
     assert_eq!(health["status"], "degraded");
-    let error_of = |group: &str| -> String {
-        health["services"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .flat_map(|s| s["groups"].as_array().unwrap())
-            .find(|g| g["id"] == group)
-            .and_then(|g| g["last_error"].as_str())
-            .unwrap_or_default()
-            .to_owned()
-    };
+    let error_of = |group: &str| crate::util::last_error(&health, group);
     for (group, expected) in [
         ("hanging", "timed out after 500ms"),
         ("flood", "content exceeds the limit of 1048576 bytes"),

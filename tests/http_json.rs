@@ -88,17 +88,7 @@ fn http_sources_with_json_content() {
     // Failures: each group reports its own, the others stay up.
     let health: serde_json::Value =
         serde_json::from_slice(&get(served.health, "/health").body).unwrap();
-    let error_of = |group: &str| -> String {
-        health["services"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .flat_map(|s| s["groups"].as_array().unwrap())
-            .find(|g| g["id"] == group)
-            .and_then(|g| g["last_error"].as_str())
-            .unwrap_or_default()
-            .to_owned()
-    };
+    let error_of = |group: &str| crate::util::last_error(&health, group);
     for (group, expected) in [
         ("slow", "timed out after 500ms"),
         ("server_error", "answered 500 Internal Server Error"),

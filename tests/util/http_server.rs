@@ -35,9 +35,19 @@ pub fn start() {
                 .build()
                 .unwrap();
             runtime.block_on(async move {
-                let listener = tokio::net::TcpListener::bind(ADDR)
-                    .await
-                    .expect("bind 127.77.1.1:18781");
+                // Another test process (a second `cargo test`) may hold the
+                // address for a while: wait for it rather than fail at once.
+                let mut attempts = 0;
+                let listener = loop {
+                    match tokio::net::TcpListener::bind(ADDR).await {
+                        Ok(listener) => break listener,
+                        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse && attempts < 150 => {
+                            attempts += 1;
+                            tokio::time::sleep(Duration::from_millis(200)).await;
+                        }
+                        Err(e) => panic!("bind {ADDR}: {e}"),
+                    }
+                };
                 ready_tx.send(()).unwrap();
                 loop {
                     let Ok((stream, _)) = listener.accept().await else {
@@ -53,7 +63,7 @@ pub fn start() {
             });
         });
         ready_rx
-            .recv_timeout(Duration::from_secs(10))
+            .recv_timeout(Duration::from_secs(40))
             .expect("test HTTP server did not start");
     });
 }

@@ -306,6 +306,19 @@ impl Drop for Exporter {
     }
 }
 
+/// A group's `last_error` in a `/health` document ("" when it has none).
+pub fn last_error(health: &serde_json::Value, group: &str) -> String {
+    health["services"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|s| s["groups"].as_array().into_iter().flatten())
+        .find(|g| g["id"] == group)
+        .and_then(|g| g["last_error"].as_str())
+        .unwrap_or_default()
+        .to_owned()
+}
+
 /// A port that was free a moment ago on 127.0.0.1.
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
