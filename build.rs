@@ -25,7 +25,10 @@ fn main() {
         }
     };
     match pme_codegen::generate(&source, &shown) {
-        Ok(code) => {
+        Ok((code, warnings)) => {
+            for w in warnings {
+                println!("cargo::warning={w}");
+            }
             let out = Path::new(&std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"))
                 .join("metrics.rs");
             if let Err(e) = pme_codegen::write_if_changed(&out, &code) {

@@ -47,6 +47,7 @@ impl fmt::Display for Diagnostic {
 pub(crate) struct Diagnostics {
     file: String,
     found: Vec<Diagnostic>,
+    warnings: Vec<Diagnostic>,
 }
 
 impl Diagnostics {
@@ -54,6 +55,7 @@ impl Diagnostics {
         Diagnostics {
             file: file.to_owned(),
             found: Vec::new(),
+            warnings: Vec::new(),
         }
     }
 
@@ -77,6 +79,27 @@ impl Diagnostics {
             message,
             help,
         });
+    }
+
+    /// Advice that does not stop the build (`message; help: …` in one string).
+    pub(crate) fn warn(&mut self, pos: Pos, text: String) {
+        let (message, help) = match text.split_once("; help: ") {
+            Some((m, h)) => (m.to_owned(), Some(h.to_owned())),
+            None => (text, None),
+        };
+        self.warnings.push(Diagnostic {
+            file: self.file.clone(),
+            pos,
+            message,
+            help,
+        });
+    }
+
+    /// The warnings in file order.
+    pub(crate) fn take_warnings(&mut self) -> Vec<Diagnostic> {
+        let mut warnings = std::mem::take(&mut self.warnings);
+        warnings.sort_by_key(|d| d.pos);
+        warnings
     }
 
     pub(crate) fn is_empty(&self) -> bool {

@@ -16,6 +16,8 @@ pub struct Model {
     pub sources: Vec<Source>,
     /// Services in spec order.
     pub services: Vec<Service>,
+    /// Naming advice that does not stop the build.
+    pub warnings: Vec<crate::Diagnostic>,
 }
 
 /// One service: a set of groups sharing a prefix, labels and identity.

@@ -44,7 +44,8 @@ pub fn check(source: &str, file: &str) -> Result<ir::Model, Vec<Diagnostic>> {
     let root = yaml::parse(source, file).map_err(|d| vec![d])?;
     let mut diagnostics = diagnostic::Diagnostics::new(file);
     let spec = spec::read(&root, &mut diagnostics);
-    let model = validate::validate(&spec, file, &mut diagnostics);
+    let mut model = validate::validate(&spec, file, &mut diagnostics);
+    model.warnings = diagnostics.take_warnings();
     if diagnostics.is_empty() {
         Ok(model)
     } else {
@@ -60,19 +61,23 @@ pub fn expand(source: &str, file: &str) -> Result<TokenStream, Vec<Diagnostic>> 
     check(source, file).map(|model| expand::model(&model))
 }
 
-/// The spec as formatted Rust source, ready to `include!`.
+/// The spec as formatted Rust source, ready to `include!`, with the naming
+/// advice to show as warnings.
 ///
 /// # Errors
 /// Every problem found in the spec; a generator bug is reported as one
 /// diagnostic at 1:1.
-pub fn generate(source: &str, file: &str) -> Result<String, Vec<Diagnostic>> {
-    let tokens = expand(source, file)?;
-    render::format(tokens, file).map_err(|message| {
-        vec![Diagnostic {
-            file: file.to_owned(),
-            pos: Pos { line: 1, column: 1 },
-            message,
-            help: None,
-        }]
-    })
+pub fn generate(source: &str, file: &str) -> Result<(String, Vec<Diagnostic>), Vec<Diagnostic>> {
+    let model = check(source, file)?;
+    let tokens = expand::model(&model);
+    render::format(tokens, file)
+        .map(|code| (code, model.warnings))
+        .map_err(|message| {
+            vec![Diagnostic {
+                file: file.to_owned(),
+                pos: Pos { line: 1, column: 1 },
+                message,
+                help: None,
+            }]
+        })
 }

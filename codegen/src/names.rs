@@ -99,6 +99,49 @@ pub fn check_kind_suffix(name: &str, kind: Kind) -> Result<(), String> {
     }
 }
 
+/// Naming practice (https://prometheus.io/docs/practices/naming): base
+/// units, ratios instead of percentages, and no histogram/summary sample
+/// suffixes on other types. `None` when the name follows it. These are
+/// advice, reported as build warnings, not errors.
+pub fn naming_advice(name: &str, kind: Kind) -> Option<String> {
+    const UNITS: &[(&str, &str, &str)] = &[
+        ("_nanoseconds", "_seconds", "1e-9"),
+        ("_microseconds", "_seconds", "1e-6"),
+        ("_milliseconds", "_seconds", "0.001"),
+        ("_minutes", "_seconds", "60"),
+        ("_hours", "_seconds", "3600"),
+        ("_days", "_seconds", "86400"),
+        ("_ns", "_seconds", "1e-9"),
+        ("_us", "_seconds", "1e-6"),
+        ("_ms", "_seconds", "0.001"),
+        ("_kilobytes", "_bytes", "1000"),
+        ("_megabytes", "_bytes", "1e6"),
+        ("_gigabytes", "_bytes", "1e9"),
+        ("_kibibytes", "_bytes", "1024"),
+        ("_mebibytes", "_bytes", "1048576"),
+        ("_gibibytes", "_bytes", "1073741824"),
+        ("_kb", "_bytes", "1024"),
+        ("_mb", "_bytes", "1048576"),
+        ("_gb", "_bytes", "1073741824"),
+        ("_percent", "_ratio", "0.01"),
+    ];
+    let (stem, total) = match name.strip_suffix("_total") {
+        Some(stem) if kind == Kind::Counter => (stem, "_total"),
+        _ => (name, ""),
+    };
+    for (unit, base, factor) in UNITS {
+        if let Some(head) = stem.strip_suffix(unit) {
+            return Some(format!(
+                "`{name}` is not in a base unit; help: Prometheus names use base units: `{head}{base}{total}` with `scale: {factor}`"
+            ));
+        }
+    }
+    ["_count", "_sum", "_bucket"]
+        .iter()
+        .find(|suffix| stem.ends_with(*suffix))
+        .map(|suffix| format!("`{name}` ends in `{suffix}`, the sample suffix of histograms and summaries; help: queries and tools will read it as part of one, so pick another name (e.g. `…_entries`)"))
+}
+
 /// Checks a label name (`[a-zA-Z_][a-zA-Z0-9_]*`, not starting with `__`).
 pub fn check_label_name(name: &str) -> Result<(), String> {
     let mut chars = name.chars();
@@ -225,6 +268,32 @@ mod tests {
         for bad in ["", "1x", "a-b", "a b", "é", "a:b", "__x"] {
             assert!(check_metric_name(bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn advises_on_naming_practice() {
+        assert!(
+            naming_advice("app_latency_milliseconds", Kind::Gauge)
+                .unwrap()
+                .contains("`app_latency_seconds` with `scale: 0.001`")
+        );
+        assert!(
+            naming_advice("disk_read_kibibytes_total", Kind::Counter)
+                .unwrap()
+                .contains("`disk_read_bytes_total` with `scale: 1024`")
+        );
+        assert!(
+            naming_advice("cpu_percent", Kind::Gauge)
+                .unwrap()
+                .contains("_ratio")
+        );
+        assert!(
+            naming_advice("queue_count", Kind::Gauge)
+                .unwrap()
+                .contains("histograms and summaries")
+        );
+        assert_eq!(naming_advice("node_load1", Kind::Gauge), None);
+        assert_eq!(naming_advice("http_requests_total", Kind::Counter), None);
     }
 
     #[test]

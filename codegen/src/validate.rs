@@ -49,6 +49,7 @@ pub(crate) fn validate(spec: &spec::Spec, file: &str, d: &mut Diagnostics) -> ir
         tick,
         sources: v.sources,
         services,
+        warnings: Vec::new(),
     }
 }
 
@@ -672,6 +673,9 @@ impl Validator<'_> {
             if let Err(e) = names::check_kind_suffix(&name, kind) {
                 self.d.error(base.pos, e);
                 ok = false;
+            }
+            if let Some(advice) = names::naming_advice(&name, kind) {
+                self.d.warn(base.pos, advice);
             }
             if names::RESERVED_METRIC_NAMES.contains(&name.as_str()) {
                 self.d.error(

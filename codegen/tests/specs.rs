@@ -27,8 +27,9 @@ fn bad_specs_report_located_diagnostics() {
 fn good_specs_generate_code() {
     insta::glob!("specs/ok/*.yaml", |path| {
         let source = std::fs::read_to_string(path).unwrap();
-        let code =
+        let (code, warnings) =
             pme_codegen::generate(&source, &relative(path)).unwrap_or_else(|d| panic!("{d:#?}"));
+        assert!(warnings.is_empty(), "{warnings:#?}");
         insta::assert_snapshot!(code);
     });
 }
@@ -37,7 +38,12 @@ fn good_specs_generate_code() {
 fn default_spec_generates_code() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../metrics.yaml");
     let source = std::fs::read_to_string(path).unwrap();
-    let code = pme_codegen::generate(&source, "metrics.yaml").unwrap_or_else(|d| panic!("{d:#?}"));
+    let (code, warnings) =
+        pme_codegen::generate(&source, "metrics.yaml").unwrap_or_else(|d| panic!("{d:#?}"));
+    assert!(
+        warnings.is_empty(),
+        "the default spec follows the naming practice: {warnings:#?}"
+    );
     insta::assert_snapshot!(code);
 }
 
@@ -63,4 +69,16 @@ fn readme_example_is_a_valid_spec() {
     if let Err(diagnostics) = pme_codegen::check(example, "README.md") {
         panic!("README example: {diagnostics:#?}");
     }
+}
+
+#[test]
+fn naming_practice_is_a_warning_with_a_location() {
+    let source = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/specs/warn/units.yaml"),
+    )
+    .unwrap();
+    let (_, warnings) =
+        pme_codegen::generate(&source, "warn/units.yaml").expect("warnings do not stop the build");
+    let text: Vec<String> = warnings.iter().map(ToString::to_string).collect();
+    insta::assert_snapshot!(text.join("\n"));
 }
