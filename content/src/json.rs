@@ -164,14 +164,9 @@ pub fn extract_rows(query: &JsonQuery, doc: &Value) -> Result<Vec<Row>, String> 
             }
             labels.push(text.into_boxed_str());
         }
-        if rows.iter().any(|r| r.labels == labels) {
-            return Err(format!(
-                "two selected nodes give the same labels {labels:?}"
-            ));
-        }
         rows.push(Row { labels, value });
     }
-    Ok(rows)
+    crate::unique(rows, "two selected nodes")
 }
 
 /// A JSON value as a sample value: numbers, booleans (1/0), numeric

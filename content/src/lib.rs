@@ -29,6 +29,27 @@ pub struct Row {
     pub value: f64,
 }
 
+/// `rows` if no two have the same labels (which would be two series of one
+/// name and label set: invalid exposition). Sorting indices keeps this
+/// O(n log n) and copies nothing.
+///
+/// # Errors
+/// "`what` give the same labels […]".
+pub fn unique(rows: Vec<Row>, what: &str) -> Result<Vec<Row>, String> {
+    let mut order: Vec<usize> = (0..rows.len()).collect();
+    order.sort_unstable_by(|a, b| rows[*a].labels.cmp(&rows[*b].labels));
+    if let Some(pair) = order
+        .windows(2)
+        .find(|w| rows[w[0]].labels == rows[w[1]].labels)
+    {
+        return Err(format!(
+            "{what} give the same labels {:?}",
+            rows[pair[0]].labels
+        ));
+    }
+    Ok(rows)
+}
+
 /// Rows into series of a field with `N` dynamic labels.
 ///
 /// # Errors

@@ -73,13 +73,9 @@ pub fn extract_rows(filter: &TextFilter, input: &[u8]) -> Result<Vec<Row>, Strin
     if filter.match_all {
         let mut rows: Vec<Row> = Vec::new();
         for caps in filter.regex().captures_iter(input) {
-            let row = one_row(filter, &caps)?;
-            if rows.iter().any(|old| old.labels == row.labels) {
-                return Err(format!("two matches give the same labels {:?}", row.labels));
-            }
-            rows.push(row);
+            rows.push(one_row(filter, &caps)?);
         }
-        Ok(rows)
+        crate::unique(rows, "two matches")
     } else {
         let caps = filter
             .regex()

@@ -434,14 +434,9 @@ pub fn extract_rows(query: &XmlQuery, doc: &Document<'_>) -> Result<Vec<Row>, St
             }
             labels.push(text.into_boxed_str());
         }
-        if rows.iter().any(|r| r.labels == labels) {
-            return Err(format!(
-                "two selected elements give the same labels {labels:?}"
-            ));
-        }
         rows.push(Row { labels, value });
     }
-    Ok(rows)
+    crate::unique(rows, "two selected elements")
 }
 
 #[cfg(test)]
