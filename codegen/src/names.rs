@@ -99,7 +99,7 @@ pub fn check_kind_suffix(name: &str, kind: Kind) -> Result<(), String> {
     }
 }
 
-/// Naming practice (https://prometheus.io/docs/practices/naming): base
+/// Naming practice (<https://prometheus.io/docs/practices/naming>): base
 /// units, ratios instead of percentages, and no histogram/summary sample
 /// suffixes on other types. `None` when the name follows it. These are
 /// advice, reported as build warnings, not errors.
