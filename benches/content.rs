@@ -8,7 +8,9 @@
 //! queries, one of them iterating every queue with two label paths.
 
 use std::hint::black_box;
-use std::time::Instant;
+
+mod common;
+use common::median_secs;
 
 mod spec {
     pme::include_spec!("benches/specs/json_queues.yaml");
@@ -17,23 +19,6 @@ mod spec {
 const QUEUES: usize = 1000;
 const ROUNDS: usize = 31;
 const ITERS: usize = 10;
-
-fn median_secs(mut f: impl FnMut()) -> f64 {
-    for _ in 0..ITERS {
-        f();
-    }
-    let mut rounds: Vec<f64> = (0..ROUNDS)
-        .map(|_| {
-            let start = Instant::now();
-            for _ in 0..ITERS {
-                f();
-            }
-            start.elapsed().as_secs_f64() / ITERS as f64
-        })
-        .collect();
-    rounds.sort_by(f64::total_cmp);
-    rounds[ROUNDS / 2]
-}
 
 fn document() -> Vec<u8> {
     let queues: Vec<String> = (0..QUEUES)
@@ -68,11 +53,11 @@ fn main() {
         .count();
     assert_eq!(series, QUEUES + 2, "one series per queue plus two scalars");
 
-    let parse = median_secs(|| {
+    let parse = median_secs(ROUNDS, ITERS, || {
         let value: serde_json::Value = serde_json::from_slice(black_box(&doc)).unwrap();
         black_box(value);
     });
-    let extract = median_secs(|| {
+    let extract = median_secs(ROUNDS, ITERS, || {
         group.extract(black_box(&doc)).unwrap();
     });
     let mb = doc.len() as f64 / 1e6;

@@ -9,12 +9,14 @@
 
 use std::hint::black_box;
 use std::sync::atomic::AtomicU64;
-use std::time::Instant;
 
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
+
+mod common;
+use common::median_secs;
 
 mod spec {
     pme::include_spec!("benches/specs/series_10k.yaml");
@@ -24,24 +26,6 @@ const FAMILIES: usize = 100;
 const SERIES: usize = 100;
 const ROUNDS: usize = 31;
 const ITERS: usize = 20;
-
-/// Median seconds per call of `f` over `ROUNDS` rounds of `ITERS` calls.
-fn median_secs(mut f: impl FnMut()) -> f64 {
-    for _ in 0..ITERS {
-        f(); // warm up caches and buffers
-    }
-    let mut rounds: Vec<f64> = (0..ROUNDS)
-        .map(|_| {
-            let start = Instant::now();
-            for _ in 0..ITERS {
-                f();
-            }
-            start.elapsed().as_secs_f64() / ITERS as f64
-        })
-        .collect();
-    rounds.sort_by(f64::total_cmp);
-    rounds[ROUNDS / 2]
-}
 
 fn main() {
     let source = match &spec::PLAN.sources[0].kind {
@@ -86,12 +70,12 @@ fn main() {
         "prometheus-client must encode 10 000 series"
     );
 
-    let pme = median_secs(|| {
+    let pme = median_secs(ROUNDS, ITERS, || {
         out.clear();
         group.encode(&mut out);
         black_box(&out);
     });
-    let client = median_secs(|| {
+    let client = median_secs(ROUNDS, ITERS, || {
         text.clear();
         encode(&mut text, &registry).unwrap();
         black_box(&text);
