@@ -19,3 +19,4 @@ mod jsonpath_cts;
 mod prometheus;
 mod run_as;
 mod scheduling;
+mod xpath_libxml2;

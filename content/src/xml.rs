@@ -206,24 +206,25 @@ impl XPath {
         for step in &self.steps {
             let mut next = Vec::new();
             for node in &nodes {
-                let candidates: Vec<Node<'a, 'input>> = if step.descendant {
-                    node.descendants()
-                        .skip(1)
-                        .filter(|n| matches(step, n))
-                        .collect()
+                // `//x` is `descendant-or-self::node()/child::x`: predicates
+                // (positions above all) count among each parent's children.
+                let parents: Vec<Node<'a, 'input>> = if step.descendant {
+                    node.descendants().collect()
                 } else {
-                    node.children().filter(|n| matches(step, n)).collect()
+                    vec![*node]
                 };
-                let mut selected = candidates;
-                for predicate in &step.predicates {
-                    selected = filter(selected, predicate);
-                }
-                for n in selected {
-                    if !next.contains(&n) {
-                        next.push(n);
+                for parent in parents {
+                    let mut selected: Vec<Node<'a, 'input>> =
+                        parent.children().filter(|n| matches(step, n)).collect();
+                    for predicate in &step.predicates {
+                        selected = filter(selected, predicate);
                     }
+                    next.extend(selected);
                 }
             }
+            // Node-sets are in document order, without repeats.
+            next.sort_by_key(|n| n.id().get());
+            next.dedup();
             nodes = next;
         }
         match &self.terminal {
@@ -470,6 +471,9 @@ mod tests {
         assert_eq!(texts("/status/server[connections='12']/@state"), ["up"]);
         assert_eq!(texts("/status/*/requests"), ["1e3"]);
         assert_eq!(texts("//server[@state]/@name"), ["a", "b"]);
+        // Positions count per parent: the first server of each parent.
+        assert_eq!(texts("//server[1]/@name"), ["a"]);
+        assert_eq!(texts("//*[1]/@name"), ["a"]);
         assert!(texts("/nothing").is_empty());
     }
 
