@@ -178,25 +178,15 @@ fn text_rows(
         return content_text::whole_rows(input, info, scale, value_map);
     };
     let plan = filter::plan(pattern, dynamic, !info)?;
-    let labels: Vec<&'static [content_text::Part]> = plan
-        .labels
-        .iter()
-        .map(|template| {
-            let parts: Vec<content_text::Part> = template
-                .iter()
-                .map(|p| match p {
-                    filter::Part::Literal(t) => content_text::Part::Literal(leak(t)),
-                    filter::Part::Capture(i) => content_text::Part::Capture(*i),
-                })
-                .collect();
-            &*Box::leak(parts.into_boxed_slice())
-        })
-        .collect();
+    let labels = leak_templates(&plan.labels, |p| match p {
+        filter::Part::Literal(t) => content_text::Part::Literal(leak(t)),
+        filter::Part::Capture(i) => content_text::Part::Capture(*i),
+    });
     let filter = content_text::TextFilter {
         pattern: leak(pattern),
         compiled: OnceLock::new(),
         value: plan.value,
-        labels: Box::leak(labels.into_boxed_slice()),
+        labels,
         match_all: metric.match_all,
         scale,
         value_map,
@@ -210,26 +200,16 @@ fn json_rows(
     doc: &serde_json::Value,
 ) -> Result<Vec<Row>, String> {
     let plan = json::plan(metric.filter.as_deref(), metric.value.as_deref(), dynamic)?;
-    let labels: Vec<&'static [content_json::JsonPart]> = plan
-        .labels
-        .iter()
-        .map(|template| {
-            let parts: Vec<content_json::JsonPart> = template
-                .iter()
-                .map(|p| match p {
-                    json::JsonPart::Literal(t) => content_json::JsonPart::Literal(leak(t)),
-                    json::JsonPart::Key => content_json::JsonPart::Key,
-                    json::JsonPart::Index => content_json::JsonPart::Index,
-                    json::JsonPart::Path(path) => content_json::JsonPart::Path(leak(path)),
-                })
-                .collect();
-            &*Box::leak(parts.into_boxed_slice())
-        })
-        .collect();
+    let labels = leak_templates(&plan.labels, |p| match p {
+        json::JsonPart::Literal(t) => content_json::JsonPart::Literal(leak(t)),
+        json::JsonPart::Key => content_json::JsonPart::Key,
+        json::JsonPart::Index => content_json::JsonPart::Index,
+        json::JsonPart::Path(path) => content_json::JsonPart::Path(leak(path)),
+    });
     let query = content_json::JsonQuery {
         filter: leak(&plan.filter),
         value: plan.value.as_deref().map(leak),
-        labels: Box::leak(labels.into_boxed_slice()),
+        labels,
         match_all: metric.match_all,
         scale: metric.scale.unwrap_or(1.0),
         info: metric.kind == Kind::Info,
@@ -245,24 +225,14 @@ fn xml_rows(
     doc: &roxmltree::Document<'_>,
 ) -> Result<Vec<Row>, String> {
     let plan = xml::plan(metric.filter.as_deref(), metric.value.as_deref(), dynamic)?;
-    let labels: Vec<&'static [content_xml::XmlPart]> = plan
-        .labels
-        .iter()
-        .map(|template| {
-            let parts: Vec<content_xml::XmlPart> = template
-                .iter()
-                .map(|p| match p {
-                    xml::XmlPart::Literal(t) => content_xml::XmlPart::Literal(leak(t)),
-                    xml::XmlPart::Path(path) => content_xml::XmlPart::Path(leak(path)),
-                })
-                .collect();
-            &*Box::leak(parts.into_boxed_slice())
-        })
-        .collect();
+    let labels = leak_templates(&plan.labels, |p| match p {
+        xml::XmlPart::Literal(t) => content_xml::XmlPart::Literal(leak(t)),
+        xml::XmlPart::Path(path) => content_xml::XmlPart::Path(leak(path)),
+    });
     let query = content_xml::XmlQuery {
         filter: leak(&plan.filter),
         value: plan.value.as_deref().map(leak),
-        labels: Box::leak(labels.into_boxed_slice()),
+        labels,
         match_all: metric.match_all,
         scale: metric.scale.unwrap_or(1.0),
         info: metric.kind == Kind::Info,
@@ -277,6 +247,16 @@ fn xml_rows(
 // to lend it the same shape.
 fn leak(s: &str) -> &'static str {
     Box::leak(s.to_owned().into_boxed_str())
+}
+
+/// Label templates of a build-time plan as the `'static` slices the
+/// runtime query types hold.
+fn leak_templates<P, Q>(templates: &[Vec<P>], part: impl Fn(&P) -> Q) -> &'static [&'static [Q]] {
+    let leaked: Vec<&'static [Q]> = templates
+        .iter()
+        .map(|t| &*Box::leak(t.iter().map(&part).collect::<Vec<_>>().into_boxed_slice()))
+        .collect();
+    Box::leak(leaked.into_boxed_slice())
 }
 
 fn leak_map(map: &[(String, f64)]) -> &'static [(&'static str, f64)] {

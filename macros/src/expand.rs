@@ -420,6 +420,33 @@ fn extract(f: &Field<'_>) -> TokenStream {
         quote!((#k, #v))
     });
     let value_map = quote!(&[#(#value_map),*]);
+    // JSON and XML queries have the same shape; only the module, the query
+    // type and the label parts differ.
+    let path_query = |module: TokenStream,
+                      query: TokenStream,
+                      filter: &str,
+                      value: Option<&str>,
+                      labels: Vec<TokenStream>| {
+        let value = match value {
+            Some(v) => quote!(::core::option::Option::Some(#v)),
+            None => quote!(::core::option::Option::None),
+        };
+        quote! {
+            {
+                static QUERY: ::pme::parsers::#module::#query = ::pme::parsers::#module::#query {
+                    filter: #filter,
+                    value: #value,
+                    labels: &[#(#labels),*],
+                    match_all: #match_all,
+                    scale: #scale,
+                    info: #info,
+                    value_map: #value_map,
+                    compiled: ::std::sync::OnceLock::new(),
+                };
+                errors.record(self.#ident.apply(::pme::parsers::#module::extract(&QUERY, &doc), &Self::#constant));
+            }
+        }
+    };
     match &f.plan {
         Plan::Manual => quote!(),
         Plan::Text(None) => quote! {
@@ -459,11 +486,6 @@ fn extract(f: &Field<'_>) -> TokenStream {
             }
         }
         Plan::Xml(plan) => {
-            let filter = &plan.filter;
-            let value = match &plan.value {
-                Some(v) => quote!(::core::option::Option::Some(#v)),
-                None => quote!(::core::option::Option::None),
-            };
             let labels = plan.labels.iter().map(|template| {
                 let parts = template.iter().map(|part| match part {
                     XmlPart::Literal(text) => quote!(::pme::parsers::xml::XmlPart::Literal(#text)),
@@ -471,28 +493,15 @@ fn extract(f: &Field<'_>) -> TokenStream {
                 });
                 quote!(&[#(#parts),*])
             });
-            quote! {
-                {
-                    static QUERY: ::pme::parsers::xml::XmlQuery = ::pme::parsers::xml::XmlQuery {
-                        filter: #filter,
-                        value: #value,
-                        labels: &[#(#labels),*],
-                        match_all: #match_all,
-                        scale: #scale,
-                        info: #info,
-                        value_map: #value_map,
-                        compiled: ::std::sync::OnceLock::new(),
-                    };
-                    errors.record(self.#ident.apply(::pme::parsers::xml::extract(&QUERY, &doc), &Self::#constant));
-                }
-            }
+            path_query(
+                quote!(xml),
+                quote!(XmlQuery),
+                &plan.filter,
+                plan.value.as_deref(),
+                labels.collect(),
+            )
         }
         Plan::Json(plan) => {
-            let filter = &plan.filter;
-            let value = match &plan.value {
-                Some(v) => quote!(::core::option::Option::Some(#v)),
-                None => quote!(::core::option::Option::None),
-            };
             let labels = plan.labels.iter().map(|template| {
                 let parts = template.iter().map(|part| match part {
                     JsonPart::Literal(text) => {
@@ -504,21 +513,13 @@ fn extract(f: &Field<'_>) -> TokenStream {
                 });
                 quote!(&[#(#parts),*])
             });
-            quote! {
-                {
-                    static QUERY: ::pme::parsers::json::JsonQuery = ::pme::parsers::json::JsonQuery {
-                        filter: #filter,
-                        value: #value,
-                        labels: &[#(#labels),*],
-                        match_all: #match_all,
-                        scale: #scale,
-                        info: #info,
-                        value_map: #value_map,
-                        compiled: ::std::sync::OnceLock::new(),
-                    };
-                    errors.record(self.#ident.apply(::pme::parsers::json::extract(&QUERY, &doc), &Self::#constant));
-                }
-            }
+            path_query(
+                quote!(json),
+                quote!(JsonQuery),
+                &plan.filter,
+                plan.value.as_deref(),
+                labels.collect(),
+            )
         }
     }
 }
