@@ -100,24 +100,14 @@ pub(crate) fn derive(input: &DeriveInput) -> syn::Result<TokenStream> {
         let (ident, constant) = (f.ident, &f.constant);
         quote!(::pme::encode::family(out, &Self::#constant, &self.#ident);)
     });
-    let extract_body = if content == Content::Xml {
+    let extract_body = if let Some(module) = match content {
+        Content::Json => Some(quote!(json)),
+        Content::Xml => Some(quote!(xml)),
+        _ => None,
+    } {
         quote! {
             // Parsed once; every family queries this one document.
-            let doc = match ::pme::parsers::xml::parse(input) {
-                ::core::result::Result::Ok(doc) => doc,
-                ::core::result::Result::Err(message) => {
-                    ::pme::metric::MetricGroup::fail(self);
-                    return ::core::result::Result::Err(::pme::metric::ExtractErrors::reading(message));
-                }
-            };
-            let mut errors = ::pme::metric::ExtractErrors::default();
-            #(#extracts)*
-            errors.into_result()
-        }
-    } else if content == Content::Json {
-        quote! {
-            // Parsed once; every family queries this one document.
-            let doc = match ::pme::parsers::json::parse(input) {
+            let doc = match ::pme::parsers::#module::parse(input) {
                 ::core::result::Result::Ok(doc) => doc,
                 ::core::result::Result::Err(message) => {
                     ::pme::metric::MetricGroup::fail(self);
