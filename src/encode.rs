@@ -31,40 +31,7 @@ pub fn family<const N: usize>(out: &mut Vec<u8>, desc: &MetricDesc, family: &Fam
     }
 }
 
-/// Appends a label value escaped for the text format: `\` `"` and newline.
-pub fn label_value(out: &mut Vec<u8>, value: &str) {
-    let mut rest = value.as_bytes();
-    // Most label values need no escaping: find specials with memchr (SIMD)
-    // instead of matching byte by byte.
-    while let Some(i) = memchr::memchr3(b'\\', b'"', b'\n', rest) {
-        out.extend_from_slice(&rest[..i]);
-        out.extend_from_slice(match rest[i] {
-            b'\\' => b"\\\\",
-            b'"' => b"\\\"",
-            _ => b"\\n",
-        });
-        rest = &rest[i + 1..];
-    }
-    out.extend_from_slice(rest);
-}
-
-/// Appends a sample value: integers without a fraction, `NaN`, `+Inf`,
-/// `-Inf`, and otherwise the shortest decimal that reads back exactly.
-pub fn value(out: &mut Vec<u8>, v: f64) {
-    // 2^53: every integer up to here is exact in an f64.
-    const EXACT_INTEGERS: f64 = 9_007_199_254_740_992.0;
-    if v.is_nan() {
-        out.extend_from_slice(b"NaN");
-    } else if v.is_infinite() {
-        out.extend_from_slice(if v > 0.0 { b"+Inf" } else { b"-Inf" });
-    } else if v == 0.0 && v.is_sign_negative() {
-        out.extend_from_slice(b"-0");
-    } else if v.fract() == 0.0 && v.abs() < EXACT_INTEGERS {
-        out.extend_from_slice(itoa::Buffer::new().format(v as i64).as_bytes());
-    } else {
-        out.extend_from_slice(zmij::Buffer::new().format_finite(v).as_bytes());
-    }
-}
+pub use pme_content::exposition::{label_value, value};
 
 #[cfg(test)]
 mod tests {

@@ -13,6 +13,7 @@ mod bad_input;
 mod binary;
 mod embedded;
 mod exposition;
+mod exposition_suites;
 mod features;
 mod http_json;
 mod jsonpath_cts;

@@ -6,6 +6,7 @@
 //! `sample:` a spec carries, at build time), so a sample is checked by
 //! exactly the code that will later read the real source.
 
+pub mod exposition;
 pub mod json;
 pub mod text;
 pub mod xml;

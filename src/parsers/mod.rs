@@ -4,4 +4,4 @@
 //! runs them on a spec's `sample:` at build time; generated code names them
 //! through these paths.
 
-pub use pme_content::{json, text, to_value, xml};
+pub use pme_content::{exposition, json, text, to_value, xml};

@@ -1,0 +1,227 @@
+//! Families back to bytes: text format 0.0.4 (what `/metrics` serves) and
+//! OpenMetrics 1.0.
+//!
+//! OpenMetrics-only types become text-format ones as client_python writes
+//! them: an info is a gauge named `<name>_info`, a stateset a gauge, a gauge
+//! histogram a histogram of its buckets, and `_created`, `_gcount` and
+//! `_gsum` samples separate gauges after their family. Exemplars have no
+//! place in the text format and are left out of it.
+
+use super::{Family, Format, MetricType, Sample, is_legacy_label_name, is_legacy_metric_name};
+
+/// Appends `families` in text format 0.0.4. Families without samples are
+/// left out, as client_golang does.
+pub fn write_text(out: &mut Vec<u8>, families: &[Family<'_>]) {
+    for family in families.iter().filter(|f| !f.samples.is_empty()) {
+        let name = family.prometheus_name();
+        let kind = match family.kind {
+            MetricType::Counter => "counter",
+            MetricType::Gauge | MetricType::Info | MetricType::StateSet => "gauge",
+            MetricType::Histogram | MetricType::GaugeHistogram => "histogram",
+            MetricType::Summary => "summary",
+            MetricType::Unknown => "untyped",
+        };
+        header(out, &name, family.help.as_deref(), kind, Format::Prometheus);
+        // OpenMetrics-only samples, by suffix, for the gauges that follow.
+        let mut extra: [(&str, Vec<&Sample<'_>>); 3] =
+            [("_created", vec![]), ("_gcount", vec![]), ("_gsum", vec![])];
+        for sample in &family.samples {
+            let suffix = sample.name.strip_prefix(&*family.name).unwrap_or("");
+            match extra.iter_mut().find(|(s, _)| *s == suffix) {
+                Some((_, list)) if family.format == Format::OpenMetrics => list.push(sample),
+                _ => sample_line(out, sample, Format::Prometheus),
+            }
+        }
+        for (suffix, samples) in extra.iter().filter(|(_, l)| !l.is_empty()) {
+            let name = format!("{}{suffix}", family.name);
+            header(
+                out,
+                &name,
+                family.help.as_deref(),
+                "gauge",
+                Format::Prometheus,
+            );
+            for sample in samples {
+                sample_line(out, sample, Format::Prometheus);
+            }
+        }
+    }
+}
+
+/// Appends `families` in OpenMetrics 1.0 text, `# EOF` included. Families
+/// read from the text format get OpenMetrics names: a counter `a_total` is
+/// the family `a` (its samples keep `a_total`), and untyped is unknown.
+pub fn write_openmetrics(out: &mut Vec<u8>, families: &[Family<'_>]) {
+    for family in families {
+        let from_text = family.format == Format::Prometheus;
+        let name = match family.kind {
+            MetricType::Counter if from_text => {
+                family.name.strip_suffix("_total").unwrap_or(&family.name)
+            }
+            _ => &family.name,
+        };
+        let mut head = Vec::new();
+        metric_name(&mut head, name, Format::OpenMetrics);
+        let head = String::from_utf8(head).unwrap_or_default();
+        out.extend_from_slice(b"# TYPE ");
+        out.extend_from_slice(head.as_bytes());
+        out.push(b' ');
+        out.extend_from_slice(family.kind.openmetrics_name().as_bytes());
+        out.push(b'\n');
+        if let Some(unit) = family.unit.as_deref().filter(|u| !u.is_empty()) {
+            out.extend_from_slice(format!("# UNIT {head} {unit}\n").as_bytes());
+        }
+        if let Some(help) = family.help.as_deref() {
+            out.extend_from_slice(format!("# HELP {head} ").as_bytes());
+            escape(out, help, true);
+            out.push(b'\n');
+        }
+        for sample in &family.samples {
+            if from_text && family.kind == MetricType::Counter && !sample.name.ends_with("_total") {
+                let renamed = super::Sample {
+                    name: format!("{}_total", sample.name).into(),
+                    ..sample.clone()
+                };
+                sample_line(out, &renamed, Format::OpenMetrics);
+            } else {
+                sample_line(out, sample, Format::OpenMetrics);
+            }
+        }
+    }
+    out.extend_from_slice(b"# EOF\n");
+}
+
+fn header(out: &mut Vec<u8>, name: &str, help: Option<&str>, kind: &str, format: Format) {
+    if let Some(help) = help {
+        out.extend_from_slice(b"# HELP ");
+        metric_name(out, name, format);
+        out.push(b' ');
+        escape(out, help, false);
+        out.push(b'\n');
+    }
+    out.extend_from_slice(b"# TYPE ");
+    metric_name(out, name, format);
+    out.push(b' ');
+    out.extend_from_slice(kind.as_bytes());
+    out.push(b'\n');
+}
+
+/// A name outside `[a-zA-Z_:][a-zA-Z0-9_:]*` is written quoted, as
+/// Prometheus 3 and client_python write UTF-8 names.
+fn metric_name(out: &mut Vec<u8>, name: &str, _format: Format) {
+    if is_legacy_metric_name(name) {
+        out.extend_from_slice(name.as_bytes());
+    } else {
+        out.push(b'"');
+        label_value(out, name);
+        out.push(b'"');
+    }
+}
+
+fn sample_line(out: &mut Vec<u8>, sample: &Sample<'_>, format: Format) {
+    let legacy = is_legacy_metric_name(&sample.name);
+    if legacy {
+        out.extend_from_slice(sample.name.as_bytes());
+    }
+    if !legacy || !sample.labels.is_empty() {
+        out.push(b'{');
+        let mut first = true;
+        if !legacy {
+            metric_name(out, &sample.name, format);
+            first = false;
+        }
+        labels(out, &sample.labels, first);
+        out.push(b'}');
+    }
+    out.push(b' ');
+    value(out, sample.value);
+    if let Some(ts) = sample.timestamp {
+        out.push(b' ');
+        match format {
+            Format::Prometheus => {
+                out.extend_from_slice(ts.millis().to_string().as_bytes());
+            }
+            Format::OpenMetrics => out.extend_from_slice(ts.to_string().as_bytes()),
+        }
+    }
+    if format == Format::OpenMetrics
+        && let Some(e) = &sample.exemplar
+    {
+        out.extend_from_slice(b" # {");
+        labels(out, &e.labels, true);
+        out.extend_from_slice(b"} ");
+        value(out, e.value);
+        if let Some(ts) = e.timestamp {
+            out.push(b' ');
+            out.extend_from_slice(ts.to_string().as_bytes());
+        }
+    }
+    out.push(b'\n');
+}
+
+fn labels(out: &mut Vec<u8>, labels: &[(impl AsRef<str>, impl AsRef<str>)], mut first: bool) {
+    for (name, v) in labels {
+        if !first {
+            out.push(b',');
+        }
+        first = false;
+        let name = name.as_ref();
+        if is_legacy_label_name(name) {
+            out.extend_from_slice(name.as_bytes());
+        } else {
+            out.push(b'"');
+            label_value(out, name);
+            out.push(b'"');
+        }
+        out.extend_from_slice(b"=\"");
+        label_value(out, v.as_ref());
+        out.push(b'"');
+    }
+}
+
+/// HELP text: `\` and newline escaped, and `"` too for OpenMetrics.
+fn escape(out: &mut Vec<u8>, text: &str, quote: bool) {
+    for b in text.bytes() {
+        match b {
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'"' if quote => out.extend_from_slice(b"\\\""),
+            _ => out.push(b),
+        }
+    }
+}
+
+/// Appends a label value escaped for both formats: `\` `"` and newline.
+pub fn label_value(out: &mut Vec<u8>, value: &str) {
+    let mut rest = value.as_bytes();
+    // Most label values need no escaping: find specials with memchr (SIMD)
+    // instead of matching byte by byte.
+    while let Some(i) = memchr::memchr3(b'\\', b'"', b'\n', rest) {
+        out.extend_from_slice(&rest[..i]);
+        out.extend_from_slice(match rest[i] {
+            b'\\' => b"\\\\",
+            b'"' => b"\\\"",
+            _ => b"\\n",
+        });
+        rest = &rest[i + 1..];
+    }
+    out.extend_from_slice(rest);
+}
+
+/// Appends a sample value: integers without a fraction, `NaN`, `+Inf`,
+/// `-Inf`, and otherwise the shortest decimal that reads back exactly.
+pub fn value(out: &mut Vec<u8>, v: f64) {
+    // 2^53: every integer up to here is exact in an f64.
+    const EXACT_INTEGERS: f64 = 9_007_199_254_740_992.0;
+    if v.is_nan() {
+        out.extend_from_slice(b"NaN");
+    } else if v.is_infinite() {
+        out.extend_from_slice(if v > 0.0 { b"+Inf" } else { b"-Inf" });
+    } else if v == 0.0 && v.is_sign_negative() {
+        out.extend_from_slice(b"-0");
+    } else if v.fract() == 0.0 && v.abs() < EXACT_INTEGERS {
+        out.extend_from_slice(itoa::Buffer::new().format(v as i64).as_bytes());
+    } else {
+        out.extend_from_slice(zmij::Buffer::new().format_finite(v).as_bytes());
+    }
+}
