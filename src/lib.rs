@@ -28,6 +28,7 @@ pub mod encode;
 pub mod generated;
 pub mod health;
 pub mod http;
+pub mod imported;
 pub mod metric;
 pub mod parsers;
 pub mod plan;
@@ -36,6 +37,7 @@ pub mod selfmetrics;
 pub mod sources;
 pub mod store;
 
+pub use imported::Imported;
 pub use metric::{Counter, Gauge, Info, MetricGroup, Untyped};
 /// Derives [`metric::MetricGroup`] for a struct of metric fields.
 pub use pme_macros::MetricGroup;

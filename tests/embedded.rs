@@ -26,6 +26,10 @@ pub mod http_json {
     pme::include_spec!("tests/specs/http_json.yaml");
 }
 
+pub mod reimport {
+    pme::include_spec!("tests/specs/reimport.yaml");
+}
+
 pub mod run_as {
     pme::include_spec!("tests/specs/run_as.yaml");
 }

@@ -18,6 +18,7 @@ mod features;
 mod http_json;
 mod jsonpath_cts;
 mod prometheus;
+mod reimport;
 mod run_as;
 mod scheduling;
 mod xpath_libxml2;

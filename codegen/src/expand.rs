@@ -57,6 +57,7 @@ fn group(g: &Group, m: &Model) -> TokenStream {
         Content::Text => "text",
         Content::Json => "json",
         Content::Xml => "xml",
+        Content::Prometheus => return import_group(g, m, &name, &doc),
     };
     let fields = g.metrics.iter().map(|metric| field(metric, m));
     quote! {
@@ -65,6 +66,55 @@ fn group(g: &Group, m: &Model) -> TokenStream {
         #[group(content = #content)]
         pub struct #name {
             #(#fields)*
+        }
+    }
+}
+
+/// A `content_type: prometheus` group: one `Imported` field whose
+/// attributes list the imports.
+fn import_group(g: &Group, m: &Model, name: &syn::Ident, doc: &str) -> TokenStream {
+    let imports = g.imports.iter().map(|import| {
+        let mut what = format!(
+            "`{}` ({}:{}): serves `{}`",
+            import.id, m.file, import.line, import.select
+        );
+        if let Some(rename) = &import.rename {
+            what.push_str(&format!(" as `{}{rename}`", import.prefix));
+        } else if !import.prefix.is_empty() {
+            what.push_str(&format!(" with the prefix `{}`", import.prefix));
+        }
+        let doc = self::doc(&what);
+        let select = &import.select;
+        let mut args = vec![quote!(select = #select)];
+        if let Some(rename) = &import.rename {
+            args.push(quote!(name = #rename));
+        }
+        if !import.prefix.is_empty() {
+            let prefix = &import.prefix;
+            args.push(quote!(prefix = #prefix));
+        }
+        if !import.labels.is_empty() {
+            let pairs = import.labels.iter().map(|(k, v)| quote!(#k = #v));
+            args.push(quote!(labels(#(#pairs),*)));
+        }
+        if let Some(v) = import.value_on_error {
+            let text = crate::names::format_value(v);
+            args.push(quote!(value_on_error = #text));
+        }
+        quote! {
+            #[doc = #doc]
+            #[import(#(#args),*)]
+        }
+    });
+    let declared = &m.declared;
+    quote! {
+        #[doc = #doc]
+        #[derive(Debug, Default, ::pme::MetricGroup)]
+        #[group(content = "prometheus", declared(#(#declared),*))]
+        pub struct #name {
+            /// The families re-imported from the source.
+            #(#imports)*
+            pub families: ::pme::Imported,
         }
     }
 }

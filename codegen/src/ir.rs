@@ -16,6 +16,9 @@ pub struct Model {
     pub sources: Vec<Source>,
     /// Services in spec order.
     pub services: Vec<Service>,
+    /// Every family name the spec declares (imports excepted), sorted:
+    /// families re-imported at run time may not take these names.
+    pub declared: Vec<String>,
     /// Naming advice that does not stop the build.
     pub warnings: Vec<crate::Diagnostic>,
 }
@@ -50,8 +53,10 @@ pub struct Group {
     pub timeout: Duration,
     /// How the source's bytes are read.
     pub content: Content,
-    /// Metrics in spec order.
+    /// Metrics in spec order (empty for `content_type: prometheus`).
     pub metrics: Vec<Metric>,
+    /// Re-imported families, for `content_type: prometheus`.
+    pub imports: Vec<Import>,
 }
 
 /// The format of a source's content.
@@ -63,6 +68,28 @@ pub enum Content {
     Json,
     /// XML, read with pme's XPath subset.
     Xml,
+    /// Prometheus text or OpenMetrics, re-imported family by family.
+    Prometheus,
+}
+
+/// One `metrics:` entry of a `content_type: prometheus` group: which
+/// families of the source pme serves, and how.
+#[derive(Debug)]
+pub struct Import {
+    /// The key under `metrics:`.
+    pub id: String,
+    /// Line of the entry in the spec.
+    pub line: u32,
+    /// A PromQL series selector.
+    pub select: String,
+    /// The new family name (the selector names one family).
+    pub rename: Option<String>,
+    /// Put before every family name: the service's prefix and the entry's.
+    pub prefix: String,
+    /// Constant labels: the service's, then the entry's.
+    pub labels: Vec<(String, String)>,
+    /// Value every sample takes when a reading fails.
+    pub value_on_error: Option<f64>,
 }
 
 /// One metric family.

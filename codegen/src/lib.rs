@@ -19,6 +19,7 @@ pub mod duration;
 mod expand;
 pub mod filter;
 mod ident;
+mod imports;
 pub mod ir;
 pub mod json;
 pub mod names;

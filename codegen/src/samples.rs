@@ -92,6 +92,9 @@ fn run(group: &Group, sample: &Sp<String>, d: &mut Diagnostics) -> Option<Vec<Se
     let fail = |d: &mut Diagnostics, e: String| {
         d.error(sample.pos, format!("the sample of `{}`: {e}", group.id))
     };
+    if group.content == Content::Prometheus {
+        return imported(group, input).map_err(|e| fail(d, e)).ok();
+    }
     let json = match group.content {
         Content::Json => match content_json::parse(input) {
             Ok(doc) => Some(doc),
@@ -147,6 +150,52 @@ fn run(group: &Group, sample: &Sp<String>, d: &mut Diagnostics) -> Option<Vec<Se
         }
     }
     ok.then_some(all)
+}
+
+/// The series a `content_type: prometheus` group serves from `input`, as
+/// `/metrics` shows them: the runtime's import, text output, read back.
+fn imported(group: &Group, input: &[u8]) -> Result<Vec<Series>, String> {
+    use pme_content::exposition::{self as expo, Format};
+    let families = expo::parse(input, Format::detect(input), false).map_err(|e| e.to_string())?;
+    let imports: Vec<expo::Import> = group
+        .imports
+        .iter()
+        .map(|i| expo::Import {
+            select: leak(&i.select),
+            compiled: OnceLock::new(),
+            rename: i.rename.as_deref().map(leak),
+            prefix: leak(&i.prefix),
+            labels: Box::leak(
+                i.labels
+                    .iter()
+                    .map(|(n, v)| (leak(n), leak(v)))
+                    .collect::<Vec<_>>()
+                    .into_boxed_slice(),
+            ),
+            value_on_error: i.value_on_error,
+        })
+        .collect();
+    let (served, problems) = expo::route(families, &imports, &[]);
+    if let Some(problem) = problems.first() {
+        return Err(problem.clone());
+    }
+    let mut text = Vec::new();
+    for (_, family) in &served {
+        expo::write_text(&mut text, std::slice::from_ref(family));
+    }
+    let read = expo::parse(&text, Format::Prometheus, true).map_err(|e| e.to_string())?;
+    Ok(read
+        .iter()
+        .flat_map(|f| &f.samples)
+        .map(|s| {
+            let labels = s
+                .labels
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect();
+            (s.name.to_string(), labels, s.value)
+        })
+        .collect())
 }
 
 /// Constant labels (with values) and dynamic ones (with their templates).

@@ -118,6 +118,10 @@ pub(crate) struct Metric {
     pub(crate) value_on_error: Option<Sp<f64>>,
     pub(crate) scale: Option<Sp<f64>>,
     pub(crate) value_map: Option<ValueMapSpec>,
+    /// `content_type: prometheus`: the series selector.
+    pub(crate) select: Option<Sp<String>>,
+    /// `content_type: prometheus`: put before every family name.
+    pub(crate) prefix: Option<Sp<String>>,
 }
 
 // The keys each mapping accepts, in the order docs/spec.md lists them.
@@ -168,6 +172,8 @@ const METRIC_KEYS: &[&str] = &[
     "value_on_error",
     "scale",
     "value_map",
+    "select",
+    "prefix",
 ];
 
 /// Reads the node tree into a [`Spec`], reporting every shape problem.
@@ -379,6 +385,8 @@ fn read_metric_fields(key: &Key, f: &mut Fields<'_>, d: &mut Diagnostics) -> Met
             .unwrap_or_default(),
         value_on_error: f.take("value_on_error").and_then(|n| f64_of(n, d)),
         scale: f.take("scale").and_then(|n| f64_of(n, d)),
+        select: f.take("select").and_then(|n| str_of(n, d)),
+        prefix: f.take("prefix").and_then(|n| str_of(n, d)),
         value_map: f.take("value_map").map(|n| {
             let written = entries(n, "`value_map`", d);
             let pairs = written

@@ -10,7 +10,7 @@ use crate::diagnostic::{Diagnostics, Pos, one_of};
 use crate::duration::format as dur;
 use crate::names::{self, Kind};
 use crate::spec::{self, SourceText, Sp};
-use crate::{command, filter, ir, samples};
+use crate::{command, filter, imports, ir, samples};
 
 /// The global tick when `exporter.collection_frequency` is not set.
 pub const DEFAULT_FREQUENCY: Duration = Duration::from_secs(15);
@@ -40,15 +40,26 @@ pub(crate) fn validate(spec: &spec::Spec, file: &str, d: &mut Diagnostics) -> ir
             .as_ref()
             .map_or(DEFAULT_MAX_BYTES, |b| b.value),
         families: HashMap::new(),
+        imported: Vec::new(),
+        outputs: imports::Outputs::default(),
         idents: HashMap::new(),
         sources: Vec::new(),
     };
     let services = spec.services.iter().map(|s| v.service(s)).collect();
+    // What imports may not take at run time: every name the spec declares.
+    let mut declared: Vec<String> = v
+        .families
+        .into_keys()
+        .filter(|n| !v.imported.contains(n))
+        .chain(names::RESERVED_METRIC_NAMES.iter().map(|n| (*n).to_owned()))
+        .collect();
+    declared.sort();
     ir::Model {
         file: file.to_owned(),
         tick,
         sources: v.sources,
         services,
+        declared,
         warnings: Vec::new(),
     }
 }
@@ -60,6 +71,10 @@ struct Validator<'d> {
     default_max_bytes: u64,
     /// Family name → where it was first declared.
     families: HashMap<String, Pos>,
+    /// The exact names imports serve (also in `families`).
+    imported: Vec<String>,
+    /// Where imports put families, to catch two groups serving one name.
+    outputs: imports::Outputs,
     /// Rust identifier → the id that produced it (ids must stay distinct after conversion).
     idents: HashMap<String, (String, Pos)>,
     sources: Vec<ir::Source>,
@@ -232,14 +247,57 @@ impl Validator<'_> {
             .max_bytes
             .as_ref()
             .map_or(self.default_max_bytes, |b| b.value);
-        let metrics: Vec<ir::Metric> = g
-            .metrics
-            .iter()
-            .filter_map(|m| self.metric(m, service, g, content))
-            .collect();
+        let (metrics, imports) = if content == Some(ir::Content::Prometheus) {
+            let before: Vec<String> = self.families.keys().cloned().collect();
+            let group_key = format!("{}.{}", service.id, g.id.value);
+            let imports: Vec<ir::Import> = g
+                .metrics
+                .iter()
+                .filter_map(|m| {
+                    self.check_id(&m.id, "metric", &format!("group {group_key}"));
+                    imports::import(
+                        m,
+                        &group_key,
+                        &service.prefix,
+                        &service.labels,
+                        &mut self.families,
+                        &mut self.outputs,
+                        self.d,
+                    )
+                })
+                .collect();
+            self.imported.extend(
+                self.families
+                    .keys()
+                    .filter(|k| !before.contains(k))
+                    .cloned()
+                    .collect::<Vec<_>>(),
+            );
+            (Vec::new(), imports)
+        } else {
+            let metrics: Vec<ir::Metric> = g
+                .metrics
+                .iter()
+                .filter_map(|m| self.metric(m, service, g, content))
+                .collect();
+            (metrics, Vec::new())
+        };
         // A sample is only run when every metric is valid.
-        let metrics_ok = metrics.len() == g.metrics.len();
-        let (kind, content) = (kind?, content?);
+        let metrics_ok = metrics.len() + imports.len() == g.metrics.len();
+        let (mut kind, content) = (kind?, content?);
+        if let (ir::SourceKind::Http(http), ir::Content::Prometheus) = (&mut kind, content)
+            && !http
+                .headers
+                .iter()
+                .any(|(n, _)| n.eq_ignore_ascii_case("accept"))
+        {
+            // Ask for the text format, which `/metrics` serves too: nothing
+            // an OpenMetrics answer adds (exemplars, `_created`) survives it.
+            http.headers.push((
+                "Accept".to_owned(),
+                "text/plain;version=0.0.4;q=1,*/*;q=0.1".to_owned(),
+            ));
+        }
         if let (ir::SourceKind::File { .. }, Some(_)) = (&kind, &service.run_as) {
             // Reading it here would use pme's own rights, which `run_as` exists to avoid.
             self.d.error_help(
@@ -264,6 +322,7 @@ impl Validator<'_> {
             timeout,
             content,
             metrics,
+            imports,
         };
         match (&g.sample, &g.expect) {
             (Some(sample), Some((pos, lines))) if metrics_ok => {
@@ -304,14 +363,7 @@ impl Validator<'_> {
             None | Some(("text", _)) => Some(ir::Content::Text),
             Some(("json", _)) => Some(ir::Content::Json),
             Some(("xml", _)) => Some(ir::Content::Xml),
-            Some((other, pos)) if CONTENT_TYPES.contains(&other) => {
-                self.d.error_help(
-                    pos,
-                    format!("content_type `{other}` is not supported by this version of pme"),
-                    "use `text` (regex filters), `json` (JSONPath) or `xml` (an XPath subset)",
-                );
-                None
-            }
+            Some(("prometheus", _)) => Some(ir::Content::Prometheus),
             Some((other, pos)) => {
                 self.d.error_help(
                     pos,
@@ -633,6 +685,15 @@ impl Validator<'_> {
             "metric",
             &format!("group {}.{}", service.id, g.id.value),
         );
+        for (key, spot) in [("select", &m.select), ("prefix", &m.prefix)] {
+            if let Some(spot) = spot {
+                self.d.error_help(
+                    spot.pos,
+                    format!("`{key}` applies to `content_type: prometheus`"),
+                    "it picks families out of a re-imported Prometheus exposition",
+                );
+            }
+        }
         let base = m.name.as_ref().unwrap_or(&m.id);
         let name = match service.prefix.as_str() {
             "" => base.value.clone(),

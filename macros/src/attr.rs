@@ -11,6 +11,9 @@ pub(crate) struct GroupAttr {
     /// The content type the group extracts from; `None` for collectors
     /// filled by hand.
     pub(crate) content: Option<LitStr>,
+    /// `declared("a", ...)`: for `content = "prometheus"`, the names the
+    /// spec declares, which imported families may not take.
+    pub(crate) declared: Vec<LitStr>,
 }
 
 /// `#[metric(name = .., help = .., labels(..), filter = .., match_all, value_on_error = .., scale = ..)]`.
@@ -36,8 +39,14 @@ pub(crate) fn group(attrs: &[Attribute]) -> syn::Result<GroupAttr> {
         attr.parse_nested_meta(|meta| {
             if meta.path.is_ident("content") {
                 set(&mut out.content, meta.value()?.parse()?, &meta.path)
+            } else if meta.path.is_ident("declared") {
+                let content;
+                syn::parenthesized!(content in meta.input);
+                out.declared
+                    .extend(Punctuated::<LitStr, Token![,]>::parse_terminated(&content)?);
+                Ok(())
             } else {
-                Err(meta.error("unknown `group` key; expected `content`"))
+                Err(meta.error("unknown `group` key; expected `content` or `declared`"))
             }
         })?;
     }
@@ -45,10 +54,11 @@ pub(crate) fn group(attrs: &[Attribute]) -> syn::Result<GroupAttr> {
         && content.value() != "text"
         && content.value() != "json"
         && content.value() != "xml"
+        && content.value() != "prometheus"
     {
         return Err(syn::Error::new(
             content.span(),
-            "unknown content type; expected `text`, `json` or `xml`",
+            "unknown content type; expected `text`, `json`, `xml` or `prometheus`",
         ));
     }
     Ok(out)
@@ -170,4 +180,59 @@ fn set<T>(slot: &mut Option<T>, value: T, path: &syn::Path) -> syn::Result<()> {
     }
     *slot = Some(value);
     Ok(())
+}
+
+/// `#[import(select = .., name = .., prefix = .., labels(..), value_on_error = ..)]`.
+pub(crate) struct ImportAttr {
+    pub(crate) select: LitStr,
+    pub(crate) name: Option<LitStr>,
+    pub(crate) prefix: Option<LitStr>,
+    pub(crate) labels: Vec<(LitStr, LitStr)>,
+    pub(crate) value_on_error: Option<f64>,
+}
+
+/// Every `#[import(...)]` attribute of a field, in order.
+pub(crate) fn imports(attrs: &[Attribute]) -> syn::Result<Vec<ImportAttr>> {
+    let mut out = Vec::new();
+    for attr in attrs.iter().filter(|a| a.path().is_ident("import")) {
+        let (mut select, mut name, mut prefix, mut labels, mut value_on_error) =
+            (None, None, None, None, None);
+        attr.parse_nested_meta(|meta| {
+            let path = &meta.path;
+            if path.is_ident("select") {
+                set(&mut select, meta.value()?.parse()?, path)
+            } else if path.is_ident("name") {
+                set(&mut name, meta.value()?.parse()?, path)
+            } else if path.is_ident("prefix") {
+                set(&mut prefix, meta.value()?.parse()?, path)
+            } else if path.is_ident("value_on_error") {
+                set(&mut value_on_error, number(meta.value()?.parse()?)?.0, path)
+            } else if path.is_ident("labels") {
+                let content;
+                syn::parenthesized!(content in meta.input);
+                let mut pairs = Vec::new();
+                for pair in Punctuated::<LabelPair, Token![,]>::parse_terminated(&content)? {
+                    let value = pair.value.ok_or_else(|| {
+                        syn::Error::new(pair.name.span(), "imports take constant labels: `\"name\" = \"value\"`")
+                    })?;
+                    pairs.push((pair.name, value));
+                }
+                set(&mut labels, pairs, path)
+            } else {
+                Err(meta.error(
+                    "unknown `import` key; expected one of `select`, `name`, `prefix`, `labels`, `value_on_error`",
+                ))
+            }
+        })?;
+        out.push(ImportAttr {
+            select: select.ok_or_else(|| {
+                syn::Error::new_spanned(attr, "`#[import]` needs `select = \"...\"`")
+            })?,
+            name,
+            prefix,
+            labels: labels.unwrap_or_default(),
+            value_on_error,
+        });
+    }
+    Ok(out)
 }

@@ -64,6 +64,15 @@ pub(crate) fn derive(input: &DeriveInput) -> syn::Result<TokenStream> {
         ));
     };
     let group = attr::group(&input.attrs)?;
+    if group.content.as_ref().map(LitStr::value).as_deref() == Some("prometheus") {
+        return crate::imports::derive(input, named, &group);
+    }
+    if let Some(first) = group.declared.first() {
+        return Err(syn::Error::new(
+            first.span(),
+            "`declared` applies to `content = \"prometheus\"` groups",
+        ));
+    }
     let content = match group.content.as_ref().map(LitStr::value).as_deref() {
         None => Content::Manual,
         Some("json") => Content::Json,
@@ -514,7 +523,7 @@ fn extract(f: &Field<'_>) -> TokenStream {
     }
 }
 
-fn float(v: f64) -> TokenStream {
+pub(crate) fn float(v: f64) -> TokenStream {
     if v.is_nan() {
         quote!(::core::f64::NAN)
     } else if v == f64::INFINITY {

@@ -13,6 +13,7 @@ use proc_macro::TokenStream;
 
 mod attr;
 mod expand;
+mod imports;
 mod spec;
 
 /// Implements `pme::metric::MetricGroup` for a struct of metric fields.
@@ -25,7 +26,7 @@ mod spec;
 ///     free: pme::Gauge,
 /// }
 /// ```
-#[proc_macro_derive(MetricGroup, attributes(group, metric))]
+#[proc_macro_derive(MetricGroup, attributes(group, metric, import))]
 pub fn derive_metric_group(input: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(input as syn::DeriveInput);
     expand::derive(&input)

@@ -22,6 +22,66 @@ pub const STATUS: &str = r#"{"up": true, "load": "0.5", "version": "1.2.3", "sta
  "queues": [{"name": "a", "depth": 3}, {"name": "b", "depth": 5}],
  "disks": {"sda": {"used_kib": 10}, "sdb": {"used_kib": 20}}}"#;
 
+/// The `Accept` header of the last request for `/upstream/metrics`.
+pub static UPSTREAM_ACCEPT: std::sync::Mutex<String> = std::sync::Mutex::new(String::new());
+/// Requests for `/upstream/flaky`: the first is answered well, the others not.
+pub static FLAKY_REQUESTS: AtomicU64 = AtomicU64::new(0);
+
+/// A Prometheus text exposition as an application would serve it.
+pub const UPSTREAM: &str = r#"# HELP node_load1 1m load average.
+# TYPE node_load1 gauge
+node_load1 0.25
+# HELP node_memory_MemAvailable_bytes Memory information field MemAvailable_bytes.
+# TYPE node_memory_MemAvailable_bytes gauge
+node_memory_MemAvailable_bytes 1.6e+09
+# HELP node_filesystem_avail_bytes Filesystem space available to non-root users in bytes.
+# TYPE node_filesystem_avail_bytes gauge
+node_filesystem_avail_bytes{device="/dev/sda1",fstype="ext4",mountpoint="/"} 1.2e+10
+node_filesystem_avail_bytes{device="tmpfs",fstype="tmpfs",mountpoint="/run"} 8e+08
+# HELP node_filesystem_size_bytes Filesystem size in bytes.
+# TYPE node_filesystem_size_bytes gauge
+node_filesystem_size_bytes{device="/dev/sda1",fstype="ext4",mountpoint="/"} 5e+10
+node_filesystem_size_bytes{device="tmpfs",fstype="tmpfs",mountpoint="/run"} 1e+09
+# HELP http_requests_total Requests served, by path "and" origin.\n Second line.
+# TYPE http_requests_total counter
+http_requests_total{path="/a\"b\\c\nd",origin="internal"} 1027 1700000000000
+http_requests_total{path="/",origin="external"} 3
+# HELP http_request_duration_seconds Request latency.
+# TYPE http_request_duration_seconds histogram
+http_request_duration_seconds_bucket{le="0.1"} 10
+http_request_duration_seconds_bucket{le="1"} 15
+http_request_duration_seconds_bucket{le="+Inf"} 16
+http_request_duration_seconds_sum 4.5
+http_request_duration_seconds_count 16
+# HELP rpc_duration_seconds RPC latency.
+# TYPE rpc_duration_seconds summary
+rpc_duration_seconds{quantile="0.5"} 0.05
+rpc_duration_seconds{quantile="0.99"} 0.3
+rpc_duration_seconds_sum 12.5
+rpc_duration_seconds_count 200
+# A comment, and a family nobody selects:
+go_goroutines 12
+"#;
+
+/// The same kind of data as OpenMetrics.
+pub const UPSTREAM_OM: &str = r#"# TYPE jobs counter
+# HELP jobs Jobs run.
+jobs_total{queue="a"} 5 # {trace_id="abc"} 1 1700000000.5
+jobs_created{queue="a"} 1700000000
+# TYPE build info
+# HELP build Build information.
+build_info{version="1.2.3"} 1
+# TYPE state stateset
+# HELP state Service state.
+state{state="ready"} 1
+state{state="down"} 0
+# TYPE temperature_celsius gauge
+# UNIT temperature_celsius celsius
+# HELP temperature_celsius Room temperature.
+temperature_celsius 21.5
+# EOF
+"#;
+
 /// Starts the server (once) and writes the token file the specs name.
 pub fn start() {
     static STARTED: OnceLock<()> = OnceLock::new();
@@ -152,6 +212,23 @@ async fn handle(req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infalli
                 HUGE.get_or_init(|| Bytes::from(vec![b'1'; 100 << 20]))
                     .clone(),
             )
+        }
+        ("GET", "/upstream/metrics") => {
+            let accept = req.headers().get("accept").and_then(|v| v.to_str().ok());
+            *UPSTREAM_ACCEPT.lock().unwrap() = accept.unwrap_or("").to_owned();
+            reply(StatusCode::OK, UPSTREAM)
+        }
+        ("GET", "/upstream/openmetrics") => reply(StatusCode::OK, UPSTREAM_OM),
+        ("GET", "/upstream/malformed") => reply(StatusCode::OK, "xa_total 1\nxb{le=\"1\" 2\n"),
+        ("GET", "/upstream/flaky") => {
+            if FLAKY_REQUESTS.fetch_add(1, Ordering::SeqCst) == 0 {
+                reply(
+                    StatusCode::OK,
+                    "# HELP flaky_kept Kept.\nflaky_kept 4\n# HELP flaky_nan NaN on error.\nflaky_nan 5\n",
+                )
+            } else {
+                reply(StatusCode::OK, "flaky_kept four\n")
+            }
         }
         ("GET", "/malformed") => reply(StatusCode::OK, r#"{"value": "#),
         ("GET", "/not-utf8") => reply(StatusCode::OK, &b"\xff\xfe{}"[..]),

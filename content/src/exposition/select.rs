@@ -284,7 +284,7 @@ pub type Routed = (Vec<(usize, Family<'static>)>, Vec<String>);
 /// renames and relabels, and merges what lands under one name. A family
 /// named like one of `reserved` (the spec's own metrics) is left out with
 /// an error.
-pub fn route(families: Vec<Family<'_>>, imports: &[&Import], reserved: &[&str]) -> Routed {
+pub fn route(families: Vec<Family<'_>>, imports: &[Import], reserved: &[&str]) -> Routed {
     let mut out: Vec<(usize, Family<'static>)> = Vec::new();
     let mut by_name: HashMap<String, usize> = HashMap::new();
     let mut errors = Vec::new();
@@ -298,7 +298,7 @@ pub fn route(families: Vec<Family<'_>>, imports: &[&Import], reserved: &[&str]) 
         }
         let mut taken: Vec<Family<'static>> = candidates
             .iter()
-            .map(|&i| renamed(&family, imports[i]))
+            .map(|&i| renamed(&family, &imports[i]))
             .collect();
         let Family {
             name: old_name,
@@ -310,7 +310,7 @@ pub fn route(families: Vec<Family<'_>>, imports: &[&Import], reserved: &[&str]) 
                 .iter()
                 .position(|&i| imports[i].selector().matches_sample(&sample))
             {
-                let import = imports[candidates[k]];
+                let import = &imports[candidates[k]];
                 let suffix = sample.name.strip_prefix(&*old_name).unwrap_or("");
                 let name = format!("{}{suffix}", taken[k].name);
                 let mut sample = sample.into_owned();
