@@ -310,6 +310,17 @@ pub fn route(families: Vec<Family<'_>>, imports: &[Import], reserved: &[&str]) -
                 .iter()
                 .position(|&i| imports[i].selector().matches_sample(&sample))
             {
+                if sample
+                    .timestamp
+                    .is_some_and(|t| i64::try_from(t.millis()).is_err())
+                {
+                    // The text format writes int64 milliseconds.
+                    errors.push(format!(
+                        "`{}`: a timestamp out of the text format's range; the sample is left out",
+                        sample.name
+                    ));
+                    continue;
+                }
                 let import = &imports[candidates[k]];
                 let suffix = sample.name.strip_prefix(&*old_name).unwrap_or("");
                 let name = format!("{}{suffix}", taken[k].name);
