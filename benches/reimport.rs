@@ -111,9 +111,7 @@ fn main() {
             out.clear();
             let families = parse(black_box(big.as_bytes()), Format::Prometheus, false).unwrap();
             let (served, _) = route(families, &ALL, &[]);
-            for (_, family) in &served {
-                write_text(&mut out, std::slice::from_ref(family));
-            }
+            write_text(&mut out, served.iter().map(|(_, family)| family));
             black_box(&out);
         });
         report(name, "parse + import all + write text", big.len(), cycle);

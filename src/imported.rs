@@ -64,9 +64,7 @@ impl Imported {
 
     /// Appends the families in text format 0.0.4.
     pub fn encode(&self, out: &mut Vec<u8>) {
-        for (_, family) in &self.families {
-            exposition::write_text(out, std::slice::from_ref(family));
-        }
+        exposition::write_text(out, self.families());
     }
 
     /// The families served now.

@@ -17,7 +17,7 @@ use std::process::{Command, Stdio};
 use pme::parsers::exposition::{Family, Format, MetricType, parse, write_openmetrics, write_text};
 use serde_json::{Value, json};
 
-use crate::util::{in_ci, peer};
+use crate::util::{in_ci, peer, promtool_check};
 
 fn conformance(path: &str) -> Option<String> {
     let full = format!(
@@ -331,21 +331,11 @@ fn openmetrics_suite_valid_cases_parse_and_reexpose_to_the_same_families() {
 /// `promtool check metrics` must not find errors; lint remarks (no HELP,
 /// counter names without `_total` in the suite's inputs) are the input's.
 fn promtool_lenient(body: &[u8], id: &str) {
-    let Some(promtool) = peer("promtool", "prometheus") else {
+    let Some((status, report)) = promtool_check(body) else {
         return;
     };
-    let mut child = Command::new(promtool)
-        .args(["check", "metrics"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(body).unwrap();
-    let out = child.wait_with_output().unwrap();
-    let report = String::from_utf8_lossy(&out.stderr);
     assert!(
-        out.status.code() != Some(1) && !report.contains("error while linting"),
+        status.code() != Some(1) && !report.contains("error while linting"),
         "{id}: promtool rejects pme's text output: {report}\n{}",
         String::from_utf8_lossy(body)
     );
@@ -416,30 +406,46 @@ fn client_python_vectors() {
     );
 }
 
+/// The cases of an error table whose verdict pme gets wrong; `expected`
+/// gives a case's format, whether it should parse, and the upstream error.
+fn wrong_verdicts(
+    table: &Value,
+    strict: bool,
+    expected: impl Fn(&Value) -> (Format, bool, &Value),
+) -> Vec<String> {
+    table["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|case| {
+            let (format, should_parse, upstream) = expected(case);
+            let input = input_of(case);
+            let ok = parse(&input, format, strict).is_ok();
+            (ok != should_parse).then(|| {
+                format!(
+                    "{}: {} {:?} (upstream: {upstream})",
+                    case["id"],
+                    if ok { "accepted" } else { "rejected" },
+                    String::from_utf8_lossy(&input),
+                )
+            })
+        })
+        .collect()
+}
+
 #[test]
 fn prometheus_scrape_parser_error_tables_in_lenient_mode() {
     let Some(table) = json_file("prometheus-textparse/parse-errors.json") else {
         return;
     };
-    let mut failures = Vec::new();
-    for case in table["cases"].as_array().unwrap() {
+    assert_eq!(table["cases"].as_array().unwrap().len(), 109);
+    let failures = wrong_verdicts(&table, false, |case| {
         let format = match case["format"].as_str().unwrap() {
             "openmetrics-text" => Format::OpenMetrics,
             _ => Format::Prometheus,
         };
-        let input = input_of(case);
-        let ok = parse(&input, format, false).is_ok();
-        if ok != (case["expect"] == "ok") {
-            failures.push(format!(
-                "{}: {} {:?} (Prometheus: {})",
-                case["id"],
-                if ok { "accepted" } else { "rejected" },
-                String::from_utf8_lossy(&input),
-                case["error"]
-            ));
-        }
-    }
-    assert_eq!(table["cases"].as_array().unwrap().len(), 109);
+        (format, case["expect"] == "ok", &case["error"])
+    });
     assert!(
         failures.is_empty(),
         "{} wrong:\n{}",
@@ -453,22 +459,15 @@ fn expfmt_error_table_in_strict_text_mode() {
     let Some(table) = json_file("prometheus-expfmt/text-parse-errors.json") else {
         return;
     };
-    let mut failures = Vec::new();
-    for case in table["cases"].as_array().unwrap() {
-        let input = input_of(case);
-        let ok = parse(&input, Format::Prometheus, true).is_ok();
-        // UTF-8 validation: what Prometheus 3 and pme accept.
-        if ok != (case["expect_utf8"] == "ok") {
-            failures.push(format!(
-                "{}: {} {:?} (expfmt: {})",
-                case["id"],
-                if ok { "accepted" } else { "rejected" },
-                String::from_utf8_lossy(&input),
-                case["error_utf8_prefix"]
-            ));
-        }
-    }
     assert_eq!(table["cases"].as_array().unwrap().len(), 48);
+    // UTF-8 validation: what Prometheus 3 and pme accept.
+    let failures = wrong_verdicts(&table, true, |case| {
+        (
+            Format::Prometheus,
+            case["expect_utf8"] == "ok",
+            &case["error_utf8_prefix"],
+        )
+    });
     assert!(
         failures.is_empty(),
         "{} wrong:\n{}",

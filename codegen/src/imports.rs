@@ -53,6 +53,13 @@ pub(crate) struct Outputs {
 }
 
 impl Outputs {
+    /// Whether an import serves the family `name` by its exact name.
+    pub(crate) fn serves_exactly(&self, name: &str) -> bool {
+        self.seen
+            .iter()
+            .any(|(_, output, _)| matches!(output, Output::Exact(n) if n == name))
+    }
+
     fn claim(&mut self, group: &str, output: Output, pos: Pos, d: &mut Diagnostics) {
         let clash = self.seen.iter().find(|(g, other, _)| {
             g != group

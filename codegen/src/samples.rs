@@ -180,9 +180,7 @@ fn imported(group: &Group, input: &[u8]) -> Result<Vec<Series>, String> {
         return Err(problem.clone());
     }
     let mut text = Vec::new();
-    for (_, family) in &served {
-        expo::write_text(&mut text, std::slice::from_ref(family));
-    }
+    expo::write_text(&mut text, served.iter().map(|(_, family)| family));
     let read = expo::parse(&text, Format::Prometheus, true).map_err(|e| e.to_string())?;
     Ok(read
         .iter()

@@ -40,7 +40,6 @@ pub(crate) fn validate(spec: &spec::Spec, file: &str, d: &mut Diagnostics) -> ir
             .as_ref()
             .map_or(DEFAULT_MAX_BYTES, |b| b.value),
         families: HashMap::new(),
-        imported: Vec::new(),
         outputs: imports::Outputs::default(),
         idents: HashMap::new(),
         sources: Vec::new(),
@@ -50,7 +49,7 @@ pub(crate) fn validate(spec: &spec::Spec, file: &str, d: &mut Diagnostics) -> ir
     let mut declared: Vec<String> = v
         .families
         .into_keys()
-        .filter(|n| !v.imported.contains(n))
+        .filter(|n| !v.outputs.serves_exactly(n))
         .chain(names::RESERVED_METRIC_NAMES.iter().map(|n| (*n).to_owned()))
         .collect();
     declared.sort();
@@ -71,8 +70,6 @@ struct Validator<'d> {
     default_max_bytes: u64,
     /// Family name → where it was first declared.
     families: HashMap<String, Pos>,
-    /// The exact names imports serve (also in `families`).
-    imported: Vec<String>,
     /// Where imports put families, to catch two groups serving one name.
     outputs: imports::Outputs,
     /// Rust identifier → the id that produced it (ids must stay distinct after conversion).
@@ -248,7 +245,6 @@ impl Validator<'_> {
             .as_ref()
             .map_or(self.default_max_bytes, |b| b.value);
         let (metrics, imports) = if content == Some(ir::Content::Prometheus) {
-            let before: Vec<String> = self.families.keys().cloned().collect();
             let group_key = format!("{}.{}", service.id, g.id.value);
             let imports: Vec<ir::Import> = g
                 .metrics
@@ -266,13 +262,6 @@ impl Validator<'_> {
                     )
                 })
                 .collect();
-            self.imported.extend(
-                self.families
-                    .keys()
-                    .filter(|k| !before.contains(k))
-                    .cloned()
-                    .collect::<Vec<_>>(),
-            );
             (Vec::new(), imports)
         } else {
             let metrics: Vec<ir::Metric> = g

@@ -29,9 +29,7 @@ fuzz_target!(|data: &[u8]| {
         let (served, _) = route(families, &ALL, &["pme_source_up"]);
         let samples: usize = served.iter().map(|(_, f)| f.samples.len()).sum();
         let mut text = Vec::new();
-        for (_, family) in &served {
-            write_text(&mut text, std::slice::from_ref(family));
-        }
+        write_text(&mut text, served.iter().map(|(_, family)| family));
         let again = parse(&text, Format::Prometheus, false)
             .unwrap_or_else(|e| panic!("pme's own output does not parse: {e}\n{}", String::from_utf8_lossy(&text)));
         assert_eq!(again.iter().map(|f| f.samples.len()).sum::<usize>(), samples);

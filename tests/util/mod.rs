@@ -156,11 +156,10 @@ pub fn peer(tool: &str, package: &str) -> Option<PathBuf> {
     found
 }
 
-/// Asserts that `promtool check metrics` accepts `body` with no lint warning.
-pub fn promtool_accepts(body: &[u8]) {
-    let Some(promtool) = peer("promtool", "prometheus") else {
-        return;
-    };
+/// Runs `promtool check metrics` on `body`: its exit status and everything
+/// it printed; `None` when promtool is not installed (outside CI).
+pub fn promtool_check(body: &[u8]) -> Option<(std::process::ExitStatus, String)> {
+    let promtool = peer("promtool", "prometheus")?;
     let mut child = Command::new(promtool)
         .args(["check", "metrics"])
         .stdin(Stdio::piped())
@@ -175,10 +174,17 @@ pub fn promtool_accepts(body: &[u8]) {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+    Some((out.status, report))
+}
+
+/// Asserts that `promtool check metrics` accepts `body` with no lint warning.
+pub fn promtool_accepts(body: &[u8]) {
+    let Some((status, report)) = promtool_check(body) else {
+        return;
+    };
     assert!(
-        out.status.success() && report.trim().is_empty(),
-        "promtool check metrics: {:?}\n{report}\n--- input ---\n{}",
-        out.status,
+        status.success() && report.trim().is_empty(),
+        "promtool check metrics: {status:?}\n{report}\n--- input ---\n{}",
         String::from_utf8_lossy(body)
     );
 }

@@ -44,9 +44,8 @@ pub fn parse(input: &[u8], format: Format, strict: bool) -> Result<Vec<Family<'_
             message,
         })?;
     }
-    let lines = body.split('\n').count();
     builder.finish().map_err(|message| ParseError {
-        line: lines,
+        line: body.split('\n').count(),
         message,
     })
 }
@@ -238,7 +237,7 @@ impl<'a> Builder<'a> {
                 if has_samples && strict && format == Format::OpenMetrics {
                     return Err(format!("HELP for `{}` after its samples", family.name));
                 }
-                family.help = Some(unescape_help(text, format));
+                family.help = Some(unescape(text, format == Format::OpenMetrics));
             }
             Meta::Unit => {
                 if family.unit.is_some() && strict {
@@ -337,9 +336,10 @@ fn owns(family: &Family<'_>, name: &str) -> bool {
         .is_some_and(|suffix| family.kind.suffixes(family.format).contains(&suffix))
 }
 
-/// HELP text: `\\` and `\n` are escapes, and `\"` too in OpenMetrics; any
-/// other backslash stays.
-fn unescape_help(text: &str, format: Format) -> Cow<'_, str> {
+/// Undoes `\\`, `\n` and (with `quote`) `\"`; any other backslash stays as
+/// written. Label values and quoted names use all three; HELP text uses
+/// `\"` only in OpenMetrics.
+fn unescape(text: &str, quote: bool) -> Cow<'_, str> {
     if !text.contains('\\') {
         return Cow::Borrowed(text);
     }
@@ -353,7 +353,7 @@ fn unescape_help(text: &str, format: Format) -> Cow<'_, str> {
         match chars.next() {
             Some('\\') => out.push('\\'),
             Some('n') => out.push('\n'),
-            Some('"') if format == Format::OpenMetrics => out.push('"'),
+            Some('"') if quote => out.push('"'),
             Some(other) => {
                 out.push('\\');
                 out.push(other);
@@ -449,7 +449,6 @@ impl<'a> Cursor<'a> {
         }
         let start = self.pos;
         let bytes = self.line.as_bytes();
-        let mut escaped = false;
         loop {
             let Some(i) = memchr::memchr2(b'"', b'\\', &bytes[self.pos..]) else {
                 return Err(format!("unterminated {what}"));
@@ -458,7 +457,6 @@ impl<'a> Cursor<'a> {
             if bytes[self.pos] == b'"' {
                 break;
             }
-            escaped = true;
             match bytes.get(self.pos + 1) {
                 Some(b'\\' | b'"' | b'n') => {}
                 Some(_) if reject_unknown => {
@@ -471,28 +469,7 @@ impl<'a> Cursor<'a> {
         }
         let raw = &self.line[start..self.pos];
         self.pos += 1;
-        if !escaped {
-            return Ok(Cow::Borrowed(raw));
-        }
-        let mut out = String::with_capacity(raw.len());
-        let mut chars = raw.chars();
-        while let Some(c) = chars.next() {
-            if c != '\\' {
-                out.push(c);
-                continue;
-            }
-            match chars.next() {
-                Some('\\') => out.push('\\'),
-                Some('"') => out.push('"'),
-                Some('n') => out.push('\n'),
-                Some(other) => {
-                    out.push('\\');
-                    out.push(other);
-                }
-                None => {}
-            }
-        }
-        Ok(Cow::Owned(out))
+        Ok(unescape(raw, true))
     }
 
     fn sample(&mut self, strict: bool) -> Result<Sample<'a>, String> {

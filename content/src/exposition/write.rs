@@ -11,8 +11,11 @@ use super::{Family, Format, MetricType, Sample, is_legacy_label_name, is_legacy_
 
 /// Appends `families` in text format 0.0.4. Families without samples are
 /// left out, as client_golang does.
-pub fn write_text(out: &mut Vec<u8>, families: &[Family<'_>]) {
-    for family in families.iter().filter(|f| !f.samples.is_empty()) {
+pub fn write_text<'f, 'a: 'f>(
+    out: &mut Vec<u8>,
+    families: impl IntoIterator<Item = &'f Family<'a>>,
+) {
+    for family in families.into_iter().filter(|f| !f.samples.is_empty()) {
         let name = family.prometheus_name();
         let kind = match family.kind {
             MetricType::Counter => "counter",
@@ -73,7 +76,8 @@ pub fn write_openmetrics(out: &mut Vec<u8>, families: &[Family<'_>]) {
         }
         if let Some(help) = family.help.as_deref() {
             out.extend_from_slice(format!("# HELP {head} ").as_bytes());
-            escape(out, help, true);
+            // OpenMetrics HELP escapes `"` too: the label-value escapes.
+            label_value(out, help);
             out.push(b'\n');
         }
         for sample in &family.samples {
@@ -96,7 +100,7 @@ fn header(out: &mut Vec<u8>, name: &str, help: Option<&str>, kind: &str, format:
         out.extend_from_slice(b"# HELP ");
         metric_name(out, name, format);
         out.push(b' ');
-        escape(out, help, false);
+        escape_help(out, help);
         out.push(b'\n');
     }
     out.extend_from_slice(b"# TYPE ");
@@ -179,13 +183,12 @@ fn labels(out: &mut Vec<u8>, labels: &[(impl AsRef<str>, impl AsRef<str>)], mut 
     }
 }
 
-/// HELP text: `\` and newline escaped, and `"` too for OpenMetrics.
-fn escape(out: &mut Vec<u8>, text: &str, quote: bool) {
+/// Text-format HELP: `\` and newline escaped (`"` stays).
+fn escape_help(out: &mut Vec<u8>, text: &str) {
     for b in text.bytes() {
         match b {
             b'\\' => out.extend_from_slice(b"\\\\"),
             b'\n' => out.extend_from_slice(b"\\n"),
-            b'"' if quote => out.extend_from_slice(b"\\\""),
             _ => out.push(b),
         }
     }
