@@ -14,6 +14,7 @@ use crate::config::Options;
 use crate::http::{self, Endpoint};
 use crate::plan::Plan;
 use crate::scheduler::{Scheduler, StartupError};
+use crate::sources::identity::Identity;
 use crate::store::Store;
 
 /// What the listeners read: the plan and the latest snapshots.
@@ -33,6 +34,9 @@ pub enum Error {
     /// The spec cannot run here (e.g. an unknown `run_as` user).
     #[error(transparent)]
     Startup(#[from] StartupError),
+    /// `--user` could not be honoured.
+    #[error("--user: {0}")]
+    User(String),
     /// A listen address could not be bound.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -169,6 +173,11 @@ pub async fn start(plan: &'static Plan, options: &Options) -> Result<Running, Er
     };
     let metrics_addr = local(&metrics_listener, options.web_listen_address)?;
     let health_addr = local(&health_listener, options.health_listen_address)?;
+    if let Some(user) = &options.user {
+        // After binding (a port below 1024 needs root), before any source
+        // is read.
+        drop_privileges(plan, user)?;
+    }
     let shared = Arc::new(Shared {
         plan,
         store,
@@ -221,4 +230,32 @@ fn shutdown_signal() -> impl std::future::Future<Output = ()> {
             _ => std::future::pending().await,
         }
     }
+}
+
+/// Becomes `user` (`USER` or `USER:GROUP`) for good, in every thread (libc
+/// applies set*id calls process-wide).
+fn drop_privileges(plan: &Plan, user: &str) -> Result<(), Error> {
+    if let Some(service) = plan
+        .sources
+        .iter()
+        .enumerate()
+        .find(|(_, s)| s.run_as.is_some())
+        .and_then(|(i, _)| plan.groups.iter().find(|g| g.source == i))
+    {
+        return Err(Error::User(format!(
+            "service `{}` uses run_as, which needs pme's privileges; drop --user or run_as",
+            service.service
+        )));
+    }
+    let (name, group) = match user.split_once(':') {
+        Some((name, group)) => (name, Some(group)),
+        None => (user, None),
+    };
+    let identity = Identity::resolve(name, group).map_err(Error::User)?;
+    nix::unistd::setgroups(&identity.groups)
+        .and_then(|()| nix::unistd::setgid(identity.gid))
+        .and_then(|()| nix::unistd::setuid(identity.uid))
+        .map_err(|e| Error::User(format!("cannot become uid {}: {e}", identity.uid)))?;
+    tracing::info!("running as uid {} gid {}", identity.uid, identity.gid);
+    Ok(())
 }

@@ -28,6 +28,11 @@ pub struct Options {
     /// (non-zero if any group failed).
     #[arg(long)]
     pub once: bool,
+    /// After binding the listeners, drop to this user (`USER` or
+    /// `USER:GROUP`, names or numbers) with exactly its groups. Refused when
+    /// the spec uses `run_as`, which needs pme's privileges.
+    #[arg(long, value_name = "USER[:GROUP]")]
+    pub user: Option<String>,
     /// Log level: error, warn, info, debug or trace (or a tracing filter).
     #[arg(long = "log.level", value_name = "LEVEL", default_value = "info")]
     pub log_level: String,

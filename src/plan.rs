@@ -39,6 +39,11 @@ pub enum SourceKind {
     Command {
         /// `argv[0]` is looked up in `PATH`.
         argv: &'static [&'static str],
+        /// Variables set on top of the base environment (pme's own, or a
+        /// clean one under `run_as`).
+        environment: &'static [(&'static str, &'static str)],
+        /// Where the command starts (default: pme's directory, or `/` under `run_as`).
+        working_directory: Option<&'static str>,
     },
     /// A file's content.
     File {
@@ -128,6 +133,9 @@ pub struct RunAs {
     pub user: &'static str,
     /// Group name or numeric gid; the user's primary group if `None`.
     pub group: Option<&'static str>,
+    /// Where the identity cannot be assumed, the service is skipped (its
+    /// groups report why) instead of pme refusing to start.
+    pub optional: bool,
 }
 
 /// One metric group or standalone metric.

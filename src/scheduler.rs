@@ -14,9 +14,10 @@ use bytes::Bytes;
 use tokio::task::JoinHandle;
 
 use crate::metric::MetricGroup;
+use crate::plan::RunAs;
 use crate::plan::{GroupPlan, Plan};
-use crate::sources::identity::Identity;
-use crate::sources::{Reading, Source, SourceError};
+use crate::sources::identity::{self, Identity};
+use crate::sources::{Access, Reading, RunAsState, Source, SourceError};
 use crate::store::{GroupStatus, Snapshot, Store};
 
 /// A group's collector and what it last parsed; locked only by the task
@@ -63,27 +64,23 @@ impl Scheduler {
     pub fn new(plan: &'static Plan, store: Arc<Store>) -> Result<Self, StartupError> {
         let mut sources = Vec::with_capacity(plan.sources.len());
         for (i, source) in plan.sources.iter().enumerate() {
-            let identity = match &source.run_as {
-                None => None,
-                Some(run_as) => {
-                    let service = plan
-                        .groups
-                        .iter()
-                        .find(|g| g.source == i)
-                        .map_or("?", |g| g.service);
-                    let err = |message| StartupError::RunAs { service, message };
-                    let identity = Identity::resolve(run_as).map_err(err)?;
-                    let me = nix::unistd::geteuid();
-                    if !me.is_root() && me != identity.uid {
-                        return Err(err(format!(
-                            "running commands as uid {} needs CAP_SETUID and CAP_SETGID; run pme as root or drop `run_as`",
-                            identity.uid
-                        )));
+            let service = plan
+                .groups
+                .iter()
+                .find(|g| g.source == i)
+                .map_or("?", |g| g.service);
+            let access = match &source.run_as {
+                None => Access::Own,
+                Some(run_as) => match prepare_run_as(run_as) {
+                    Ok(state) => Access::As(state),
+                    Err(message) if run_as.optional => {
+                        tracing::warn!(service, "optional service skipped: run_as: {message}");
+                        Access::Unavailable(format!("run_as: {message}"))
                     }
-                    Some(identity)
-                }
+                    Err(message) => return Err(StartupError::RunAs { service, message }),
+                },
             };
-            sources.push(Arc::new(Source::new(source, identity)));
+            sources.push(Arc::new(Source::new(source, access)));
         }
         let collectors = plan
             .groups
@@ -284,4 +281,22 @@ fn collect(
         }
     }
     Snapshot { body, status }
+}
+
+/// Resolves a `run_as` and checks pme may take it.
+fn prepare_run_as(run_as: &RunAs) -> Result<RunAsState, String> {
+    let identity = Identity::of(run_as)?;
+    let switch = !identity.is_current();
+    if switch {
+        let missing = identity::missing_capabilities();
+        if !missing.is_empty() {
+            return Err(format!(
+                "acting as uid {} needs {}, which pme (uid {}) lacks; run pme as root, grant it the capabilities, or mark the service `optional: true`",
+                identity.uid,
+                missing.join(" and "),
+                nix::unistd::geteuid()
+            ));
+        }
+    }
+    Ok(RunAsState { identity, switch })
 }

@@ -125,3 +125,38 @@ fn rejects_bad_command_lines() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("is not an address"));
 }
+
+/// `--user`: pme binds as root, then serves and collects as the user, with
+/// exactly that user's groups.
+#[test]
+fn drops_to_the_user_named_by_flag() {
+    if !nix::unistd::geteuid().is_root() {
+        assert!(!crate::util::in_ci(), "CI runs as root");
+        eprintln!("skipping: dropping privileges needs root");
+        return;
+    }
+    let pme = Exporter::start(&["--user=nobody"]);
+    let status = std::fs::read_to_string(format!("/proc/{}/status", pme.child.id())).unwrap();
+    let field = |name: &str| -> Vec<String> {
+        let line = status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .unwrap_or_else(|| panic!("{name} in {status}"));
+        line[name.len()..]
+            .split_whitespace()
+            .map(String::from)
+            .collect()
+    };
+    let nobody = nix::unistd::User::from_name("nobody").unwrap().unwrap();
+    let uid = nobody.uid.to_string();
+    let gid = nobody.gid.to_string();
+    assert_eq!(field("Uid:"), [&*uid, &uid, &uid, &uid]);
+    assert_eq!(field("Gid:"), [&*gid, &gid, &gid, &gid]);
+    assert_eq!(field("Groups:"), [&*gid]);
+    assert_eq!(field("CapEff:"), ["0000000000000000"]);
+    wait_for(Duration::from_secs(20), "/ready", || {
+        (get(pme.health, "/ready").status == 200).then_some(())
+    });
+    let body = get(pme.metrics, "/metrics").text();
+    assert!(value_of(&body, "pme_host_load1").is_some(), "{body}");
+}

@@ -34,6 +34,10 @@ pub mod run_as {
     pme::include_spec!("tests/specs/run_as.yaml");
 }
 
+pub mod optional_run_as {
+    pme::include_spec!("tests/specs/optional_run_as.yaml");
+}
+
 /// A spec served in-process on loopback, stopped on drop.
 pub struct Served {
     runtime: tokio::runtime::Runtime,

@@ -1,44 +1,255 @@
-//! `run_as` for command sources: uid, gid and supplementary groups are
-//! exactly the user's (setgroups → setgid → setuid in the child).
+//! `run_as`: commands run with exactly the user's uid, gid and groups, a
+//! clean environment and the declared directory; files are opened with the
+//! user's rights, never pme's; without CAP_SETUID/CAP_SETGID pme refuses to
+//! start (or skips an `optional` service).
+//!
+//! These tests need root: they create a user and a group of their own
+//! (removed again on drop) and root-owned files under /tmp/pme-run-as.
 
-use nix::unistd::User;
+use std::collections::BTreeSet;
+use std::process::Command;
+use std::time::Duration;
 
-use crate::embedded::{once, run_as};
-use crate::util::in_ci;
+use nix::unistd::{Group, User};
 
-#[test]
-fn commands_run_as_the_service_user() {
-    if !nix::unistd::geteuid().is_root() {
-        assert!(!in_ci(), "CI runs as root");
-        eprintln!("skipping: switching users needs root");
-        return;
+use crate::embedded::{Served, optional_run_as, run_as};
+use crate::util::{assert_valid_exposition, get, in_ci, last_error, value_of, wait_for};
+
+const USER: &str = "pme-ra-user";
+const GROUP: &str = "pme-ra-group";
+const DIR: &str = "/tmp/pme-run-as";
+
+fn root_or_skip() -> bool {
+    if nix::unistd::geteuid().is_root() {
+        return true;
     }
-    let nobody = User::from_name("nobody").unwrap().expect("user nobody");
-    let name = std::ffi::CString::new("nobody").unwrap();
-    let mut groups: Vec<u32> = nix::unistd::getgrouplist(&name, nobody.gid)
+    assert!(!in_ci(), "CI runs as root");
+    eprintln!("skipping: switching users needs root");
+    false
+}
+
+/// The test user (primary group `nogroup`, supplementary group `GROUP`)
+/// and the files; all removed on drop.
+struct Accounts;
+
+impl Accounts {
+    fn create() -> Accounts {
+        Accounts::remove();
+        run(&["groupadd", "--system", GROUP]);
+        run(&[
+            "useradd",
+            "--system",
+            "--no-create-home",
+            "--home-dir",
+            "/nonexistent",
+            "--shell",
+            "/usr/sbin/nologin",
+            "--gid",
+            "nogroup",
+            "--groups",
+            GROUP,
+            USER,
+        ]);
+        std::fs::create_dir_all(DIR).unwrap();
+        run(&["chmod", "0755", DIR]);
+        std::fs::write(format!("{DIR}/root-only"), "7\n").unwrap();
+        run(&["chmod", "0600", &format!("{DIR}/root-only")]);
+        std::fs::write(format!("{DIR}/group-only"), "42\n").unwrap();
+        run(&[
+            "chown",
+            &format!("root:{GROUP}"),
+            &format!("{DIR}/group-only"),
+        ]);
+        run(&["chmod", "0640", &format!("{DIR}/group-only")]);
+        Accounts
+    }
+
+    fn remove() {
+        let _ = Command::new("userdel").arg(USER).output();
+        let _ = Command::new("groupdel").arg(GROUP).output();
+        let _ = std::fs::remove_dir_all(DIR);
+    }
+}
+
+impl Drop for Accounts {
+    fn drop(&mut self) {
+        Accounts::remove();
+    }
+}
+
+fn run(argv: &[&str]) {
+    let out = Command::new(argv[0]).args(&argv[1..]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{argv:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The groups `getgrouplist` gives `user` (primary included), sorted.
+fn groups_of(user: &str) -> BTreeSet<u32> {
+    let u = User::from_name(user).unwrap().expect("user");
+    let name = std::ffi::CString::new(user).unwrap();
+    nix::unistd::getgrouplist(&name, u.gid)
         .unwrap()
         .iter()
         .map(|g| g.as_raw())
-        .collect();
-    groups.sort_unstable();
-    groups.dedup();
+        .collect()
+}
 
-    let (body, ok) = once(&run_as::PLAN);
-    assert!(ok, "{body}");
+/// The label `label` of every series of `family`.
+fn label_values(body: &str, family: &str, label: &str) -> Vec<String> {
+    let key = format!("{label}=\"");
+    body.lines()
+        .filter(|l| l.starts_with(&format!("{family}{{")))
+        .filter_map(|l| {
+            let start = l.find(&key)? + key.len();
+            let end = start + l[start..].find('"')?;
+            Some(l[start..end].to_owned())
+        })
+        .collect()
+}
+
+fn listed_groups(body: &str, family: &str) -> BTreeSet<u32> {
+    let listed = label_values(body, family, "groups");
+    assert_eq!(listed.len(), 1, "{family}: {body}");
+    listed[0].split(' ').map(|g| g.parse().unwrap()).collect()
+}
+
+#[test]
+fn services_act_with_exactly_their_users_rights() {
+    if !root_or_skip() {
+        return;
+    }
+    let _accounts = Accounts::create();
+    let served = Served::start(&run_as::PLAN);
+    let body = wait_for(Duration::from_secs(20), "every group collected", || {
+        let body = get(served.metrics, "/metrics").text();
+        (body.matches("pme_collections_total{").count() >= 9
+            && !body.contains("pme_collections_total{service=\"as_tester\",group=\"env\"} 0"))
+        .then_some(body)
+    });
+    let health: serde_json::Value =
+        serde_json::from_slice(&get(served.health, "/health").body).unwrap();
+    assert_valid_exposition(body.as_bytes());
+
+    // Commands: nobody's uid, gid and exactly nobody's groups.
+    let nobody = User::from_name("nobody").unwrap().expect("user nobody");
     assert_eq!(
-        crate::util::value_of(&body, "command_uid"),
+        value_of(&body, "command_uid"),
         Some(f64::from(nobody.uid.as_raw()))
     );
-    let line = body
-        .lines()
-        .find(|l| l.starts_with("command_groups_info{"))
-        .expect("groups line");
-    let listed = &line[line.find("groups=\"").unwrap() + 8..line.rfind('"').unwrap()];
-    let mut seen: Vec<u32> = listed.split(' ').map(|g| g.parse().unwrap()).collect();
-    seen.sort_unstable();
-    seen.dedup();
     assert_eq!(
-        seen, groups,
-        "supplementary groups must be exactly nobody's"
+        value_of(&body, "command_gid"),
+        Some(f64::from(nobody.gid.as_raw()))
     );
+    assert_eq!(
+        listed_groups(&body, "command_groups_info"),
+        groups_of("nobody")
+    );
+    let tester_groups = groups_of(USER);
+    let extra = Group::from_name(GROUP).unwrap().expect("group").gid;
+    assert!(tester_groups.contains(&extra.as_raw()));
+    assert_eq!(listed_groups(&body, "tester_groups_info"), tester_groups);
+
+    // Files: a 0600 root file is denied to nobody and reported, and read by
+    // a service without run_as; a group-readable file is read through the
+    // supplementary group alone.
+    assert_eq!(value_of(&body, "nobody_reads_root_only"), None, "{body}");
+    let denied = last_error(&health, "root_only");
+    assert!(denied.contains("Permission denied"), "{health}");
+    assert_eq!(value_of(&body, "pme_reads_root_only"), Some(7.0));
+    assert_eq!(value_of(&body, "tester_reads_group_only"), Some(42.0));
+
+    // A clean environment: HOME, USER, LOGNAME, PATH and the declared variable.
+    let vars: BTreeSet<String> = label_values(&body, "tester_environment_info", "var")
+        .into_iter()
+        .collect();
+    let expected: BTreeSet<String> = ["HOME", "LOGNAME", "PATH", "PME_DECLARED", "USER"]
+        .map(String::from)
+        .into();
+    assert_eq!(vars, expected, "{body}");
+    for (var, value) in [
+        ("USER", USER),
+        ("LOGNAME", USER),
+        ("HOME", "/nonexistent"),
+        ("PATH", pme::sources::identity::RUN_AS_PATH),
+        ("PME_DECLARED", "declared value"),
+    ] {
+        let series = format!("tester_environment_info{{var=\"{var}\",value=\"{value}\"}}");
+        assert!(body.contains(&series), "{series} missing: {body}");
+    }
+    assert_eq!(
+        label_values(&body, "tester_directory_info", "dir"),
+        vec![DIR.to_owned()]
+    );
+}
+
+/// Set in the child that runs without CAP_SETUID/CAP_SETGID.
+const CHILD: &str = "PME_TEST_WITHOUT_SETUID";
+
+#[test]
+fn without_capabilities_pme_refuses_or_skips_optional_services() {
+    if std::env::var_os(CHILD).is_some() {
+        return check_without_capabilities();
+    }
+    if !root_or_skip() {
+        return;
+    }
+    // Root, but with CAP_SETUID and CAP_SETGID out of the bounding set: the
+    // child is uid 0 without the two capabilities.
+    let Some(setpriv) = crate::util::peer("setpriv", "util-linux") else {
+        return;
+    };
+    let out = Command::new(setpriv)
+        .args(["--bounding-set=-setuid,-setgid", "--inh-caps=-all", "--"])
+        .arg(std::env::current_exe().unwrap())
+        .args([
+            "run_as::without_capabilities_pme_refuses_or_skips_optional_services",
+            "--exact",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(CHILD, "1")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("1 passed"),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn check_without_capabilities() {
+    assert_eq!(
+        pme::sources::identity::missing_capabilities(),
+        ["CAP_SETUID", "CAP_SETGID"]
+    );
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let refused = runtime
+        .block_on(pme::app::once(&run_as::PLAN))
+        .expect_err("a run_as service without the capabilities must stop pme");
+    let message = refused.to_string();
+    assert!(
+        message.starts_with("service `as_nobody`: run_as:")
+            && message.contains("needs CAP_SETUID and CAP_SETGID"),
+        "{message}"
+    );
+    let (body, all_ok) = runtime
+        .block_on(pme::app::once(&optional_run_as::PLAN))
+        .expect("an optional service does not stop pme");
+    let body = String::from_utf8(body).unwrap();
+    assert!(!all_ok);
+    assert_eq!(value_of(&body, "always_one"), Some(1.0));
+    assert_eq!(value_of(&body, "optional_uid"), None);
+    assert_eq!(
+        value_of(&body, "pme_source_up{service=\"maybe\",group=\"uid\"}"),
+        Some(0.0),
+        "{body}"
+    );
+    println!("checked without CAP_SETUID/CAP_SETGID");
 }

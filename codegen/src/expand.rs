@@ -235,8 +235,19 @@ fn plan(m: &Model) -> TokenStream {
 
 fn source(s: &Source) -> TokenStream {
     let kind = match &s.kind {
-        SourceKind::Command { argv } => {
-            quote!(::pme::plan::SourceKind::Command { argv: &[#(#argv),*] })
+        SourceKind::Command {
+            argv,
+            environment,
+            working_directory,
+        } => {
+            let names = environment.iter().map(|(n, _)| n);
+            let values = environment.iter().map(|(_, v)| v);
+            let working_directory = option(working_directory.as_ref().map(|w| quote!(#w)));
+            quote!(::pme::plan::SourceKind::Command {
+                argv: &[#(#argv),*],
+                environment: &[#((#names, #values)),*],
+                working_directory: #working_directory,
+            })
         }
         SourceKind::File { path } => quote!(::pme::plan::SourceKind::File { path: #path }),
         SourceKind::Static { content } => {
@@ -248,12 +259,13 @@ fn source(s: &Source) -> TokenStream {
     let timeout = millis(s.timeout);
     let run_as = match &s.run_as {
         None => quote!(::core::option::Option::None),
-        Some(RunAs { user, group }) => {
-            let group = match group {
-                Some(g) => quote!(::core::option::Option::Some(#g)),
-                None => quote!(::core::option::Option::None),
-            };
-            quote!(::core::option::Option::Some(::pme::plan::RunAs { user: #user, group: #group }))
+        Some(RunAs {
+            user,
+            group,
+            optional,
+        }) => {
+            let group = option(group.as_ref().map(|g| quote!(#g)));
+            quote!(::core::option::Option::Some(::pme::plan::RunAs { user: #user, group: #group, optional: #optional }))
         }
     };
     quote! {
@@ -329,7 +341,7 @@ fn raw_str(s: &str) -> TokenStream {
 
 fn describe_source(s: &Source) -> String {
     match &s.kind {
-        SourceKind::Command { argv } => format!("the output of `{}`", argv.join(" ")),
+        SourceKind::Command { argv, .. } => format!("the output of `{}`", argv.join(" ")),
         SourceKind::File { path } => format!("file `{path}`"),
         SourceKind::Static { content } => format!("the static value `{content}`"),
         SourceKind::Http(h) => format!("`{} {}`", h.method, h.url),

@@ -143,6 +143,11 @@ pub enum SourceKind {
     Command {
         /// Program and arguments (`/bin/sh -c LINE` for shell lines).
         argv: Vec<String>,
+        /// Variables set on top of the base environment.
+        environment: Vec<(String, String)>,
+        /// Where the command starts; pme's own directory (or `/` under
+        /// `run_as`) when `None`.
+        working_directory: Option<String>,
     },
     /// Read a file.
     File {
@@ -206,4 +211,7 @@ pub struct RunAs {
     pub user: String,
     /// Group name or numeric gid; the user's primary group when absent.
     pub group: Option<String>,
+    /// Where the identity cannot be assumed, skip the service (its groups
+    /// report the reason) instead of refusing to start.
+    pub optional: bool,
 }

@@ -14,6 +14,7 @@
 //! every mistake in the spec as `file:line:column: message`.
 
 mod command;
+mod context;
 mod diagnostic;
 pub mod duration;
 mod expand;

@@ -36,6 +36,12 @@ pub(crate) struct Service {
     pub(crate) name: Option<Sp<String>>,
     pub(crate) metric_prefix: Option<Sp<String>>,
     pub(crate) run_as: Option<RunAs>,
+    /// Skip the service, rather than refuse to start, where `run_as` cannot be assumed.
+    pub(crate) optional: Option<Sp<bool>>,
+    /// Variables added to the environment of the service's commands.
+    pub(crate) environment: Labels,
+    /// Where the service's commands start.
+    pub(crate) working_directory: Option<Sp<String>>,
     pub(crate) collection_frequency: Option<Sp<Duration>>,
     pub(crate) labels: Labels,
     pub(crate) groups: Vec<Group>,
@@ -132,6 +138,9 @@ const SERVICE_KEYS: &[&str] = &[
     "name",
     "metric_prefix",
     "run_as",
+    "optional",
+    "environment",
+    "working_directory",
     "collection_frequency",
     "labels",
     "metric_groups",
@@ -237,6 +246,9 @@ fn read_service(key: &Key, node: &Node, d: &mut Diagnostics) -> Service {
         name: None,
         metric_prefix: None,
         run_as: None,
+        optional: None,
+        environment: Vec::new(),
+        working_directory: None,
         collection_frequency: None,
         labels: Vec::new(),
         groups: Vec::new(),
@@ -247,6 +259,12 @@ fn read_service(key: &Key, node: &Node, d: &mut Diagnostics) -> Service {
     service.name = f.take("name").and_then(|n| str_of(n, d));
     service.metric_prefix = f.take("metric_prefix").and_then(|n| str_of(n, d));
     service.run_as = f.take("run_as").map(|n| read_run_as(n, d));
+    service.optional = f.take("optional").and_then(|n| bool_of(n, d));
+    service.environment = f
+        .take("environment")
+        .map(|n| pairs_of(n, "`environment`", d))
+        .unwrap_or_default();
+    service.working_directory = f.take("working_directory").and_then(|n| str_of(n, d));
     service.collection_frequency = f
         .take("collection_frequency")
         .and_then(|n| duration_of(n, d));
@@ -690,7 +708,12 @@ fn source_of(node: &Node, d: &mut Diagnostics) -> Option<SourceText> {
 }
 
 fn labels_of(node: &Node, d: &mut Diagnostics) -> Labels {
-    entries(node, "`labels`", d)
+    pairs_of(node, "`labels`", d)
+}
+
+/// A mapping of strings to strings.
+fn pairs_of(node: &Node, what: &str, d: &mut Diagnostics) -> Labels {
+    entries(node, what, d)
         .iter()
         .filter_map(|(k, v)| {
             let value = str_of(v, d)?;

@@ -10,7 +10,7 @@ use crate::diagnostic::{Diagnostics, Pos, one_of};
 use crate::duration::format as dur;
 use crate::names::{self, Kind};
 use crate::spec::{self, SourceText, Sp};
-use crate::{command, filter, imports, ir, samples};
+use crate::{command, context, filter, imports, ir, samples};
 
 /// The global tick when `exporter.collection_frequency` is not set.
 pub const DEFAULT_FREQUENCY: Duration = Duration::from_secs(15);
@@ -130,19 +130,23 @@ impl Validator<'_> {
             })
             .cloned()
             .collect();
-        let run_as = s.run_as.as_ref().and_then(|r| self.run_as(r));
+        let exec = context::check(s, self.d);
         let context = ServiceContext {
             id: &s.id.value,
             prefix,
             period,
             labels,
-            run_as,
+            exec,
         };
-        let groups = s
+        let groups: Vec<ir::Group> = s
             .groups
             .iter()
             .filter_map(|g| self.group(g, &context))
             .collect();
+        let has_command = groups
+            .iter()
+            .any(|g| matches!(self.sources[g.source].kind, ir::SourceKind::Command { .. }));
+        context::check_used(s, has_command, self.d);
         ir::Service {
             id: s.id.value.clone(),
             name: s
@@ -152,46 +156,6 @@ impl Validator<'_> {
             line: s.id.pos.line,
             groups,
         }
-    }
-
-    fn run_as(&mut self, r: &spec::RunAs) -> Option<ir::RunAs> {
-        let Some(user) = &r.user else {
-            self.d.error_help(
-                r.pos,
-                "`run_as` has no `user`",
-                "name a user, or a numeric uid",
-            );
-            return None;
-        };
-        let mut ok = self.check_account(user, "user");
-        if let Some(group) = &r.group {
-            ok &= self.check_account(group, "group");
-        }
-        ok.then(|| ir::RunAs {
-            user: user.value.clone(),
-            group: r.group.as_ref().map(|g| g.value.clone()),
-        })
-    }
-
-    /// A user or group name as `useradd` accepts it, or a numeric id.
-    fn check_account(&mut self, name: &Sp<String>, what: &str) -> bool {
-        let n = &name.value;
-        let numeric =
-            !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) && n.parse::<u32>().is_ok();
-        let named = n.len() <= 32
-            && n.chars()
-                .next()
-                .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
-            && n.chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "_-.".contains(c));
-        if !numeric && !named {
-            self.d.error_help(
-                name.pos,
-                format!("invalid {what} `{n}`"),
-                format!("a {what} is a name like `nobody` (lowercase letters, digits, `_`, `-`) or a number"),
-            );
-        }
-        numeric || named
     }
 
     fn group(&mut self, g: &spec::Group, service: &ServiceContext<'_>) -> Option<ir::Group> {
@@ -287,19 +251,19 @@ impl Validator<'_> {
                 "text/plain;version=0.0.4;q=1,*/*;q=0.1".to_owned(),
             ));
         }
-        if let (ir::SourceKind::File { .. }, Some(_)) = (&kind, &service.run_as) {
-            // Reading it here would use pme's own rights, which `run_as` exists to avoid.
-            self.d.error_help(
-                g.source_type.as_ref().map_or(g.id.pos, |t| t.pos),
-                format!("file source of {what} `{}` in a `run_as` service: reading files as another user is not supported yet", g.id.value),
-                "move the file to a service without `run_as`, or read it with a command such as `cat`, which runs as the service's user",
-            );
-            return None;
+        if let ir::SourceKind::Command {
+            environment,
+            working_directory,
+            ..
+        } = &mut kind
+        {
+            environment.clone_from(&service.exec.environment);
+            working_directory.clone_from(&service.exec.working_directory);
         }
         let source = self.intern_source(ir::Source {
             kind,
             max_bytes,
-            run_as: service.run_as.clone(),
+            run_as: service.exec.run_as.clone(),
             timeout,
         });
         let group = ir::Group {
@@ -659,7 +623,11 @@ impl Validator<'_> {
                 }
             },
         };
-        Some(ir::SourceKind::Command { argv })
+        Some(ir::SourceKind::Command {
+            argv,
+            environment: Vec::new(),
+            working_directory: None,
+        })
     }
 
     fn metric(
@@ -1033,5 +1001,5 @@ struct ServiceContext<'a> {
     prefix: String,
     period: Duration,
     labels: Vec<(Sp<String>, Sp<String>)>,
-    run_as: Option<ir::RunAs>,
+    exec: context::Context,
 }

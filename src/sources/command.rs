@@ -13,18 +13,27 @@ use nix::unistd::Pid;
 use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::process::{Child, Command};
 
-use super::identity::Identity;
-use super::{Reading, SourceError};
+use super::{Reading, RunAsState, SourceError};
 
 /// How much of stderr is kept for the error message.
 const STDERR_KEPT: usize = 4096;
 
+/// What a command is and where it runs.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Invocation<'a> {
+    pub(super) argv: &'a [&'a str],
+    pub(super) environment: &'a [(&'a str, &'a str)],
+    pub(super) working_directory: Option<&'a str>,
+    /// `run_as`: a clean environment, and the switch when pme is someone else.
+    pub(super) run_as: Option<&'a RunAsState>,
+}
+
 pub(super) async fn run(
-    argv: &'static [&'static str],
+    invocation: Invocation<'_>,
     limit: usize,
     timeout: Duration,
-    identity: Option<&Identity>,
 ) -> Result<Reading, SourceError> {
+    let argv = invocation.argv;
     let mut command = Command::new(argv[0]);
     command
         .args(&argv[1..])
@@ -33,8 +42,20 @@ pub(super) async fn run(
         .stderr(Stdio::piped())
         .process_group(0)
         .kill_on_drop(true);
-    if let Some(identity) = identity {
-        identity.apply(&mut command);
+    if let Some(run_as) = invocation.run_as {
+        // Nothing of pme's environment (credentials for HTTP sources among
+        // it) crosses to another user; `/` exists for every user.
+        command
+            .env_clear()
+            .envs(run_as.identity.environment())
+            .current_dir("/");
+        if run_as.switch {
+            run_as.identity.apply(&mut command);
+        }
+    }
+    command.envs(invocation.environment.iter().copied());
+    if let Some(dir) = invocation.working_directory {
+        command.current_dir(dir);
     }
     let mut child = command
         .spawn()

@@ -14,6 +14,7 @@ use std::os::unix::fs::MetadataExt;
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
+use super::identity::Identity;
 use super::{Reading, SourceError};
 
 /// The last successful read.
@@ -22,20 +23,54 @@ pub(super) struct Seen {
     last: Option<(Meta, Reading)>,
 }
 
+/// Reads `path` with pme's rights, or with `as_user`'s when set.
 pub(super) async fn read(
     path: &'static str,
     limit: usize,
     timeout: Duration,
     seen: &Mutex<Seen>,
+    as_user: Option<&Identity>,
 ) -> Result<Reading, SourceError> {
     let previous = seen.lock().unwrap_or_else(|p| p.into_inner()).last.clone();
     let known = previous.as_ref().map(|(meta, _)| *meta);
-    // File I/O blocks; a hung read (NFS, FUSE) costs one blocking thread, not the group.
-    let task = tokio::task::spawn_blocking(move || read_capped(path, limit, known));
-    let result = match tokio::time::timeout(timeout, task).await {
-        Err(_) => Err(SourceError::Timeout(timeout)),
-        Ok(Err(join)) => Err(SourceError::Io(format!("read of {path} failed: {join}"))),
-        Ok(Ok(result)) => result,
+    // File I/O blocks; a hung read (NFS, FUSE) costs one thread, not the group.
+    let result = match as_user {
+        None => {
+            let task = tokio::task::spawn_blocking(move || read_capped(path, limit, known));
+            match tokio::time::timeout(timeout, task).await {
+                Err(_) => Err(SourceError::Timeout(timeout)),
+                Ok(Err(join)) => Err(SourceError::Io(format!("read of {path} failed: {join}"))),
+                Ok(Ok(result)) => result,
+            }
+        }
+        Some(identity) => {
+            // A thread of its own, never a pooled one: it keeps the other
+            // user's filesystem rights until it exits.
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            let identity = identity.clone();
+            let spawned = std::thread::Builder::new()
+                .name("pme-read-as".to_owned())
+                .spawn(move || {
+                    let result = match identity.assume_for_files() {
+                        Ok(()) => read_capped(path, limit, known),
+                        Err(e) => Err(SourceError::Io(format!(
+                            "{path}: cannot take the rights of uid {}: {e}",
+                            identity.uid
+                        ))),
+                    };
+                    let _ = tx.send(result);
+                });
+            match spawned {
+                Err(e) => Err(SourceError::Io(format!(
+                    "{path}: cannot start a thread: {e}"
+                ))),
+                Ok(_) => match tokio::time::timeout(timeout, rx).await {
+                    Err(_) => Err(SourceError::Timeout(timeout)),
+                    Ok(Err(_)) => Err(SourceError::Io(format!("read of {path} failed"))),
+                    Ok(Ok(result)) => result,
+                },
+            }
+        }
     };
     let mut seen = seen.lock().unwrap_or_else(|p| p.into_inner());
     match result {
@@ -112,7 +147,9 @@ mod tests {
     }
 
     async fn read_text(p: &'static str, seen: &Mutex<Seen>) -> String {
-        let reading = read(p, 1024, Duration::from_secs(5), seen).await.unwrap();
+        let reading = read(p, 1024, Duration::from_secs(5), seen, None)
+            .await
+            .unwrap();
         String::from_utf8(reading.content.to_vec()).unwrap()
     }
 
@@ -174,17 +211,17 @@ mod tests {
         let missing = path("missing");
         let _ = std::fs::remove_file(missing);
         assert!(matches!(
-            read(missing, 16, Duration::from_secs(5), &seen).await,
+            read(missing, 16, Duration::from_secs(5), &seen, None).await,
             Err(SourceError::Io(_))
         ));
         let big = path("big");
         std::fs::write(big, [b'x'; 17]).unwrap();
         assert!(matches!(
-            read(big, 16, Duration::from_secs(5), &seen).await,
+            read(big, 16, Duration::from_secs(5), &seen, None).await,
             Err(SourceError::TooLarge(16))
         ));
         assert!(
-            read("/proc", 16, Duration::from_secs(5), &seen)
+            read("/proc", 16, Duration::from_secs(5), &seen, None)
                 .await
                 .is_err(),
             "a directory is not a file"

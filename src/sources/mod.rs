@@ -66,6 +66,9 @@ pub enum SourceError {
     /// Spawning, opening or reading failed.
     #[error("{0}")]
     Io(String),
+    /// The service is `optional` and its `run_as` cannot be assumed here.
+    #[error("service skipped: {0}")]
+    Unavailable(String),
 }
 
 impl SourceError {
@@ -79,11 +82,32 @@ impl SourceError {
     }
 }
 
+/// Whose rights a source is read with, as settled at startup.
+#[derive(Debug)]
+pub enum Access {
+    /// pme's own (no `run_as`).
+    Own,
+    /// A `run_as` identity.
+    As(RunAsState),
+    /// An `optional` service whose `run_as` cannot be assumed: every read
+    /// fails with this reason.
+    Unavailable(String),
+}
+
+/// A resolved `run_as`.
+#[derive(Debug)]
+pub struct RunAsState {
+    /// The identity.
+    pub identity: Identity,
+    /// Whether pme must switch to it (it is not already that identity).
+    pub switch: bool,
+}
+
 /// A source and its state between reads.
 #[derive(Debug)]
 pub struct Source {
     plan: &'static SourcePlan,
-    identity: Option<Identity>,
+    access: Access,
     /// Set while a read is running: a source is never read twice at once.
     busy: AtomicBool,
     file: Mutex<file::Seen>,
@@ -92,11 +116,11 @@ pub struct Source {
 }
 
 impl Source {
-    /// Prepares a source; `identity` is the resolved `run_as`, if any.
-    pub fn new(plan: &'static SourcePlan, identity: Option<Identity>) -> Self {
+    /// Prepares a source read with `access`.
+    pub fn new(plan: &'static SourcePlan, access: Access) -> Self {
         Source {
             plan,
-            identity,
+            access,
             busy: AtomicBool::new(false),
             file: Mutex::new(file::Seen::default()),
             http: matches!(plan.kind, SourceKind::Http(_)).then(http::Client::new),
@@ -125,11 +149,29 @@ impl Source {
     pub async fn read(&self) -> Result<Reading, SourceError> {
         let limit = self.plan.max_bytes;
         let timeout = self.plan.timeout;
+        let run_as = match &self.access {
+            Access::Own => None,
+            Access::As(run_as) => Some(run_as),
+            Access::Unavailable(why) => return Err(SourceError::Unavailable(why.clone())),
+        };
         match &self.plan.kind {
-            SourceKind::Command { argv } => {
-                command::run(argv, limit, timeout, self.identity.as_ref()).await
+            SourceKind::Command {
+                argv,
+                environment,
+                working_directory,
+            } => {
+                let invocation = command::Invocation {
+                    argv,
+                    environment,
+                    working_directory: *working_directory,
+                    run_as,
+                };
+                command::run(invocation, limit, timeout).await
             }
-            SourceKind::File { path } => file::read(path, limit, timeout, &self.file).await,
+            SourceKind::File { path } => {
+                let switch_to = run_as.filter(|r| r.switch).map(|r| &r.identity);
+                file::read(path, limit, timeout, &self.file, switch_to).await
+            }
             SourceKind::Static { content } => Ok(static_value::read(content)),
             SourceKind::Http(request) => match &self.http {
                 Some(Ok(client)) => client.read(request, limit, timeout).await,
