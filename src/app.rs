@@ -11,7 +11,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::config::Options;
-use crate::http::{self, Endpoint};
+use crate::http::{self, Endpoint, Web};
 use crate::plan::Plan;
 use crate::scheduler::{Scheduler, StartupError};
 use crate::sources::identity::Identity;
@@ -26,6 +26,8 @@ pub struct Shared {
     pub store: Arc<Store>,
     /// Where `/health` is served, for the landing page.
     pub health_addr: Option<SocketAddr>,
+    /// TLS, credentials and limits of the listeners.
+    pub web: Web,
 }
 
 /// Why pme could not start.
@@ -34,6 +36,9 @@ pub enum Error {
     /// The spec cannot run here (e.g. an unknown `run_as` user).
     #[error(transparent)]
     Startup(#[from] StartupError),
+    /// `--web.config.file` does not load.
+    #[error("--web.config.file: {0}")]
+    WebConfig(String),
     /// `--user` could not be honoured.
     #[error("--user: {0}")]
     User(String),
@@ -148,6 +153,7 @@ pub async fn once(plan: &'static Plan) -> Result<(Vec<u8>, bool), StartupError> 
         plan,
         store,
         health_addr: None,
+        web: Web::default(),
     };
     let all_ok = shared.store.all().iter().all(|s| s.status.up);
     Ok((http::routes::metrics_body(&shared), all_ok))
@@ -160,6 +166,7 @@ pub async fn once(plan: &'static Plan) -> Result<(Vec<u8>, bool), StartupError> 
 pub async fn start(plan: &'static Plan, options: &Options) -> Result<Running, Error> {
     let store = Arc::new(Store::new(plan.groups.len()));
     let scheduler = Scheduler::new(plan, store.clone())?;
+    let web = Web::load(options.web_config_file.clone()).map_err(Error::WebConfig)?;
     let bind = |addr: SocketAddr| async move {
         TcpListener::bind(addr)
             .await
@@ -178,16 +185,28 @@ pub async fn start(plan: &'static Plan, options: &Options) -> Result<Running, Er
         // is read.
         drop_privileges(plan, user)?;
     }
-    let shared = Arc::new(Shared {
-        plan,
-        store,
-        health_addr: Some(health_addr),
-    });
-
     let (stop, stopped) = watch::channel(false);
     let until_stopped = |mut rx: watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|stop| *stop).await;
     };
+    let shared = Arc::new(Shared {
+        plan,
+        store,
+        health_addr: Some(health_addr),
+        web,
+    });
+    if options.web_config_file.is_some() {
+        tokio::spawn(reload_on_sighup(
+            shared.clone(),
+            until_stopped(stopped.clone()),
+        ));
+    }
+    let scheme = if shared.web.current().tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+
     let tasks = vec![
         tokio::spawn(scheduler.run(until_stopped(stopped.clone()))),
         tokio::spawn(http::serve(
@@ -203,8 +222,8 @@ pub async fn start(plan: &'static Plan, options: &Options) -> Result<Running, Er
             until_stopped(stopped),
         )),
     ];
-    tracing::info!("serving metrics on http://{metrics_addr}/metrics");
-    tracing::info!("serving health on http://{health_addr}/health");
+    tracing::info!("serving metrics on {scheme}://{metrics_addr}/metrics");
+    tracing::info!("serving health on {scheme}://{health_addr}/health");
     Ok(Running {
         metrics_addr,
         health_addr,
@@ -258,4 +277,24 @@ fn drop_privileges(plan: &Plan, user: &str) -> Result<(), Error> {
         .map_err(|e| Error::User(format!("cannot become uid {}: {e}", identity.uid)))?;
     tracing::info!("running as uid {} gid {}", identity.uid, identity.gid);
     Ok(())
+}
+
+/// Re-reads the web configuration on each SIGHUP until `stop` resolves.
+async fn reload_on_sighup(shared: Arc<Shared>, stop: impl std::future::Future<Output = ()>) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let Ok(mut hangup) = signal(SignalKind::hangup()) else {
+        tracing::warn!("cannot listen for SIGHUP; reload with POST /-/reload");
+        return;
+    };
+    tokio::pin!(stop);
+    loop {
+        tokio::select! {
+            _ = hangup.recv() => {
+                if let Err(e) = shared.web.reload() {
+                    tracing::error!("reload failed, the previous web configuration stays: {e}");
+                }
+            }
+            () = &mut stop => return,
+        }
+    }
 }

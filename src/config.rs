@@ -24,6 +24,11 @@ pub struct Options {
     /// Address for /health and /ready.
     #[arg(long = "health.listen-address", value_name = "ADDR", default_value = ":19867", value_parser = parse_addr)]
     pub health_listen_address: SocketAddr,
+    /// Web configuration (exporter-toolkit format: TLS, basic auth, rate
+    /// limit; plus bearer tokens with scopes). Re-read on SIGHUP and
+    /// `POST /-/reload`.
+    #[arg(long = "web.config.file", value_name = "FILE")]
+    pub web_config_file: Option<std::path::PathBuf>,
     /// Collect every group once, print the metrics to stdout and exit
     /// (non-zero if any group failed).
     #[arg(long)]

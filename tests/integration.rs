@@ -21,4 +21,5 @@ mod prometheus;
 mod reimport;
 mod run_as;
 mod scheduling;
+mod web;
 mod xpath_libxml2;

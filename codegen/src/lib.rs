@@ -16,7 +16,7 @@
 mod command;
 mod context;
 mod diagnostic;
-pub mod duration;
+pub use pme_content::duration;
 mod expand;
 pub mod filter;
 mod ident;

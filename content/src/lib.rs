@@ -4,8 +4,11 @@
 //! This crate is shared by the pme runtime (which runs the filters on every
 //! reading) and by `pme-codegen` (which runs the same filters on the
 //! `sample:` a spec carries, at build time), so a sample is checked by
-//! exactly the code that will later read the real source.
+//! exactly the code that will later read the real source. It also holds
+//! the one Prometheus duration syntax, read by the spec and by pme's
+//! runtime configuration alike.
 
+pub mod duration;
 pub mod exposition;
 pub mod json;
 pub mod text;

@@ -1,28 +1,47 @@
 //! The HTTP listeners: `/metrics` and the landing page on one address,
 //! `/health` and `/ready` on another.
 //!
-//! Routing is a plain function of the request ([`routes`]); this module only
-//! accepts connections, applies limits, and shuts down gracefully.
+//! Routing is a plain function of the request ([`routes`]). This module
+//! accepts connections, applies the web configuration (TLS, the per-client
+//! rate limit, authentication and scopes, extra headers) and limits, and
+//! shuts down gracefully. A request goes: rate limit → credentials for the
+//! route's scope → route.
 
+pub mod auth;
+pub mod ratelimit;
 pub mod routes;
+pub mod tls;
+pub mod webconfig;
 
 use std::convert::Infallible;
-use std::sync::Arc;
-use std::time::Duration;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::Incoming;
+use hyper::header::{AUTHORIZATION, HeaderValue, RETRY_AFTER, WWW_AUTHENTICATE};
 use hyper::service::service_fn;
-use hyper::{Request, Response};
+use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::server::graceful::{GracefulShutdown, Watcher};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 
 use crate::app::Shared;
+use auth::Denied;
+use webconfig::WebConfig;
 
 /// How long a client may take to send its request head.
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a client may take to finish the TLS handshake.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Largest request head (request line and headers) accepted.
+const MAX_HEAD_BYTES: usize = 16 * 1024;
+/// Most headers a request may carry.
+const MAX_HEADERS: usize = 64;
 
 /// Which set of routes a listener serves.
 #[derive(Clone, Copy, Debug)]
@@ -32,6 +51,57 @@ pub enum Endpoint {
     /// `/health` and `/ready`.
     Health,
 }
+
+/// The web configuration in force, its file (for reloads) and the
+/// clients' rate-limit state.
+#[derive(Debug, Default)]
+pub struct Web {
+    config: RwLock<Arc<WebConfig>>,
+    path: Option<PathBuf>,
+    limiter: ratelimit::Limiter,
+}
+
+impl Web {
+    /// Loads `--web.config.file`, or an open plain-HTTP configuration.
+    ///
+    /// # Errors
+    /// The file does not load.
+    pub fn load(path: Option<PathBuf>) -> Result<Web, String> {
+        let config = match &path {
+            Some(p) => WebConfig::load(p)?,
+            None => WebConfig::default(),
+        };
+        Ok(Web {
+            config: RwLock::new(Arc::new(config)),
+            path,
+            limiter: ratelimit::Limiter::default(),
+        })
+    }
+
+    /// The configuration in force.
+    pub fn current(&self) -> Arc<WebConfig> {
+        self.config
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Reads the file again; on failure the previous configuration stays.
+    ///
+    /// # Errors
+    /// The file does not load (the message names the problem, no secret).
+    pub fn reload(&self) -> Result<(), String> {
+        let Some(path) = &self.path else {
+            return Ok(());
+        };
+        let config = WebConfig::load(path)?;
+        *self.config.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(config);
+        tracing::info!("reloaded {}", path.display());
+        Ok(())
+    }
+}
+
+type Reply = Response<Full<Bytes>>;
 
 /// Serves connections on `listener` until `shutdown` resolves, then lets
 /// requests in flight finish (for at most 5 seconds).
@@ -44,7 +114,7 @@ pub async fn serve(
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {
-        let (stream, _) = tokio::select! {
+        let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(conn) => conn,
                 Err(e) => {
@@ -57,24 +127,115 @@ pub async fn serve(
             () = &mut shutdown => break,
         };
         let shared = shared.clone();
-        let service = service_fn(move |req: Request<Incoming>| {
-            let response = match endpoint {
-                Endpoint::Metrics => routes::metrics(&req, &shared),
-                Endpoint::Health => routes::health(&req, &shared),
-            };
-            async move { Ok::<Response<Full<Bytes>>, Infallible>(response) }
-        });
-        let conn = hyper::server::conn::http1::Builder::new()
-            .timer(TokioTimer::new())
-            .header_read_timeout(HEADER_READ_TIMEOUT)
-            .max_buf_size(64 * 1024)
-            .serve_connection(TokioIo::new(stream), service);
-        let conn = graceful.watch(conn);
+        let graceful = graceful.watcher();
         tokio::spawn(async move {
-            if let Err(e) = conn.await {
-                tracing::debug!("connection ended: {e}");
+            // TLS or not is decided per connection, so a reload takes
+            // effect for the next client.
+            match shared.web.current().tls.clone() {
+                None => connection(stream, peer, endpoint, shared, graceful).await,
+                Some(tls) => {
+                    let acceptor = tokio_rustls::TlsAcceptor::from(tls);
+                    match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+                        Ok(Ok(stream)) => {
+                            connection(stream, peer, endpoint, shared, graceful).await;
+                        }
+                        Ok(Err(e)) => tracing::debug!(%peer, "TLS handshake failed: {e}"),
+                        Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
+                    }
+                }
             }
         });
     }
     let _ = tokio::time::timeout(Duration::from_secs(5), graceful.shutdown()).await;
+}
+
+async fn connection<IO>(
+    io: IO,
+    peer: SocketAddr,
+    endpoint: Endpoint,
+    shared: Arc<Shared>,
+    graceful: Watcher,
+) where
+    IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let service = service_fn(move |req: Request<Incoming>| {
+        let shared = shared.clone();
+        async move { Ok::<Reply, Infallible>(respond(req, peer, endpoint, &shared).await) }
+    });
+    let conn = hyper::server::conn::http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT)
+        .max_buf_size(MAX_HEAD_BYTES.max(8192))
+        .max_headers(MAX_HEADERS)
+        .serve_connection(TokioIo::new(io), service);
+    if let Err(e) = graceful.watch(conn).await {
+        tracing::debug!(%peer, "connection ended: {e}");
+    }
+}
+
+async fn respond<B>(
+    req: Request<B>,
+    peer: SocketAddr,
+    endpoint: Endpoint,
+    shared: &Shared,
+) -> Reply {
+    let web = shared.web.current();
+    if let Some(limit) = web.rate_limit
+        && let Err(wait) = shared.web.limiter.check(peer.ip(), limit, Instant::now())
+    {
+        let mut r = routes::text(StatusCode::TOO_MANY_REQUESTS, "too many requests\n");
+        let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        r.headers_mut()
+            .insert(RETRY_AFTER, HeaderValue::from(secs.max(1)));
+        return with_headers(r, &web);
+    }
+    if !web.auth.is_open() {
+        let scope = routes::scope(endpoint, &req);
+        let header = req
+            .headers()
+            .get(AUTHORIZATION)
+            .map(|v| v.as_bytes().to_vec());
+        let checker = web.clone();
+        // bcrypt takes ~100 ms: off the async threads.
+        let verdict =
+            tokio::task::spawn_blocking(move || checker.auth.check(header.as_deref(), scope))
+                .await
+                .unwrap_or(Err(Denied::Unauthenticated));
+        match verdict {
+            Ok(()) => {}
+            Err(Denied::Unauthenticated) => {
+                let mut r = routes::text(StatusCode::UNAUTHORIZED, "unauthorized\n");
+                if web.auth.has_users() {
+                    r.headers_mut().append(
+                        WWW_AUTHENTICATE,
+                        HeaderValue::from_static("Basic realm=\"pme\", charset=\"UTF-8\""),
+                    );
+                }
+                r.headers_mut().append(
+                    WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer realm=\"pme\""),
+                );
+                return with_headers(r, &web);
+            }
+            Err(Denied::Forbidden) => {
+                let r = routes::text(
+                    StatusCode::FORBIDDEN,
+                    "forbidden: the token lacks the scope\n",
+                );
+                return with_headers(r, &web);
+            }
+        }
+    }
+    let reply = match endpoint {
+        Endpoint::Metrics => routes::metrics(&req, shared),
+        Endpoint::Health => routes::health(&req, shared),
+    };
+    with_headers(reply, &web)
+}
+
+fn with_headers(mut reply: Reply, web: &WebConfig) -> Reply {
+    for (name, value) in &web.headers {
+        reply.headers_mut().insert(name.clone(), value.clone());
+    }
+    reply
 }

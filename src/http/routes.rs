@@ -5,15 +5,37 @@ use http_body_util::Full;
 use hyper::header::{ALLOW, CONTENT_TYPE, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 
+use super::Endpoint;
+use super::auth::Scope;
 use crate::app::Shared;
 use crate::encode::TEXT_CONTENT_TYPE;
 use crate::{health, selfmetrics};
 
 type Reply = Response<Full<Bytes>>;
 
-/// The metrics listener: `/metrics` and `/`.
+/// The scope a request needs (see [`Scope`]); unknown paths need
+/// `status:read`, so an unauthenticated client learns nothing from a 404.
+pub fn scope<B>(endpoint: Endpoint, req: &Request<B>) -> Scope {
+    match (endpoint, req.uri().path()) {
+        (Endpoint::Metrics, "/metrics") => Scope::MetricsRead,
+        (Endpoint::Metrics, path) if path.starts_with("/-/") => Scope::Admin,
+        _ => Scope::StatusRead,
+    }
+}
+
+/// The metrics listener: `/metrics`, `/` and `POST /-/reload`.
 pub fn metrics<B>(req: &Request<B>, shared: &Shared) -> Reply {
     match req.uri().path() {
+        "/-/reload" => only_post(req, || match shared.web.reload() {
+            Ok(()) => text(StatusCode::OK, "reloaded\n"),
+            Err(e) => {
+                tracing::error!("reload failed, the previous web configuration stays: {e}");
+                text(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "reload failed; the previous configuration stays (see the log)\n",
+                )
+            }
+        }),
         "/metrics" => only_get(req, || {
             reply(StatusCode::OK, TEXT_CONTENT_TYPE, metrics_body(shared))
         }),
@@ -88,6 +110,26 @@ fn only_get(req: &Request<impl Sized>, respond: impl FnOnce() -> Reply) -> Reply
             r
         }
     }
+}
+
+/// POST only (actions, never triggered by a browser's GET).
+fn only_post(req: &Request<impl Sized>, respond: impl FnOnce() -> Reply) -> Reply {
+    if *req.method() == Method::POST {
+        return respond();
+    }
+    let mut r = text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n");
+    r.headers_mut()
+        .insert(ALLOW, HeaderValue::from_static("POST"));
+    r
+}
+
+/// A plain-text reply.
+pub fn text(status: StatusCode, body: &'static str) -> Reply {
+    reply(
+        status,
+        "text/plain; charset=utf-8",
+        body.as_bytes().to_vec(),
+    )
 }
 
 fn not_found() -> Reply {

@@ -10,6 +10,7 @@
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use base64::Engine;
 use bytes::{Bytes, BytesMut};
 use http_body_util::{BodyExt, Full};
 use hyper::header::{
@@ -140,9 +141,10 @@ fn build_request(
             HttpAuth::Bearer(token) => format!("Bearer {}", token.read().map_err(bad)?),
             HttpAuth::Basic { username, password } => {
                 let password = password.read().map_err(bad)?;
+                let pair = format!("{username}:{password}");
                 format!(
                     "Basic {}",
-                    base64(format!("{username}:{password}").as_bytes())
+                    base64::engine::general_purpose::STANDARD.encode(pair)
                 )
             }
         };
@@ -203,40 +205,9 @@ fn error_chain(e: &dyn std::error::Error) -> String {
     text
 }
 
-/// Standard base64 with padding (RFC 4648), for Basic credentials.
-fn base64(input: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(input.len().div_ceil(3) * 4);
-    for chunk in input.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(ALPHABET[(n >> (18 - 6 * i)) as usize & 63] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn encodes_base64() {
-        assert_eq!(base64(b""), "");
-        assert_eq!(base64(b"f"), "Zg==");
-        assert_eq!(base64(b"fo"), "Zm8=");
-        assert_eq!(base64(b"foo"), "Zm9v");
-        assert_eq!(base64(b"alice:s3cret"), "YWxpY2U6czNjcmV0");
-    }
 
     #[test]
     fn reads_max_age() {

@@ -38,15 +38,26 @@ impl Response {
 
 /// One HTTP/1.1 request with `Connection: close`; 5 s timeouts everywhere.
 pub fn request(addr: SocketAddr, method: &str, path: &str) -> Response {
+    request_with(addr, method, path, &[])
+}
+
+/// [`request`] with extra headers.
+pub fn request_with(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> Response {
     let timeout = Duration::from_secs(5);
     let mut stream = TcpStream::connect_timeout(&addr, timeout).expect("connect");
     stream.set_read_timeout(Some(timeout)).unwrap();
     stream.set_write_timeout(Some(timeout)).unwrap();
-    write!(
-        stream,
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
+    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes()).unwrap();
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw).expect("read response");
     parse_response(&raw, method == "HEAD")
@@ -283,8 +294,10 @@ impl Exporter {
                 let _ = tx.send(line);
             }
         });
+        // "serving metrics on http://ADDR/metrics" (or https://).
         let find = |line: &str, marker: &str| -> Option<SocketAddr> {
             let rest = &line[line.find(marker)? + marker.len()..];
+            let rest = rest.split_once("://")?.1;
             rest.split('/').next()?.parse().ok()
         };
         let (mut metrics, mut health) = (None, None);
@@ -294,8 +307,8 @@ impl Exporter {
             let line = rx
                 .recv_timeout(left)
                 .expect("pme did not print its addresses");
-            metrics = metrics.or_else(|| find(&line, "serving metrics on http://"));
-            health = health.or_else(|| find(&line, "serving health on http://"));
+            metrics = metrics.or_else(|| find(&line, "serving metrics on "));
+            health = health.or_else(|| find(&line, "serving health on "));
         }
         Exporter {
             child,

@@ -1,0 +1,383 @@
+//! `--web.config.file` on the real binary: basic auth (a hash made by
+//! Apache's `htpasswd`), bearer tokens and their scopes, the per-client
+//! rate limit, reloads, TLS and mutual TLS (certificates made by `openssl`,
+//! checked by `curl`).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use base64::Engine;
+
+use crate::util::{Exporter, peer, request_with};
+
+/// The credentials the tests use; tests/util/credentials.txt lists them
+/// for the check that no binary contains one.
+const PASSWORD: &str = "pme-test-password-basic-4417";
+const METRICS_TOKEN: &str = "pme-test-token-metrics-9c2e51";
+const STATUS_TOKEN: &str = "pme-test-token-status-06b7d3";
+const ADMIN_TOKEN: &str = "pme-test-token-admin-e4a190";
+const ROTATED_TOKEN: &str = "pme-test-token-rotated-5d88fa";
+
+/// A directory of its own, removed on drop.
+struct Dir(PathBuf);
+
+impl Dir {
+    fn new(name: &str) -> Dir {
+        let dir = std::env::temp_dir().join(format!("pme-web-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Dir(dir)
+    }
+
+    fn write(&self, name: &str, content: &str) -> PathBuf {
+        let path = self.0.join(name);
+        std::fs::write(&path, content).unwrap();
+        path
+    }
+}
+
+impl Drop for Dir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn run(program: &Path, args: &[&str], dir: &Path) -> String {
+    let out = Command::new(program)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{} {args:?}: {}",
+        program.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn bearer(token: &str) -> String {
+    format!("Bearer {token}")
+}
+
+fn status(pme: &Exporter, health: bool, method: &str, path: &str, auth: Option<&str>) -> u16 {
+    let addr = if health { pme.health } else { pme.metrics };
+    let headers: Vec<(&str, &str)> = auth.map(|a| ("Authorization", a)).into_iter().collect();
+    request_with(addr, method, path, &headers).status
+}
+
+/// A config with one basic-auth user and three tokens; `extra` is appended.
+fn auth_config(dir: &Dir, htpasswd: &Path, extra: &str) -> PathBuf {
+    let line = run(htpasswd, &["-nbBC", "10", "alice", PASSWORD], &dir.0);
+    let hash = line.trim().strip_prefix("alice:").expect("htpasswd output");
+    dir.write("metrics.token", &format!("{METRICS_TOKEN}\n"));
+    dir.write("status.token", STATUS_TOKEN);
+    dir.write("admin.token", ADMIN_TOKEN);
+    dir.write(
+        "web.yml",
+        &format!(
+            "basic_auth_users:\n  alice: '{hash}'\n\
+             bearer_tokens:\n\
+             \x20 - {{name: prometheus, token_file: metrics.token, scopes: ['metrics:read']}}\n\
+             \x20 - {{name: probe, token_file: status.token, scopes: ['status:read']}}\n\
+             \x20 - {{name: operator, token_file: admin.token, scopes: [admin]}}\n\
+             http_server_config:\n  headers: {{X-Content-Type-Options: nosniff}}\n{extra}"
+        ),
+    )
+}
+
+#[test]
+fn credentials_and_scopes() {
+    let Some(htpasswd) = peer("htpasswd", "apache2-utils") else {
+        return;
+    };
+    let dir = Dir::new("auth");
+    let config = auth_config(&dir, &htpasswd, "");
+    let pme = Exporter::start(&[&format!("--web.config.file={}", config.display())]);
+    let basic = |user: &str, password: &str| {
+        let pair = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+        format!("Basic {pair}")
+    };
+
+    // Without credentials: 401 with both challenges.
+    let denied = request_with(pme.metrics, "GET", "/metrics", &[]);
+    assert_eq!(denied.status, 401);
+    let challenges: Vec<&str> = denied
+        .headers
+        .iter()
+        .filter(|(n, _)| n == "www-authenticate")
+        .map(|(_, v)| v.as_str())
+        .collect();
+    assert_eq!(
+        challenges,
+        [
+            "Basic realm=\"pme\", charset=\"UTF-8\"",
+            "Bearer realm=\"pme\""
+        ]
+    );
+    assert_eq!(denied.header("x-content-type-options"), Some("nosniff"));
+    assert!(
+        !denied.text().contains("pme_"),
+        "no metrics without credentials"
+    );
+
+    let m = |auth: &str| status(&pme, false, "GET", "/metrics", Some(auth));
+    // Wrong token, wrong password, unknown user: 401.
+    assert_eq!(m(&bearer("pme-test-token-metrics-9c2e5")), 401);
+    assert_eq!(m(&basic("alice", "wrong")), 401);
+    assert_eq!(m(&basic("bob", PASSWORD)), 401);
+    // A token without the scope: 403; with it: 200.
+    assert_eq!(m(&bearer(STATUS_TOKEN)), 403);
+    assert_eq!(m(&bearer(METRICS_TOKEN)), 200);
+    assert_eq!(m(&bearer(ADMIN_TOKEN)), 200);
+    // Basic users have full access, as in exporter-toolkit (twice: the
+    // second answer comes from the cache of successful checks).
+    assert_eq!(m(&basic("alice", PASSWORD)), 200);
+    assert_eq!(m(&basic("alice", PASSWORD)), 200);
+    let body = request_with(
+        pme.metrics,
+        "GET",
+        "/metrics",
+        &[("Authorization", &bearer(METRICS_TOKEN))],
+    )
+    .text();
+    assert!(body.contains("pme_host_load1 "), "{body}");
+
+    // The health listener needs status:read.
+    assert_eq!(status(&pme, true, "GET", "/health", None), 401);
+    assert_eq!(
+        status(&pme, true, "GET", "/health", Some(&bearer(METRICS_TOKEN))),
+        403
+    );
+    assert_eq!(
+        status(&pme, true, "GET", "/ready", Some(&bearer(STATUS_TOKEN))),
+        200
+    );
+    // POST /-/reload needs admin; GET is not allowed even then.
+    assert_eq!(
+        status(
+            &pme,
+            false,
+            "POST",
+            "/-/reload",
+            Some(&bearer(METRICS_TOKEN))
+        ),
+        403
+    );
+    assert_eq!(
+        status(&pme, false, "GET", "/-/reload", Some(&bearer(ADMIN_TOKEN))),
+        405
+    );
+
+    // Rotation: a new token file, then a reload; the old token stops working.
+    dir.write("metrics.token", ROTATED_TOKEN);
+    assert_eq!(
+        status(&pme, false, "POST", "/-/reload", Some(&bearer(ADMIN_TOKEN))),
+        200
+    );
+    assert_eq!(m(&bearer(METRICS_TOKEN)), 401);
+    assert_eq!(m(&bearer(ROTATED_TOKEN)), 200);
+    // A broken file is refused and the configuration in force stays.
+    dir.write("web.yml", "basic_auth_users: [not, a, map]\n");
+    assert_eq!(
+        status(&pme, false, "POST", "/-/reload", Some(&bearer(ADMIN_TOKEN))),
+        500
+    );
+    assert_eq!(m(&bearer(ROTATED_TOKEN)), 200);
+}
+
+#[test]
+fn over_the_rate_limit_is_429_per_client() {
+    let dir = Dir::new("rate");
+    let config = dir.write("web.yml", "rate_limit: {interval: 1h, burst: 3}\n");
+    let pme = Exporter::start(&[&format!("--web.config.file={}", config.display())]);
+    for _ in 0..3 {
+        assert_eq!(status(&pme, false, "GET", "/metrics", None), 200);
+    }
+    let limited = request_with(pme.metrics, "GET", "/metrics", &[]);
+    assert_eq!(limited.status, 429);
+    let retry: u64 = limited.header("retry-after").unwrap().parse().unwrap();
+    assert!((3500..=3600).contains(&retry), "Retry-After {retry}");
+    // Another client (another loopback address) has its own allowance.
+    if let Some(curl_bin) = peer("curl", "curl") {
+        let url = format!("http://{}/metrics", pme.metrics);
+        let other = curl(&curl_bin, &dir, &url, &["--interface", "127.0.0.2"]);
+        assert_eq!(other, (0, "200".to_owned()));
+    }
+}
+
+/// A CA, a server certificate for 127.0.0.1 and client certificates: one
+/// from the CA, one from a CA the server does not know.
+fn certificates(openssl: &Path, dir: &Dir) {
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+    ];
+    for ca in ["ca", "rogue-ca"] {
+        let mut args = vec!["req", "-x509", "-days", "2", "-subj"];
+        let subject = format!("/CN=pme test {ca}");
+        args.push(&subject);
+        args.extend(ec);
+        let (key, crt) = (format!("{ca}.key"), format!("{ca}.crt"));
+        args.extend(["-keyout", &key, "-out", &crt]);
+        run(openssl, &args, &dir.0);
+    }
+    dir.write(
+        "server.ext",
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+    );
+    dir.write(
+        "client.ext",
+        "basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n",
+    );
+    for (name, ca, ext) in [
+        ("server", "ca", "server.ext"),
+        ("client", "ca", "client.ext"),
+        ("rogue", "rogue-ca", "client.ext"),
+    ] {
+        let (key, csr, crt) = (
+            format!("{name}.key"),
+            format!("{name}.csr"),
+            format!("{name}.crt"),
+        );
+        let subject = format!("/CN=pme test {name}");
+        let mut args = vec!["req", "-subj", &subject];
+        args.extend(ec);
+        args.extend(["-keyout", &key, "-out", &csr]);
+        run(openssl, &args, &dir.0);
+        let (ca_crt, ca_key) = (format!("{ca}.crt"), format!("{ca}.key"));
+        run(
+            openssl,
+            &[
+                "x509",
+                "-req",
+                "-days",
+                "2",
+                "-in",
+                &csr,
+                "-CA",
+                &ca_crt,
+                "-CAkey",
+                &ca_key,
+                "-CAcreateserial",
+                "-extfile",
+                ext,
+                "-out",
+                &crt,
+            ],
+            &dir.0,
+        );
+    }
+}
+
+/// curl's exit code and the HTTP status it printed.
+fn curl(curl: &Path, dir: &Dir, url: &str, args: &[&str]) -> (i32, String) {
+    let out = Command::new(curl)
+        .args([
+            "-s",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+            "--max-time",
+            "10",
+        ])
+        .args(args)
+        .arg(url)
+        .current_dir(&dir.0)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn tls_and_mutual_tls() {
+    let (Some(openssl), Some(curl_bin)) = (peer("openssl", "openssl"), peer("curl", "curl")) else {
+        return;
+    };
+    let dir = Dir::new("tls");
+    certificates(&openssl, &dir);
+
+    // TLS with a token: curl trusts the test CA.
+    dir.write("token", ADMIN_TOKEN);
+    let tls = dir.write(
+        "tls.yml",
+        "tls_server_config: {cert_file: server.crt, key_file: server.key, min_version: TLS12}\n\
+         bearer_tokens: [{token_file: token, scopes: ['metrics:read']}]\n",
+    );
+    let pme = Exporter::start(&[&format!("--web.config.file={}", tls.display())]);
+    let url = format!("https://{}/metrics", pme.metrics);
+    let auth = format!("Authorization: {}", bearer(ADMIN_TOKEN));
+    assert_eq!(
+        curl(&curl_bin, &dir, &url, &["--cacert", "ca.crt", "-H", &auth]),
+        (0, "200".to_owned())
+    );
+    assert_eq!(
+        curl(&curl_bin, &dir, &url, &["--cacert", "ca.crt"]),
+        (0, "401".to_owned())
+    );
+    // A client that does not trust the server's CA refuses it (60: peer
+    // certificate cannot be authenticated).
+    assert_eq!(curl(&curl_bin, &dir, &url, &[]).0, 60);
+    // Plain HTTP to the TLS port gets no answer.
+    let plain = format!("http://{}/metrics", pme.metrics);
+    assert_ne!(curl(&curl_bin, &dir, &plain, &[]).1, "200");
+    drop(pme);
+
+    // Mutual TLS: a client certificate from the CA is required.
+    let mtls = dir.write(
+        "mtls.yml",
+        "tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  \
+         client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: ca.crt\n",
+    );
+    let pme = Exporter::start(&[&format!("--web.config.file={}", mtls.display())]);
+    let url = format!("https://{}/metrics", pme.metrics);
+    let trust = ["--cacert", "ca.crt"];
+    let with = |cert: &str, key: &str| {
+        let mut args = trust.to_vec();
+        args.extend(["--cert", cert, "--key", key]);
+        curl(&curl_bin, &dir, &url, &args)
+    };
+    assert_eq!(with("client.crt", "client.key"), (0, "200".to_owned()));
+    let without = curl(&curl_bin, &dir, &url, &trust);
+    assert!(
+        without.0 != 0 && without.1 == "000",
+        "no client certificate must be refused: {without:?}"
+    );
+    let rogue = with("rogue.crt", "rogue.key");
+    assert!(
+        rogue.0 != 0 && rogue.1 == "000",
+        "a certificate from an unknown CA must be refused: {rogue:?}"
+    );
+}
+
+#[test]
+fn a_bad_web_config_stops_pme_with_its_reason() {
+    let dir = Dir::new("bad");
+    let config = dir.write(
+        "web.yml",
+        "tls_server_config: {cert_file: missing.crt, key_file: missing.key}\n",
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_pme"))
+        .arg(format!("--web.config.file={}", config.display()))
+        .args([
+            "--web.listen-address=127.0.0.1:0",
+            "--health.listen-address=127.0.0.1:0",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("web.yml: tls_server_config: cannot read")
+            && stderr.contains("missing.crt"),
+        "{stderr}"
+    );
+}
