@@ -11,9 +11,11 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::config::Options;
+use crate::http::service::Probes;
 use crate::http::{self, Endpoint, Web};
 use crate::plan::Plan;
 use crate::scheduler::{Scheduler, StartupError};
+use crate::sources::Source;
 use crate::sources::identity::Identity;
 use crate::store::Store;
 
@@ -28,6 +30,11 @@ pub struct Shared {
     pub health_addr: Option<SocketAddr>,
     /// TLS, credentials and limits of the listeners.
     pub web: Web,
+    /// Every source, as the scheduler prepared them (identities resolved),
+    /// for services collected per request.
+    pub sources: Vec<Arc<Source>>,
+    /// Services with parameters, their patterns compiled.
+    pub probes: Probes,
 }
 
 /// Why pme could not start.
@@ -36,6 +43,9 @@ pub enum Error {
     /// The spec cannot run here (e.g. an unknown `run_as` user).
     #[error(transparent)]
     Startup(#[from] StartupError),
+    /// A parameter pattern does not compile.
+    #[error("{0}")]
+    Parameters(String),
     /// `--web.config.file` does not load.
     #[error("--web.config.file: {0}")]
     WebConfig(String),
@@ -154,9 +164,11 @@ pub async fn once(plan: &'static Plan) -> Result<(Vec<u8>, bool), StartupError> 
         store,
         health_addr: None,
         web: Web::default(),
+        sources: Vec::new(),
+        probes: Probes::none(),
     };
     let all_ok = shared.store.all().iter().all(|s| s.status.up);
-    Ok((http::routes::metrics_body(&shared), all_ok))
+    Ok((http::routes::metrics_body(&shared, None), all_ok))
 }
 
 /// Binds the listeners and starts collecting; returns at once.
@@ -167,6 +179,7 @@ pub async fn start(plan: &'static Plan, options: &Options) -> Result<Running, Er
     let store = Arc::new(Store::new(plan.groups.len()));
     let scheduler = Scheduler::new(plan, store.clone())?;
     let web = Web::load(options.web_config_file.clone()).map_err(Error::WebConfig)?;
+    let probes = Probes::new(plan).map_err(Error::Parameters)?;
     let bind = |addr: SocketAddr| async move {
         TcpListener::bind(addr)
             .await
@@ -194,6 +207,8 @@ pub async fn start(plan: &'static Plan, options: &Options) -> Result<Running, Er
         store,
         health_addr: Some(health_addr),
         web,
+        sources: scheduler.sources(),
+        probes,
     });
     if options.web_config_file.is_some() {
         tokio::spawn(reload_on_sighup(

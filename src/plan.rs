@@ -15,8 +15,32 @@ pub struct Plan {
     pub tick: Duration,
     /// Distinct sources: groups that read the same thing share an entry.
     pub sources: &'static [SourcePlan],
-    /// Every group and standalone metric, in spec order.
+    /// Every scheduled group and standalone metric, in spec order.
     pub groups: &'static [GroupPlan],
+    /// Services with parameters, collected per request at `/metrics/<service>`.
+    pub probes: &'static [ProbePlan],
+}
+
+/// A service with request parameters: each request to
+/// `/metrics/<service>?name=value` runs its groups once with the values
+/// put into its command arguments.
+#[derive(Debug)]
+pub struct ProbePlan {
+    /// Service id.
+    pub service: &'static str,
+    /// Every parameter a request must pass.
+    pub parameters: &'static [Parameter],
+    /// Its groups; `every` is unused.
+    pub groups: &'static [GroupPlan],
+}
+
+/// A request parameter.
+#[derive(Debug)]
+pub struct Parameter {
+    /// Name in the query string and in `{name}` placeholders.
+    pub name: &'static str,
+    /// The whole value must match it (compiled once, at startup).
+    pub pattern: &'static str,
 }
 
 /// One source to read.

@@ -108,6 +108,11 @@ impl Scheduler {
         })
     }
 
+    /// Every source, for reads outside the schedule (per-request services).
+    pub fn sources(&self) -> Vec<Arc<Source>> {
+        self.sources.clone()
+    }
+
     /// Starts the reads due on tick `tick`; the handles finish when every
     /// due group has published.
     pub fn start_cycle(&self, tick: u64) -> Vec<JoinHandle<()>> {

@@ -1,77 +1,114 @@
 //! pme's metrics about itself, per group: whether the source is up, how
 //! long collections take, how many failed, when one last succeeded.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::encode;
-use crate::plan::Plan;
+use crate::plan::{GroupPlan, Plan};
 use crate::store::Snapshot;
 
-/// One self-metric family: its header and how to read its value.
+/// One group as the self-metrics see it.
+#[derive(Debug)]
+pub struct Entry<'a> {
+    /// The group.
+    pub group: &'a GroupPlan,
+    /// Its effective period; `None` for a group collected per request,
+    /// which has no period and whose counters would restart every time.
+    pub period: Option<Duration>,
+    /// Its latest state.
+    pub snapshot: &'a Snapshot,
+}
+
+impl Entry<'_> {
+    /// The entries of every scheduled group of `plan`.
+    pub fn scheduled<'a>(
+        plan: &'a Plan,
+        snapshots: &'a [std::sync::Arc<Snapshot>],
+    ) -> impl Iterator<Item = Entry<'a>> {
+        plan.groups
+            .iter()
+            .zip(snapshots)
+            .map(|(group, snapshot)| Entry {
+                group,
+                period: Some(group.period(plan)),
+                snapshot,
+            })
+    }
+
+    fn scheduled_only(&self, value: f64) -> Option<f64> {
+        self.period.is_some().then_some(value)
+    }
+}
+
+/// One self-metric family: its header and how to read its value (`None`:
+/// no series for this entry).
 struct Family {
     header: &'static str,
     name: &'static str,
-    value: fn(&Plan, usize, &Snapshot) -> f64,
+    value: fn(&Entry<'_>) -> Option<f64>,
 }
 
 const FAMILIES: &[Family] = &[
     Family {
         header: "# HELP pme_source_up Whether the group's last collection succeeded: source read and every metric extracted.\n# TYPE pme_source_up gauge\n",
         name: "pme_source_up",
-        value: |_, _, s| if s.status.up { 1.0 } else { 0.0 },
+        value: |e| Some(if e.snapshot.status.up { 1.0 } else { 0.0 }),
     },
     Family {
         header: "# HELP pme_collection_duration_seconds How long the group's last collection took (read and extraction).\n# TYPE pme_collection_duration_seconds gauge\n",
         name: "pme_collection_duration_seconds",
-        value: |_, _, s| s.status.last_duration.as_secs_f64(),
+        value: |e| Some(e.snapshot.status.last_duration.as_secs_f64()),
     },
     Family {
         header: "# HELP pme_collections_total Collections of the group attempted since pme started.\n# TYPE pme_collections_total counter\n",
         name: "pme_collections_total",
-        value: |_, _, s| s.status.collections as f64,
+        value: |e| e.scheduled_only(e.snapshot.status.collections as f64),
     },
     Family {
         header: "# HELP pme_collection_errors_total Collections of the group that failed: read, extraction, or skipped.\n# TYPE pme_collection_errors_total counter\n",
         name: "pme_collection_errors_total",
-        value: |_, _, s| s.status.errors as f64,
+        value: |e| e.scheduled_only(e.snapshot.status.errors as f64),
     },
     Family {
         header: "# HELP pme_last_success_timestamp_seconds Unix time of the group's last successful collection, 0 if none yet.\n# TYPE pme_last_success_timestamp_seconds gauge\n",
         name: "pme_last_success_timestamp_seconds",
-        value: |_, _, s| s.status.last_success.map_or(0.0, unix_seconds),
+        value: |e| e.scheduled_only(e.snapshot.status.last_success.map_or(0.0, unix_seconds)),
     },
     Family {
         header: "# HELP pme_collection_interval_seconds The group's effective collection period, a multiple of the global tick.\n# TYPE pme_collection_interval_seconds gauge\n",
         name: "pme_collection_interval_seconds",
-        value: |plan, g, _| plan.groups[g].period(plan).as_secs_f64(),
+        value: |e| e.period.map(|p| p.as_secs_f64()),
     },
 ];
 
 const EXIT_CODE_HEADER: &str = "# HELP pme_command_exit_code Exit code of the group's last command run (absent until it exits on its own).\n# TYPE pme_command_exit_code gauge\n";
 
-/// Appends every self-metric family for the given snapshots.
-pub fn encode(out: &mut Vec<u8>, plan: &Plan, snapshots: &[std::sync::Arc<Snapshot>]) {
+/// Appends every self-metric family for `entries`; a family with no
+/// series is left out, header included.
+pub fn encode(out: &mut Vec<u8>, entries: &[Entry<'_>]) {
     for family in FAMILIES {
-        out.extend_from_slice(family.header.as_bytes());
-        for (g, snapshot) in snapshots.iter().enumerate() {
-            series(out, family.name, plan, g, (family.value)(plan, g, snapshot));
+        let mut header = Some(family.header);
+        for entry in entries {
+            if let Some(value) = (family.value)(entry) {
+                if let Some(h) = header.take() {
+                    out.extend_from_slice(h.as_bytes());
+                }
+                series(out, family.name, entry.group, value);
+            }
         }
     }
-    let codes: Vec<(usize, i32)> = snapshots
-        .iter()
-        .enumerate()
-        .filter_map(|(g, s)| Some((g, s.status.exit_code?)))
-        .collect();
-    if !codes.is_empty() {
-        out.extend_from_slice(EXIT_CODE_HEADER.as_bytes());
-        for (g, code) in codes {
-            series(out, "pme_command_exit_code", plan, g, f64::from(code));
+    let mut header = Some(EXIT_CODE_HEADER);
+    for entry in entries {
+        if let Some(code) = entry.snapshot.status.exit_code {
+            if let Some(h) = header.take() {
+                out.extend_from_slice(h.as_bytes());
+            }
+            series(out, "pme_command_exit_code", entry.group, f64::from(code));
         }
     }
 }
 
-fn series(out: &mut Vec<u8>, name: &str, plan: &Plan, g: usize, value: f64) {
-    let group = &plan.groups[g];
+fn series(out: &mut Vec<u8>, name: &str, group: &GroupPlan, value: f64) {
     out.extend_from_slice(name.as_bytes());
     out.extend_from_slice(b"{service=\"");
     encode::label_value(out, group.service);

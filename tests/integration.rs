@@ -17,6 +17,7 @@ mod exposition_suites;
 mod features;
 mod http_json;
 mod jsonpath_cts;
+mod parameters;
 mod prometheus;
 mod reimport;
 mod run_as;

@@ -1,5 +1,6 @@
 //! As whom, where and with what environment a service's sources run:
-//! `run_as`, `optional`, `environment` and `working_directory`.
+//! `run_as`, `optional`, `environment`, `working_directory`, and the
+//! request `parameters` its commands take.
 
 use crate::diagnostic::Diagnostics;
 use crate::ir;
@@ -11,6 +12,7 @@ pub(crate) struct Context {
     pub(crate) run_as: Option<ir::RunAs>,
     pub(crate) environment: Vec<(String, String)>,
     pub(crate) working_directory: Option<String>,
+    pub(crate) parameters: Vec<ir::Parameter>,
 }
 
 pub(crate) fn check(s: &spec::Service, d: &mut Diagnostics) -> Context {
@@ -41,10 +43,88 @@ pub(crate) fn check(s: &spec::Service, d: &mut Diagnostics) -> Context {
             None
         }
     });
+    let parameters = s
+        .parameters
+        .iter()
+        .filter_map(|p| parameter(p, d))
+        .collect();
     Context {
         run_as,
         environment,
         working_directory,
+        parameters,
+    }
+}
+
+fn parameter(p: &spec::Parameter, d: &mut Diagnostics) -> Option<ir::Parameter> {
+    let name = &p.name.value;
+    let valid = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if !valid {
+        d.error_help(
+            p.name.pos,
+            format!("invalid parameter name `{name}`"),
+            "lowercase letters, digits and `_`, not starting with a digit",
+        );
+        return None;
+    }
+    let Some(pattern) = &p.pattern else {
+        d.error_help(
+            p.name.pos,
+            format!("parameter `{name}` has no `pattern`"),
+            "every value a request may pass must match a pattern, e.g. `pattern: '[a-z0-9.-]+'`",
+        );
+        return None;
+    };
+    if let Err(e) = regex::Regex::new(&format!("^(?:{})$", pattern.value)) {
+        d.error(
+            pattern.pos,
+            format!("pattern of parameter `{name}` does not compile: {e}"),
+        );
+        return None;
+    }
+    Some(ir::Parameter {
+        name: name.clone(),
+        pattern: pattern.value.clone(),
+    })
+}
+
+/// The parameters `text` names as `{name}`. Other braces are literal, so
+/// `awk '{print $1}'` needs no escaping.
+pub(crate) fn referenced<'p>(
+    text: &str,
+    parameters: &'p [ir::Parameter],
+) -> Vec<&'p ir::Parameter> {
+    parameters
+        .iter()
+        .filter(|p| text.contains(&format!("{{{}}}", p.name)))
+        .collect()
+}
+
+/// Every parameter must be used by some command of its service.
+pub(crate) fn check_parameters_used(
+    s: &spec::Service,
+    valid: &[ir::Parameter],
+    used: &[String],
+    d: &mut Diagnostics,
+) {
+    for p in &s.parameters {
+        let checked = valid.iter().any(|v| v.name == p.name.value);
+        if checked && !used.contains(&p.name.value) {
+            d.error_help(
+                p.name.pos,
+                format!("parameter `{}` is used by no command", p.name.value),
+                format!(
+                    "write `{{{}}}` in a command argument, or remove the parameter",
+                    p.name.value
+                ),
+            );
+        }
     }
 }
 

@@ -29,7 +29,7 @@ fn service(s: &Service, m: &Model) -> TokenStream {
         "Service `{}` ({}:{}): {}.",
         s.id, m.file, s.line, s.name
     ));
-    let groups = s.groups.iter().map(|g| group(g, m));
+    let groups = s.groups.iter().map(|g| group(g, s, m));
     quote! {
         #[doc = #doc]
         pub mod #module {
@@ -38,16 +38,20 @@ fn service(s: &Service, m: &Model) -> TokenStream {
     }
 }
 
-fn group(g: &Group, m: &Model) -> TokenStream {
+fn group(g: &Group, s: &Service, m: &Model) -> TokenStream {
     let name = ident::type_name(&g.id);
     let what = if g.standalone {
         "Standalone metric"
     } else {
         "Metric group"
     };
-    let every = dur(m.tick * g.every);
+    let when = if s.parameters.is_empty() {
+        format!("every {}", dur(m.tick * g.every))
+    } else {
+        format!("on each request to `/metrics/{}`", s.id)
+    };
     let doc = doc(&format!(
-        "{what} `{}` ({}:{}): reads {} every {every}.",
+        "{what} `{}` ({}:{}): reads {} {when}.",
         g.id,
         m.file,
         g.line,
@@ -191,30 +195,53 @@ fn kind_type(metric: &Metric) -> &'static str {
     }
 }
 
+fn group_plan(s: &Service, g: &Group) -> TokenStream {
+    let service_id = &s.id;
+    let group_id = &g.id;
+    let module = ident::field(&s.id);
+    let ty = ident::type_name(&g.id);
+    let index = Literal::usize_unsuffixed(g.source);
+    let every = Literal::u32_unsuffixed(g.every);
+    let timeout = millis(g.timeout);
+    quote! {
+        ::pme::plan::GroupPlan {
+            service: #service_id,
+            group: #group_id,
+            source: #index,
+            every: #every,
+            timeout: #timeout,
+            new: ::pme::plan::new_group::<#module::#ty>,
+        }
+    }
+}
+
+/// A service with parameters: collected per request, never scheduled.
+fn probe_plan(s: &Service) -> TokenStream {
+    let service_id = &s.id;
+    let parameters = s.parameters.iter().map(|p| {
+        let (name, pattern) = (&p.name, &p.pattern);
+        quote!(::pme::plan::Parameter { name: #name, pattern: #pattern })
+    });
+    let groups = s.groups.iter().map(|g| group_plan(s, g));
+    quote! {
+        ::pme::plan::ProbePlan {
+            service: #service_id,
+            parameters: &[#(#parameters),*],
+            groups: &[#(#groups),*],
+        }
+    }
+}
+
 fn plan(m: &Model) -> TokenStream {
     let tick = millis(m.tick);
     let sources = m.sources.iter().map(source);
-    let groups = m.services.iter().flat_map(|s| {
-        s.groups.iter().map(move |g| {
-            let service_id = &s.id;
-            let group_id = &g.id;
-            let module = ident::field(&s.id);
-            let ty = ident::type_name(&g.id);
-            let index = Literal::usize_unsuffixed(g.source);
-            let every = Literal::u32_unsuffixed(g.every);
-            let timeout = millis(g.timeout);
-            quote! {
-                ::pme::plan::GroupPlan {
-                    service: #service_id,
-                    group: #group_id,
-                    source: #index,
-                    every: #every,
-                    timeout: #timeout,
-                    new: ::pme::plan::new_group::<#module::#ty>,
-                }
-            }
-        })
-    });
+    let scheduled = m.services.iter().filter(|s| s.parameters.is_empty());
+    let groups = scheduled.flat_map(|s| s.groups.iter().map(move |g| group_plan(s, g)));
+    let probes = m
+        .services
+        .iter()
+        .filter(|s| !s.parameters.is_empty())
+        .map(probe_plan);
     let file = &m.file;
     let doc = doc(&format!(
         "The collection plan of `{file}`: a tick of {}, {} source{}, every group with its period.",
@@ -229,6 +256,7 @@ fn plan(m: &Model) -> TokenStream {
             tick: #tick,
             sources: &[#(#sources),*],
             groups: &[#(#groups),*],
+            probes: &[#(#probes),*],
         };
     }
 }

@@ -34,6 +34,18 @@ pub struct Service {
     pub line: u32,
     /// Groups and standalone metrics, in spec order.
     pub groups: Vec<Group>,
+    /// Request parameters; when there are any, the service is collected
+    /// per request at `/metrics/<id>`, never on a schedule.
+    pub parameters: Vec<Parameter>,
+}
+
+/// A request parameter of a service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Parameter {
+    /// Its name in the query string and in `{name}` placeholders.
+    pub name: String,
+    /// The whole value must match this (RE2 syntax).
+    pub pattern: String,
 }
 
 /// One metric group (or standalone metric): one source, many metrics.

@@ -42,9 +42,19 @@ pub(crate) struct Service {
     pub(crate) environment: Labels,
     /// Where the service's commands start.
     pub(crate) working_directory: Option<Sp<String>>,
+    /// Request parameters: the service is collected per request at
+    /// `/metrics/<id>?name=value`, never on a schedule.
+    pub(crate) parameters: Vec<Parameter>,
     pub(crate) collection_frequency: Option<Sp<Duration>>,
     pub(crate) labels: Labels,
     pub(crate) groups: Vec<Group>,
+}
+
+/// A request parameter and the pattern its values must match.
+#[derive(Debug)]
+pub(crate) struct Parameter {
+    pub(crate) name: Sp<String>,
+    pub(crate) pattern: Option<Sp<String>>,
 }
 
 #[derive(Debug)]
@@ -141,12 +151,14 @@ const SERVICE_KEYS: &[&str] = &[
     "optional",
     "environment",
     "working_directory",
+    "parameters",
     "collection_frequency",
     "labels",
     "metric_groups",
     "standalone_metrics",
 ];
 const RUN_AS_KEYS: &[&str] = &["user", "group"];
+const PARAMETER_KEYS: &[&str] = &["pattern", "description"];
 const SOURCE_KEYS: &[&str] = &[
     "source_type",
     "source",
@@ -249,6 +261,7 @@ fn read_service(key: &Key, node: &Node, d: &mut Diagnostics) -> Service {
         optional: None,
         environment: Vec::new(),
         working_directory: None,
+        parameters: Vec::new(),
         collection_frequency: None,
         labels: Vec::new(),
         groups: Vec::new(),
@@ -265,6 +278,11 @@ fn read_service(key: &Key, node: &Node, d: &mut Diagnostics) -> Service {
         .map(|n| pairs_of(n, "`environment`", d))
         .unwrap_or_default();
     service.working_directory = f.take("working_directory").and_then(|n| str_of(n, d));
+    if let Some(parameters) = f.take("parameters") {
+        for (k, v) in entries(parameters, "`parameters`", d) {
+            service.parameters.push(read_parameter(k, v, d));
+        }
+    }
     service.collection_frequency = f
         .take("collection_frequency")
         .and_then(|n| duration_of(n, d));
@@ -291,6 +309,23 @@ fn read_service(key: &Key, node: &Node, d: &mut Diagnostics) -> Service {
     }
     f.finish(SERVICE_KEYS, d);
     service
+}
+
+fn read_parameter(key: &Key, node: &Node, d: &mut Diagnostics) -> Parameter {
+    let mut parameter = Parameter {
+        name: Sp {
+            value: key.name.clone(),
+            pos: key.pos,
+        },
+        pattern: None,
+    };
+    if let Some(mut f) = Fields::new(node, "a parameter", d) {
+        parameter.pattern = f.take("pattern").and_then(|n| str_of(n, d));
+        // Documentation only.
+        let _ = f.take("description").and_then(|n| str_of(n, d));
+        f.finish(PARAMETER_KEYS, d);
+    }
+    parameter
 }
 
 fn read_run_as(node: &Node, d: &mut Diagnostics) -> RunAs {

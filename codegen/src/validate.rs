@@ -43,6 +43,7 @@ pub(crate) fn validate(spec: &spec::Spec, file: &str, d: &mut Diagnostics) -> ir
         outputs: imports::Outputs::default(),
         idents: HashMap::new(),
         sources: Vec::new(),
+        used_parameters: Vec::new(),
     };
     let services = spec.services.iter().map(|s| v.service(s)).collect();
     // What imports may not take at run time: every name the spec declares.
@@ -75,6 +76,8 @@ struct Validator<'d> {
     /// Rust identifier → the id that produced it (ids must stay distinct after conversion).
     idents: HashMap<String, (String, Pos)>,
     sources: Vec<ir::Source>,
+    /// Parameters the current service's commands use.
+    used_parameters: Vec<String>,
 }
 
 impl Validator<'_> {
@@ -147,6 +150,8 @@ impl Validator<'_> {
             .iter()
             .any(|g| matches!(self.sources[g.source].kind, ir::SourceKind::Command { .. }));
         context::check_used(s, has_command, self.d);
+        let used = std::mem::take(&mut self.used_parameters);
+        context::check_parameters_used(s, &context.exec.parameters, &used, self.d);
         ir::Service {
             id: s.id.value.clone(),
             name: s
@@ -155,6 +160,7 @@ impl Validator<'_> {
                 .map_or_else(|| s.id.value.clone(), |n| n.value.clone()),
             line: s.id.pos.line,
             groups,
+            parameters: context.exec.parameters,
         }
     }
 
@@ -260,6 +266,9 @@ impl Validator<'_> {
             environment.clone_from(&service.exec.environment);
             working_directory.clone_from(&service.exec.working_directory);
         }
+        if !service.exec.parameters.is_empty() {
+            self.check_placeholders(g, &kind, &service.exec.parameters);
+        }
         let source = self.intern_source(ir::Source {
             kind,
             max_bytes,
@@ -295,6 +304,69 @@ impl Validator<'_> {
             _ => {}
         }
         Some(group)
+    }
+
+    /// Parameters go into command arguments (passed as argv, never through
+    /// a shell) and nowhere else.
+    fn check_placeholders(
+        &mut self,
+        g: &spec::Group,
+        kind: &ir::SourceKind,
+        parameters: &[ir::Parameter],
+    ) {
+        let pos = match &g.source {
+            Some(SourceText::Text(t)) => t.pos,
+            Some(SourceText::Argv(pos, _)) => *pos,
+            None => g.id.pos,
+        };
+        let texts: Vec<&str> = match kind {
+            ir::SourceKind::Command { argv, .. } => {
+                let referenced: Vec<&str> = argv
+                    .iter()
+                    .flat_map(|a| context::referenced(a, parameters))
+                    .map(|p| p.name.as_str())
+                    .collect();
+                let shell_line = g.shell.as_ref().is_some_and(|s| s.value);
+                if (shell_line || shell_script_uses(argv, parameters)) && !referenced.is_empty() {
+                    let (what, help) = if shell_line {
+                        (
+                            "a `shell: true` command",
+                            "write the command as a list of arguments",
+                        )
+                    } else {
+                        (
+                            "a shell script",
+                            "pass the value after the script and use it as \"$1\"",
+                        )
+                    };
+                    self.d.error_help(
+                        pos,
+                        format!("parameter `{}` in {what}", referenced[0]),
+                        format!("a request value must never be read as shell code; {help}"),
+                    );
+                    return;
+                }
+                self.used_parameters
+                    .extend(referenced.into_iter().map(str::to_owned));
+                return;
+            }
+            ir::SourceKind::File { path } => vec![path],
+            ir::SourceKind::Http(h) => std::iter::once(h.url.as_str())
+                .chain(h.body.as_deref())
+                .chain(h.headers.iter().map(|(_, v)| v.as_str()))
+                .collect(),
+            ir::SourceKind::Static { .. } => Vec::new(),
+        };
+        if let Some(p) = texts
+            .iter()
+            .find_map(|t| context::referenced(t, parameters).first().copied())
+        {
+            self.d.error_help(
+                pos,
+                format!("parameter `{}` outside a command", p.name),
+                "parameters are passed as command arguments only; a path or URL built from a request is not allowed",
+            );
+        }
     }
 
     /// Groups reading the same thing as the same identity share one read.
@@ -1002,4 +1074,19 @@ struct ServiceContext<'a> {
     period: Duration,
     labels: Vec<(Sp<String>, Sp<String>)>,
     exec: context::Context,
+}
+
+/// Whether `argv` is `sh -c SCRIPT …` (or bash, dash, …) with a parameter
+/// inside SCRIPT, where a value would be read as shell code. As `$1` after
+/// the script, a value stays data.
+fn shell_script_uses(argv: &[String], parameters: &[ir::Parameter]) -> bool {
+    const SHELLS: &[&str] = &["sh", "bash", "dash", "ash", "ksh", "mksh", "zsh", "busybox"];
+    let program = argv[0].rsplit('/').next().unwrap_or_default();
+    if !SHELLS.contains(&program) {
+        return false;
+    }
+    argv.iter()
+        .position(|a| a == "-c" || (a.starts_with('-') && !a.starts_with("--") && a.contains('c')))
+        .and_then(|i| argv.get(i + 1))
+        .is_some_and(|script| !context::referenced(script, parameters).is_empty())
 }

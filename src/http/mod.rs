@@ -10,6 +10,7 @@
 pub mod auth;
 pub mod ratelimit;
 pub mod routes;
+pub mod service;
 pub mod tls;
 pub mod webconfig;
 
@@ -227,7 +228,10 @@ async fn respond<B>(
         }
     }
     let reply = match endpoint {
-        Endpoint::Metrics => routes::metrics(&req, shared),
+        Endpoint::Metrics => match req.uri().path().strip_prefix("/metrics/") {
+            Some(service) => service::metrics(&req, service, shared).await,
+            None => routes::metrics(&req, shared),
+        },
         Endpoint::Health => routes::health(&req, shared),
     };
     with_headers(reply, &web)

@@ -9,7 +9,8 @@ use super::Endpoint;
 use super::auth::Scope;
 use crate::app::Shared;
 use crate::encode::TEXT_CONTENT_TYPE;
-use crate::{health, selfmetrics};
+use crate::health;
+use crate::selfmetrics::{self, Entry};
 
 type Reply = Response<Full<Bytes>>;
 
@@ -18,6 +19,7 @@ type Reply = Response<Full<Bytes>>;
 pub fn scope<B>(endpoint: Endpoint, req: &Request<B>) -> Scope {
     match (endpoint, req.uri().path()) {
         (Endpoint::Metrics, "/metrics") => Scope::MetricsRead,
+        (Endpoint::Metrics, path) if path.starts_with("/metrics/") => Scope::MetricsRead,
         (Endpoint::Metrics, path) if path.starts_with("/-/") => Scope::Admin,
         _ => Scope::StatusRead,
     }
@@ -37,7 +39,11 @@ pub fn metrics<B>(req: &Request<B>, shared: &Shared) -> Reply {
             }
         }),
         "/metrics" => only_get(req, || {
-            reply(StatusCode::OK, TEXT_CONTENT_TYPE, metrics_body(shared))
+            reply(
+                StatusCode::OK,
+                TEXT_CONTENT_TYPE,
+                metrics_body(shared, None),
+            )
         }),
         "/" => only_get(req, || {
             reply(
@@ -78,38 +84,45 @@ pub fn health<B>(req: &Request<B>, shared: &Shared) -> Reply {
     }
 }
 
-/// Every group's published bytes, then the self-metrics.
-pub fn metrics_body(shared: &Shared) -> Vec<u8> {
+/// Every scheduled group's published bytes (only `service`'s, when set),
+/// then their self-metrics.
+pub fn metrics_body(shared: &Shared, service: Option<&str>) -> Vec<u8> {
     let snapshots = shared.store.all();
-    let size: usize = snapshots.iter().map(|s| s.body.len()).sum();
-    let mut out = Vec::with_capacity(size + 256 * snapshots.len());
-    for snapshot in &snapshots {
-        out.extend_from_slice(&snapshot.body);
+    let entries: Vec<Entry<'_>> = Entry::scheduled(shared.plan, &snapshots)
+        .filter(|e| service.is_none_or(|s| e.group.service == s))
+        .collect();
+    let size: usize = entries.iter().map(|e| e.snapshot.body.len()).sum();
+    let mut out = Vec::with_capacity(size + 256 * entries.len());
+    for entry in &entries {
+        out.extend_from_slice(&entry.snapshot.body);
     }
-    selfmetrics::encode(&mut out, shared.plan, &snapshots);
+    selfmetrics::encode(&mut out, &entries);
     out
 }
 
 /// GET and HEAD only; HEAD gets the headers with an empty body.
 fn only_get(req: &Request<impl Sized>, respond: impl FnOnce() -> Reply) -> Reply {
     match *req.method() {
-        Method::GET => respond(),
-        Method::HEAD => {
-            let full = respond();
-            let (parts, _) = full.into_parts();
-            Response::from_parts(parts, Full::new(Bytes::new()))
-        }
-        _ => {
-            let mut r = reply(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "text/plain; charset=utf-8",
-                b"method not allowed\n".to_vec(),
-            );
-            r.headers_mut()
-                .insert(ALLOW, HeaderValue::from_static("GET, HEAD"));
-            r
-        }
+        Method::GET | Method::HEAD => head_if(req, respond()),
+        _ => method_not_allowed("GET, HEAD"),
     }
+}
+
+/// For a HEAD request, `full` without its body.
+pub fn head_if(req: &Request<impl Sized>, full: Reply) -> Reply {
+    if *req.method() != Method::HEAD {
+        return full;
+    }
+    let (parts, _) = full.into_parts();
+    Response::from_parts(parts, Full::new(Bytes::new()))
+}
+
+/// 405 with the methods allowed.
+pub fn method_not_allowed(allow: &'static str) -> Reply {
+    let mut r = text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n");
+    r.headers_mut()
+        .insert(ALLOW, HeaderValue::from_static(allow));
+    r
 }
 
 /// POST only (actions, never triggered by a browser's GET).
@@ -117,22 +130,20 @@ fn only_post(req: &Request<impl Sized>, respond: impl FnOnce() -> Reply) -> Repl
     if *req.method() == Method::POST {
         return respond();
     }
-    let mut r = text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n");
-    r.headers_mut()
-        .insert(ALLOW, HeaderValue::from_static("POST"));
-    r
+    method_not_allowed("POST")
 }
 
 /// A plain-text reply.
-pub fn text(status: StatusCode, body: &'static str) -> Reply {
+pub fn text(status: StatusCode, body: impl Into<String>) -> Reply {
     reply(
         status,
         "text/plain; charset=utf-8",
-        body.as_bytes().to_vec(),
+        body.into().into_bytes(),
     )
 }
 
-fn not_found() -> Reply {
+/// 404.
+pub fn not_found() -> Reply {
     reply(
         StatusCode::NOT_FOUND,
         "text/plain; charset=utf-8",
@@ -140,7 +151,8 @@ fn not_found() -> Reply {
     )
 }
 
-fn reply(status: StatusCode, content_type: &'static str, body: Vec<u8>) -> Reply {
+/// A reply with a body of `content_type`.
+pub fn reply(status: StatusCode, content_type: &'static str, body: Vec<u8>) -> Reply {
     let mut r = Response::new(Full::new(Bytes::from(body)));
     *r.status_mut() = status;
     r.headers_mut()

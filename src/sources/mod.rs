@@ -147,6 +147,16 @@ impl Source {
     /// # Errors
     /// See [`SourceError`].
     pub async fn read(&self) -> Result<Reading, SourceError> {
+        self.read_with(&[]).await
+    }
+
+    /// Reads once with request parameters: in a command's arguments, each
+    /// `{name}` of a parameter is replaced by its (checked) value. The
+    /// arguments go to the program as they are, never through a shell.
+    ///
+    /// # Errors
+    /// See [`SourceError`].
+    pub async fn read_with(&self, parameters: &[(&str, &str)]) -> Result<Reading, SourceError> {
         let limit = self.plan.max_bytes;
         let timeout = self.plan.timeout;
         let run_as = match &self.access {
@@ -160,6 +170,15 @@ impl Source {
                 environment,
                 working_directory,
             } => {
+                let substituted: Vec<String>;
+                let substituted_refs: Vec<&str>;
+                let argv: &[&str] = if parameters.is_empty() {
+                    argv
+                } else {
+                    substituted = argv.iter().map(|a| substitute(a, parameters)).collect();
+                    substituted_refs = substituted.iter().map(String::as_str).collect();
+                    &substituted_refs
+                };
                 let invocation = command::Invocation {
                     argv,
                     environment,
@@ -179,5 +198,46 @@ impl Source {
                 None => Err(SourceError::Io("no HTTP client for this source".to_owned())),
             },
         }
+    }
+}
+
+/// `arg` with every `{name}` of `parameters` replaced by its value, in one
+/// pass over `arg`: a value that itself contains `{other}` stays as it is.
+fn substitute(arg: &str, parameters: &[(&str, &str)]) -> String {
+    let mut out = String::with_capacity(arg.len());
+    let mut rest = arg;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let hit = parameters.iter().find(|(name, _)| {
+            after
+                .strip_prefix(name)
+                .is_some_and(|tail| tail.starts_with('}'))
+        });
+        match hit {
+            Some((name, value)) => {
+                out.push_str(value);
+                rest = &after[name.len() + 1..];
+            }
+            None => {
+                out.push('{');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::substitute;
+
+    #[test]
+    fn placeholders_are_replaced_once_and_only_declared_ones() {
+        let p = [("host", "{port}"), ("port", "80")];
+        assert_eq!(substitute("--to={host}:{port}", &p), "--to={port}:80");
+        assert_eq!(substitute("{print $1} {host", &p), "{print $1} {host");
+        assert_eq!(substitute("{{host}}", &p), "{{port}}");
     }
 }

@@ -1,0 +1,329 @@
+//! `/metrics/<service>`: one service's metrics.
+//!
+//! For a scheduled service, its groups' latest snapshots. For a service
+//! with `parameters`, a collection run for this request: the query string
+//! must give every parameter exactly once, each value must match its
+//! pattern, and values that could act as an option (`-…`), climb a path
+//! (`..`) or carry control characters are refused too. Values reach the
+//! command as whole arguments, never through a shell. Nothing in a
+//! request chooses a command, a file or a URL: only values for the
+//! arguments the spec marked.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::{Method, Request, Response, StatusCode};
+use percent_encoding::percent_decode_str;
+use regex::Regex;
+use tokio::sync::Semaphore;
+
+use super::routes::{self, text};
+use crate::app::Shared;
+use crate::encode::TEXT_CONTENT_TYPE;
+use crate::plan::{Plan, ProbePlan};
+use crate::selfmetrics::{self, Entry};
+use crate::sources::Source;
+use crate::store::{GroupStatus, Snapshot};
+
+/// Per-request collections allowed at once (each may run commands).
+const IN_FLIGHT: usize = 8;
+
+/// The services with parameters, their patterns compiled once.
+#[derive(Debug)]
+pub struct Probes {
+    /// For each [`Plan::probes`] entry, each parameter's anchored pattern.
+    patterns: Vec<Vec<Regex>>,
+    in_flight: Semaphore,
+}
+
+impl Probes {
+    /// Compiles every parameter pattern of `plan`.
+    ///
+    /// # Errors
+    /// A pattern that does not compile (the build checks them, so only a
+    /// hand-written plan can fail here).
+    pub fn new(plan: &Plan) -> Result<Probes, String> {
+        let patterns = plan
+            .probes
+            .iter()
+            .map(|probe| {
+                probe
+                    .parameters
+                    .iter()
+                    .map(|p| {
+                        Regex::new(&format!("^(?:{})$", p.pattern)).map_err(|e| {
+                            format!("service `{}`: parameter `{}`: {e}", probe.service, p.name)
+                        })
+                    })
+                    .collect()
+            })
+            .collect::<Result<_, String>>()?;
+        Ok(Probes {
+            patterns,
+            in_flight: Semaphore::new(IN_FLIGHT),
+        })
+    }
+}
+
+impl Probes {
+    /// No per-request services (for `--once`, which serves nothing).
+    pub fn none() -> Probes {
+        Probes {
+            patterns: Vec::new(),
+            in_flight: Semaphore::new(0),
+        }
+    }
+}
+
+type Reply = Response<Full<Bytes>>;
+
+/// Answers `/metrics/<service>` (`path` is what follows `/metrics/`).
+pub async fn metrics<B>(req: &Request<B>, service: &str, shared: &Shared) -> Reply {
+    if !matches!(*req.method(), Method::GET | Method::HEAD) {
+        return routes::method_not_allowed("GET, HEAD");
+    }
+    let query = req.uri().query().unwrap_or("");
+    let reply = if let Some(i) = shared.plan.probes.iter().position(|p| p.service == service) {
+        let probe = &shared.plan.probes[i];
+        match arguments(probe, &shared.probes.patterns[i], query) {
+            Err(why) => text(StatusCode::BAD_REQUEST, why),
+            Ok(args) => match shared.probes.in_flight.try_acquire() {
+                Err(_) => text(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    format!("{IN_FLIGHT} collections are running; try again\n"),
+                ),
+                Ok(_permit) => {
+                    let body = collect(probe, &args, &shared.sources).await;
+                    routes::reply(StatusCode::OK, TEXT_CONTENT_TYPE, body)
+                }
+            },
+        }
+    } else if shared.plan.groups.iter().any(|g| g.service == service) {
+        if query.is_empty() {
+            let body = routes::metrics_body(shared, Some(service));
+            routes::reply(StatusCode::OK, TEXT_CONTENT_TYPE, body)
+        } else {
+            text(
+                StatusCode::BAD_REQUEST,
+                format!("service `{service}` takes no parameters\n"),
+            )
+        }
+    } else {
+        return routes::not_found();
+    };
+    routes::head_if(req, reply)
+}
+
+/// The checked `(name, value)` of every parameter, or why the query is refused.
+fn arguments(
+    probe: &ProbePlan,
+    patterns: &[Regex],
+    query: &str,
+) -> Result<Vec<(&'static str, String)>, String> {
+    let mut values: Vec<Option<String>> = vec![None; probe.parameters.len()];
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (raw_name, raw_value) = pair.split_once('=').unwrap_or((pair, ""));
+        let name = decode(raw_name).map_err(|e| format!("parameter name: {e}\n"))?;
+        let Some(i) = probe.parameters.iter().position(|p| p.name == name) else {
+            return Err(format!(
+                "unknown parameter `{}`; `{}` takes {}\n",
+                name.escape_debug(),
+                probe.service,
+                names(probe)
+            ));
+        };
+        if values[i].is_some() {
+            return Err(format!("parameter `{name}` given twice\n"));
+        }
+        let value = decode(raw_value).map_err(|e| format!("parameter `{name}`: {e}\n"))?;
+        check_value(&value, &patterns[i]).map_err(|why| format!("parameter `{name}`: {why}\n"))?;
+        values[i] = Some(value);
+    }
+    probe
+        .parameters
+        .iter()
+        .zip(values)
+        .map(|(p, v)| {
+            v.map(|v| (p.name, v)).ok_or_else(|| {
+                format!(
+                    "missing parameter `{}`; `{}` takes {}\n",
+                    p.name,
+                    probe.service,
+                    names(probe)
+                )
+            })
+        })
+        .collect()
+}
+
+fn names(probe: &ProbePlan) -> String {
+    probe
+        .parameters
+        .iter()
+        .map(|p| format!("`{}`", p.name))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Query-string decoding: `+` is a space, `%XX` a byte; the result must
+/// be UTF-8.
+fn decode(raw: &str) -> Result<String, &'static str> {
+    let spaced = raw.replace('+', " ");
+    percent_decode_str(&spaced)
+        .decode_utf8()
+        .map(|v| v.into_owned())
+        .map_err(|_| "not UTF-8 once decoded")
+}
+
+/// The rules every value obeys, whatever its pattern allows.
+fn check_value(value: &str, pattern: &Regex) -> Result<(), String> {
+    if value.chars().any(char::is_control) {
+        return Err("control characters are not allowed".to_owned());
+    }
+    if value.starts_with('-') {
+        return Err("a value may not start with `-` (it would read as an option)".to_owned());
+    }
+    if value.split(['/', '\\']).any(|segment| segment == "..") {
+        return Err("`..` path segments are not allowed".to_owned());
+    }
+    if !pattern.is_match(value) {
+        return Err(format!(
+            "`{}` does not match `{}`",
+            value.escape_debug(),
+            pattern.as_str()
+        ));
+    }
+    Ok(())
+}
+
+/// Runs every group of `probe` once with `args`, as the scheduler would,
+/// and writes their series and self-metrics.
+async fn collect(
+    probe: &ProbePlan,
+    args: &[(&'static str, String)],
+    sources: &[Arc<Source>],
+) -> Vec<u8> {
+    let args: Vec<(&str, &str)> = args.iter().map(|(n, v)| (*n, v.as_str())).collect();
+    let mut snapshots = Vec::with_capacity(probe.groups.len());
+    for group in probe.groups {
+        let started = Instant::now();
+        let mut collector = (group.new)();
+        let source = &sources[group.source];
+        // The source's own timeout bounds the read (a command is killed).
+        let (error, exit_code) = match source.read_with(&args).await {
+            Err(e) => {
+                collector.fail();
+                let code = source.is_command().then(|| e.exit_code()).flatten();
+                (Some(format!("read: {e}")), code)
+            }
+            Ok(reading) => (
+                collector
+                    .extract(&reading.content)
+                    .err()
+                    .map(|e| format!("extract: {e}")),
+                source.is_command().then_some(0),
+            ),
+        };
+        if let Some(e) = &error {
+            tracing::debug!(
+                service = group.service,
+                group = group.group,
+                "collection failed: {e}"
+            );
+        }
+        let mut body = Vec::new();
+        collector.encode(&mut body);
+        snapshots.push(Snapshot {
+            body: Bytes::from(body),
+            status: GroupStatus {
+                collections: 1,
+                errors: u64::from(error.is_some()),
+                up: error.is_none(),
+                last_duration: started.elapsed(),
+                exit_code,
+                ..GroupStatus::default()
+            },
+        });
+    }
+    let entries: Vec<Entry<'_>> = probe
+        .groups
+        .iter()
+        .zip(&snapshots)
+        .map(|(group, snapshot)| Entry {
+            group,
+            period: None,
+            snapshot,
+        })
+        .collect();
+    let mut out = Vec::new();
+    for snapshot in &snapshots {
+        out.extend_from_slice(&snapshot.body);
+    }
+    selfmetrics::encode(&mut out, &entries);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::Parameter;
+
+    static PROBE: ProbePlan = ProbePlan {
+        service: "ping",
+        parameters: &[
+            Parameter {
+                name: "target",
+                pattern: "[a-z0-9.-]+",
+            },
+            Parameter {
+                name: "path",
+                pattern: "[a-z0-9./]+",
+            },
+        ],
+        groups: &[],
+    };
+
+    fn check(query: &str) -> Result<Vec<(&'static str, String)>, String> {
+        let patterns: Vec<Regex> = PROBE
+            .parameters
+            .iter()
+            .map(|p| Regex::new(&format!("^(?:{})$", p.pattern)).unwrap())
+            .collect();
+        arguments(&PROBE, &patterns, query)
+    }
+
+    #[test]
+    fn good_values_pass_decoded() {
+        assert_eq!(
+            check("target=db1.example&path=var%2Flib").unwrap(),
+            [
+                ("target", "db1.example".to_owned()),
+                ("path", "var/lib".to_owned())
+            ]
+        );
+    }
+
+    #[test]
+    fn hostile_values_are_refused_with_the_reason() {
+        for (query, reason) in [
+            ("target=a;rm+-rf+/&path=x", "does not match"),
+            ("target=$(id)&path=x", "does not match"),
+            ("target=a%60id%60&path=x", "does not match"),
+            ("target=a|b&path=x", "does not match"),
+            ("target=a&path=../../etc/passwd", "`..` path segments"),
+            ("target=a&path=x/..", "`..` path segments"),
+            ("target=--output=x&path=x", "may not start with `-`"),
+            ("target=a%0Ab&path=x", "control characters"),
+            ("target=a%00&path=x", "control characters"),
+            ("target=%ff&path=x", "not UTF-8"),
+            ("target=a&target=b&path=x", "given twice"),
+            ("target=a", "missing parameter `path`"),
+            ("target=a&path=x&cmd=ls", "unknown parameter `cmd`"),
+        ] {
+            let err = check(query).expect_err(query);
+            assert!(err.contains(reason), "{query}: {err}");
+        }
+    }
+}
