@@ -10,7 +10,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::config::Options;
+use crate::config::{Command, Options};
 use crate::http::service::Probes;
 use crate::http::{self, Endpoint, Web};
 use crate::plan::Plan;
@@ -87,6 +87,9 @@ impl Running {
 /// until SIGTERM/SIGINT (or once, with `--once`).
 pub fn main(plan: &'static Plan) -> ExitCode {
     let options = Options::parse();
+    if let Some(Command::SystemdUnit { flags }) = &options.command {
+        return print_unit(plan, flags);
+    }
     let filter = tracing_subscriber::EnvFilter::try_new(&options.log_level)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     tracing_subscriber::fmt()
@@ -312,4 +315,17 @@ async fn reload_on_sighup(shared: Arc<Shared>, stop: impl std::future::Future<Ou
             () = &mut stop => return,
         }
     }
+}
+
+/// `pme systemd-unit`: checks the flags as pme would read them, then
+/// prints the unit.
+fn print_unit(plan: &Plan, flags: &[String]) -> ExitCode {
+    let argv = std::iter::once("pme".to_owned()).chain(flags.iter().cloned());
+    if let Err(e) = Options::try_parse_from(argv) {
+        eprintln!("the flags after `--` are not pme's: {e}");
+        return ExitCode::FAILURE;
+    }
+    let exe = std::env::current_exe().unwrap_or_else(|_| "/usr/local/bin/pme".into());
+    print!("{}", crate::systemd::unit(plan, &exe, flags));
+    ExitCode::SUCCESS
 }

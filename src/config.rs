@@ -38,9 +38,24 @@ pub struct Options {
     /// the spec uses `run_as`, which needs pme's privileges.
     #[arg(long, value_name = "USER[:GROUP]")]
     pub user: Option<String>,
+    /// Something to do instead of serving.
+    #[command(subcommand)]
+    pub command: Option<Command>,
     /// Log level: error, warn, info, debug or trace (or a tracing filter).
     #[arg(long = "log.level", value_name = "LEVEL", default_value = "info")]
     pub log_level: String,
+}
+
+/// pme's subcommands.
+#[derive(Clone, Debug, clap::Subcommand)]
+pub enum Command {
+    /// Print a systemd unit with the least privilege this spec needs; the
+    /// flags after `--` go to its ExecStart.
+    SystemdUnit {
+        /// Flags for the service, e.g. `-- --web.config.file=/etc/pme/web.yml`.
+        #[arg(last = true, value_name = "FLAGS")]
+        flags: Vec<String>,
+    },
 }
 
 /// `host:port`, `[v6]:port`, or `:port` for every IPv4 interface.

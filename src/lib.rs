@@ -36,6 +36,7 @@ pub mod scheduler;
 pub mod selfmetrics;
 pub mod sources;
 pub mod store;
+pub mod systemd;
 
 pub use imported::Imported;
 pub use metric::{Counter, Gauge, Info, MetricGroup, Untyped};

@@ -22,5 +22,6 @@ mod prometheus;
 mod reimport;
 mod run_as;
 mod scheduling;
+mod systemd;
 mod web;
 mod xpath_libxml2;

@@ -137,13 +137,24 @@ impl Identity {
             unsafe_code,
             reason = "pre_exec is unsafe; the closure only makes async-signal-safe syscalls"
         )]
-        // SAFETY: setgroups, setgid and setuid are single syscalls, safe
-        // between fork and exec; nothing is allocated in the child.
+        // SAFETY: setgroups, setgid, setuid and prctl are single syscalls,
+        // safe between fork and exec; nothing is allocated in the child.
         unsafe {
             command.pre_exec(move || {
                 nix::unistd::setgroups(&groups)?;
                 nix::unistd::setgid(gid)?;
                 nix::unistd::setuid(uid)?;
+                // A non-root pme granted CAP_SETUID as an ambient capability
+                // would pass it on through exec; the command gets none.
+                // (Root loses every capability in setuid already; kernels
+                // before 4.3 have no ambient set and answer EINVAL.)
+                let _ = libc::prctl(
+                    libc::PR_CAP_AMBIENT,
+                    libc::PR_CAP_AMBIENT_CLEAR_ALL,
+                    0,
+                    0,
+                    0,
+                );
                 Ok(())
             });
         }
