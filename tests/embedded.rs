@@ -34,6 +34,10 @@ pub mod run_as {
     pme::include_spec!("tests/specs/run_as.yaml");
 }
 
+pub mod escaping {
+    pme::include_spec!("tests/specs/escaping.yaml");
+}
+
 pub mod parameters {
     pme::include_spec!("tests/specs/parameters.yaml");
 }

@@ -12,6 +12,7 @@ mod util;
 mod bad_input;
 mod binary;
 mod embedded;
+mod escaping;
 mod exposition;
 mod exposition_suites;
 mod features;

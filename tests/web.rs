@@ -381,3 +381,42 @@ fn a_bad_web_config_stops_pme_with_its_reason() {
         "{stderr}"
     );
 }
+
+/// Every credential the tests use (tests/credentials.txt, also grepped for
+/// by .ci/run in the release binary).
+const CREDENTIALS: &str = include_str!("credentials.txt");
+
+#[test]
+fn no_binary_holds_a_credential_of_the_tests() {
+    for constant in [
+        PASSWORD,
+        METRICS_TOKEN,
+        STATUS_TOKEN,
+        ADMIN_TOKEN,
+        ROTATED_TOKEN,
+    ] {
+        assert!(
+            CREDENTIALS.lines().any(|l| l == constant),
+            "{constant} is missing from tests/credentials.txt"
+        );
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let binaries = [
+        PathBuf::from(env!("CARGO_BIN_EXE_pme")),
+        root.join("target/release/pme"),
+        root.join("target/x86_64-unknown-linux-musl/release/pme"),
+    ];
+    let mut checked = 0;
+    for binary in binaries.iter().filter(|b| b.exists()) {
+        let bytes = std::fs::read(binary).unwrap();
+        for credential in CREDENTIALS.lines().filter(|l| !l.is_empty()) {
+            assert!(
+                memchr::memmem::find(&bytes, credential.as_bytes()).is_none(),
+                "{} contains the credential {credential}",
+                binary.display()
+            );
+        }
+        checked += 1;
+    }
+    assert!(checked >= 1, "no pme binary found");
+}

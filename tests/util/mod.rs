@@ -207,6 +207,9 @@ pub struct PySample {
     #[serde(rename = "type")]
     pub kind: String,
     pub name: String,
+    /// The family's HELP text, unescaped.
+    #[serde(default)]
+    pub help: String,
     pub labels: std::collections::BTreeMap<String, String>,
     /// Python's `repr` of the float (`1.5`, `nan`, `inf`).
     pub value: String,

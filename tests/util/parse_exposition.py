@@ -13,5 +13,6 @@ samples = []
 for family in text_string_to_metric_families(sys.stdin.read()):
     for s in family.samples:
         samples.append({"family": family.name, "type": family.type, "name": s.name,
+                        "help": family.documentation,
                         "labels": s.labels, "value": repr(float(s.value))})
 json.dump(samples, sys.stdout)
