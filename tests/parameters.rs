@@ -50,6 +50,12 @@ fn parameters_reach_commands_as_checked_arguments() {
         "{one}"
     );
 
+    let landing = get(served.metrics, "/").text();
+    assert!(
+        landing.contains("per request: <code>/metrics/echo?word=…&amp;count=…</code>"),
+        "{landing}"
+    );
+
     for (query, reason) in [
         // Shell metacharacters: refused by the pattern before anything runs.
         ("word=a;id&count=1", "does not match"),

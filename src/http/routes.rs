@@ -171,6 +171,22 @@ fn landing_page(shared: &Shared) -> Vec<u8> {
             group.period(plan).as_secs_f64()
         ));
     }
+    for probe in plan.probes {
+        let query: Vec<String> = probe
+            .parameters
+            .iter()
+            .map(|p| format!("{}=…", p.name))
+            .collect();
+        for group in probe.groups {
+            rows.push_str(&format!(
+                "<tr><td>{}</td><td>{}</td><td>per request: <code>/metrics/{}?{}</code></td></tr>\n",
+                html_escape(group.service),
+                html_escape(group.group),
+                html_escape(probe.service),
+                html_escape(&query.join("&")),
+            ));
+        }
+    }
     let health = match shared.health_addr {
         Some(addr) => format!(
             "<p>Health: <code>http://{addr}/health</code>, readiness: <code>/ready</code>.</p>"
