@@ -38,25 +38,20 @@ fn query(prom: &Prometheus, promql: &str) -> Option<serde_json::Value> {
     Some(result)
 }
 
-#[test]
-fn prometheus_scrapes_the_binary() {
-    let Some(prometheus) = peer("prometheus", "prometheus") else {
-        return;
-    };
-    let pme = Exporter::start(&[]);
-    let dir = std::env::temp_dir().join(format!("pme-prometheus-{}", std::process::id()));
+/// Starts Prometheus with `scrape_config` as its one job (a YAML mapping
+/// written after `- job_name: pme`), in a directory of its own.
+fn start_prometheus(binary: &std::path::Path, scrape_config: &str, dir: PathBuf) -> Prometheus {
     std::fs::create_dir_all(&dir).unwrap();
     let config = dir.join("prometheus.yml");
     std::fs::write(
         &config,
         format!(
-            "global: {{scrape_interval: 1s, scrape_timeout: 1s}}\nscrape_configs:\n  - job_name: pme\n    static_configs: [{{targets: ['{}']}}]\n",
-            pme.metrics
+            "global: {{scrape_interval: 1s, scrape_timeout: 1s}}\nscrape_configs:\n  - job_name: pme\n{scrape_config}"
         ),
     )
     .unwrap();
     let addr: std::net::SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
-    let child = Command::new(prometheus)
+    let child = Command::new(binary)
         .arg(format!("--config.file={}", config.display()))
         .arg(format!(
             "--storage.tsdb.path={}",
@@ -68,7 +63,6 @@ fn prometheus_scrapes_the_binary() {
         .spawn()
         .unwrap();
     let prom = Prometheus { child, dir, addr };
-
     wait_for(
         Duration::from_secs(60),
         "Prometheus to report the target up",
@@ -78,6 +72,21 @@ fn prometheus_scrapes_the_binary() {
             let target = json["data"]["activeTargets"].as_array()?.first()?.clone();
             (target["health"] == "up").then_some(())
         },
+    );
+    prom
+}
+
+#[test]
+fn prometheus_scrapes_the_binary() {
+    let Some(prometheus) = peer("prometheus", "prometheus") else {
+        return;
+    };
+    let pme = Exporter::start(&[]);
+    let dir = std::env::temp_dir().join(format!("pme-prometheus-{}", std::process::id()));
+    let prom = start_prometheus(
+        &prometheus,
+        &format!("    static_configs: [{{targets: ['{}']}}]\n", pme.metrics),
+        dir,
     );
     let release =
         String::from_utf8(Command::new("uname").arg("-r").output().unwrap().stdout).unwrap();
@@ -92,5 +101,48 @@ fn prometheus_scrapes_the_binary() {
     let load = query(&prom, "pme_host_load1").expect("load1 in Prometheus");
     assert!(load["value"][1].as_str().unwrap().parse::<f64>().is_ok());
     let up = query(&prom, r#"pme_source_up{group="loadavg"}"#).expect("self-metric in Prometheus");
+    assert_eq!(up["value"][1], "1");
+}
+
+/// Prometheus scrapes over mutual TLS with a bearer token, as a hardened
+/// deployment would: its own client certificate, the test CA, and a token
+/// with `metrics:read` only.
+#[test]
+fn prometheus_scrapes_over_mutual_tls_with_a_token() {
+    let (Some(prometheus), Some(openssl)) =
+        (peer("prometheus", "prometheus"), peer("openssl", "openssl"))
+    else {
+        return;
+    };
+    let keep = crate::web::Dir::new("prometheus-tls");
+    let dir = keep.0.clone();
+    crate::web::certificates(&openssl, &dir);
+    std::fs::write(dir.join("token"), "pme-test-token-metrics-9c2e51\n").unwrap();
+    std::fs::write(
+        dir.join("web.yml"),
+        "tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  \
+         client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: ca.crt\n\
+         bearer_tokens: [{name: prometheus, token_file: token, scopes: ['metrics:read']}]\n",
+    )
+    .unwrap();
+    let pme = Exporter::start(&[&format!(
+        "--web.config.file={}",
+        dir.join("web.yml").display()
+    )]);
+    let d = dir.display();
+    let prom = start_prometheus(
+        &prometheus,
+        &format!(
+            "    scheme: https\n    tls_config: {{ca_file: {d}/ca.crt, cert_file: {d}/client.crt, key_file: {d}/client.key}}\n    \
+             authorization: {{credentials_file: {d}/token}}\n    static_configs: [{{targets: ['{}']}}]\n",
+            pme.metrics
+        ),
+        dir.join("prometheus"),
+    );
+    let up = wait_for(
+        Duration::from_secs(30),
+        "pme_source_up in Prometheus",
+        || query(&prom, r#"pme_source_up{group="loadavg"}"#),
+    );
     assert_eq!(up["value"][1], "1");
 }

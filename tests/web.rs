@@ -19,10 +19,10 @@ const ADMIN_TOKEN: &str = "pme-test-token-admin-e4a190";
 const ROTATED_TOKEN: &str = "pme-test-token-rotated-5d88fa";
 
 /// A directory of its own, removed on drop.
-struct Dir(PathBuf);
+pub struct Dir(pub PathBuf);
 
 impl Dir {
-    fn new(name: &str) -> Dir {
+    pub fn new(name: &str) -> Dir {
         let dir = std::env::temp_dir().join(format!("pme-web-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
@@ -209,7 +209,7 @@ fn over_the_rate_limit_is_429_per_client() {
 
 /// A CA, a server certificate for 127.0.0.1 and client certificates: one
 /// from the CA, one from a CA the server does not know.
-fn certificates(openssl: &Path, dir: &Dir) {
+pub fn certificates(openssl: &Path, dir: &Path) {
     let ec = [
         "-newkey",
         "ec",
@@ -224,13 +224,14 @@ fn certificates(openssl: &Path, dir: &Dir) {
         args.extend(ec);
         let (key, crt) = (format!("{ca}.key"), format!("{ca}.crt"));
         args.extend(["-keyout", &key, "-out", &crt]);
-        run(openssl, &args, &dir.0);
+        run(openssl, &args, dir);
     }
-    dir.write(
+    let write = |name: &str, text: &str| std::fs::write(dir.join(name), text).unwrap();
+    write(
         "server.ext",
         "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
     );
-    dir.write(
+    write(
         "client.ext",
         "basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n",
     );
@@ -248,7 +249,7 @@ fn certificates(openssl: &Path, dir: &Dir) {
         let mut args = vec!["req", "-subj", &subject];
         args.extend(ec);
         args.extend(["-keyout", &key, "-out", &csr]);
-        run(openssl, &args, &dir.0);
+        run(openssl, &args, dir);
         let (ca_crt, ca_key) = (format!("{ca}.crt"), format!("{ca}.key"));
         run(
             openssl,
@@ -269,7 +270,7 @@ fn certificates(openssl: &Path, dir: &Dir) {
                 "-out",
                 &crt,
             ],
-            &dir.0,
+            dir,
         );
     }
 }
@@ -303,7 +304,7 @@ fn tls_and_mutual_tls() {
         return;
     };
     let dir = Dir::new("tls");
-    certificates(&openssl, &dir);
+    certificates(&openssl, &dir.0);
 
     // TLS with a token: curl trusts the test CA.
     dir.write("token", ADMIN_TOKEN);
@@ -419,4 +420,26 @@ fn no_binary_holds_a_credential_of_the_tests() {
         checked += 1;
     }
     assert!(checked >= 1, "no pme binary found");
+}
+
+/// Request hygiene: an oversized head or too many headers get 431, other
+/// methods 405, and the connection is not left hanging.
+#[test]
+fn oversized_or_odd_requests_are_4xx() {
+    let pme = Exporter::start(&[]);
+    let big = "x".repeat(32 * 1024);
+    let r = request_with(pme.metrics, "GET", "/metrics", &[("X-Big", &big)]);
+    assert_eq!(r.status, 431);
+    let names: Vec<String> = (0..100).map(|i| format!("X-H{i}")).collect();
+    let many: Vec<(&str, &str)> = names.iter().map(|n| (n.as_str(), "1")).collect();
+    assert_eq!(
+        request_with(pme.metrics, "GET", "/metrics", &many).status,
+        431
+    );
+    for method in ["POST", "PUT", "DELETE", "PATCH"] {
+        let r = request_with(pme.metrics, method, "/metrics", &[]);
+        assert_eq!(r.status, 405, "{method}");
+        assert_eq!(r.header("allow"), Some("GET, HEAD"));
+    }
+    assert_eq!(request_with(pme.health, "POST", "/health", &[]).status, 405);
 }
