@@ -13,6 +13,7 @@ pub mod routes;
 pub mod service;
 pub mod tls;
 pub mod webconfig;
+mod yaml;
 
 use std::convert::Infallible;
 use std::net::SocketAddr;

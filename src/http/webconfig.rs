@@ -112,7 +112,7 @@ impl WebConfig {
         let file: File = if text.trim().is_empty() {
             File::default()
         } else {
-            serde_saphyr::from_str(text).map_err(|e| e.to_string())?
+            serde_json::from_value(super::yaml::parse(text)?).map_err(|e| e.to_string())?
         };
         let resolve = |p: &str| -> PathBuf { dir.join(p) };
         let tls = file
@@ -194,7 +194,9 @@ impl WebConfig {
             }
             let value = HeaderValue::from_str(value)
                 .map_err(|_| format!("http_server_config.headers.{known}: not a header value"))?;
-            headers.push((HeaderName::from_static(known_lower(known)), value));
+            let name = HeaderName::from_bytes(known.as_bytes())
+                .map_err(|_| format!("http_server_config.headers: `{known}`"))?;
+            headers.push((name, value));
         }
         Ok(WebConfig {
             tls,
@@ -202,17 +204,6 @@ impl WebConfig {
             rate_limit,
             headers,
         })
-    }
-}
-
-/// Header names are lower case on the wire in `http`'s representation.
-fn known_lower(name: &str) -> &'static str {
-    match name {
-        "Content-Security-Policy" => "content-security-policy",
-        "X-Frame-Options" => "x-frame-options",
-        "X-Content-Type-Options" => "x-content-type-options",
-        "X-XSS-Protection" => "x-xss-protection",
-        _ => "strict-transport-security",
     }
 }
 
