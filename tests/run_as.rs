@@ -150,6 +150,13 @@ fn services_act_with_exactly_their_users_rights() {
     assert!(tester_groups.contains(&extra.as_raw()));
     assert_eq!(listed_groups(&body, "tester_groups_info"), tester_groups);
 
+    // Numeric ids without passwd or group entries: that uid, only that gid.
+    assert_eq!(value_of(&body, "number_uid"), Some(54321.0));
+    assert_eq!(
+        listed_groups(&body, "number_groups_info"),
+        BTreeSet::from([54321])
+    );
+
     // Files: a 0600 root file is denied to nobody and reported, and read by
     // a service without run_as; a group-readable file is read through the
     // supplementary group alone.

@@ -334,6 +334,20 @@ fn read_run_as(node: &Node, d: &mut Diagnostics) -> RunAs {
         user: None,
         group: None,
     };
+    // The short form: `run_as: postgres` or `run_as: "999:999"`.
+    if let Value::Scalar { text, .. } = &node.value {
+        let (user, group) = match text.split_once(':') {
+            Some((user, group)) => (user, Some(group)),
+            None => (text.as_str(), None),
+        };
+        let at = |value: &str| Sp {
+            value: value.to_owned(),
+            pos: node.pos,
+        };
+        run_as.user = Some(at(user));
+        run_as.group = group.map(at);
+        return run_as;
+    }
     if let Some(mut f) = Fields::new(node, "`run_as`", d) {
         run_as.user = f.take("user").and_then(|n| str_of(n, d));
         run_as.group = f.take("group").and_then(|n| str_of(n, d));
