@@ -37,7 +37,7 @@ fn main() {
         .extract(source)
         .expect("the bench spec extracts cleanly");
     let mut out = Vec::new();
-    group.encode(&mut out);
+    group.encode(&mut out, pme::encode::Format::Prometheus);
     let pme_lines = out.iter().filter(|&&b| b == b'\n').count() - 2 * FAMILIES;
     assert_eq!(
         pme_lines,
@@ -72,7 +72,7 @@ fn main() {
 
     let pme = median_secs(ROUNDS, ITERS, || {
         out.clear();
-        group.encode(&mut out);
+        group.encode(&mut out, pme::encode::Format::Prometheus);
         black_box(&out);
     });
     let client = median_secs(ROUNDS, ITERS, || {

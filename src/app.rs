@@ -11,6 +11,8 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::config::{Command, Options};
+use crate::encode::Format;
+use crate::exposition;
 use crate::http::service::Probes;
 use crate::http::{self, Endpoint, Web};
 use crate::plan::Plan;
@@ -35,6 +37,8 @@ pub struct Shared {
     pub sources: Vec<Arc<Source>>,
     /// Services with parameters, their patterns compiled.
     pub probes: Probes,
+    /// `/metrics` bodies of the current store generation.
+    pub cache: exposition::Cache,
 }
 
 /// Why pme could not start.
@@ -157,21 +161,26 @@ pub fn main(plan: &'static Plan) -> ExitCode {
 /// # Errors
 /// The spec cannot run here.
 pub async fn once(plan: &'static Plan) -> Result<(Vec<u8>, bool), StartupError> {
+    let (store, all_ok) = collect_once(plan).await?;
+    Ok((
+        exposition::build(plan, &store, None, Format::Prometheus),
+        all_ok,
+    ))
+}
+
+/// Collects every group once into a fresh store; also says whether every
+/// group succeeded.
+///
+/// # Errors
+/// The spec cannot run here.
+pub async fn collect_once(plan: &'static Plan) -> Result<(Arc<Store>, bool), StartupError> {
     let store = Arc::new(Store::new(plan.groups.len()));
     let scheduler = Scheduler::new(plan, store.clone())?;
     for handle in scheduler.start_cycle(0) {
         let _ = handle.await;
     }
-    let shared = Shared {
-        plan,
-        store,
-        health_addr: None,
-        web: Web::default(),
-        sources: Vec::new(),
-        probes: Probes::none(),
-    };
-    let all_ok = shared.store.all().iter().all(|s| s.status.up);
-    Ok((http::routes::metrics_body(&shared, None), all_ok))
+    let all_ok = store.all().iter().all(|s| s.status.up);
+    Ok((store, all_ok))
 }
 
 /// Binds the listeners and starts collecting; returns at once.
@@ -212,6 +221,7 @@ pub async fn start(plan: &'static Plan, options: &Options) -> Result<Running, Er
         web,
         sources: scheduler.sources(),
         probes,
+        cache: exposition::Cache::default(),
     });
     if options.web_config_file.is_some() {
         tokio::spawn(reload_on_sighup(

@@ -1,4 +1,5 @@
-//! The serializer: families to text format 0.0.4 bytes.
+//! The serializer: families to text format 0.0.4 or OpenMetrics 1.0 bytes
+//! (the same series lines; the headers differ).
 //!
 //! Headers and series prefixes arrive precomputed ([`MetricDesc`]); at run
 //! time only dynamic label values are escaped and numbers formatted, into
@@ -8,14 +9,27 @@ use crate::metric::{Family, MetricDesc};
 
 /// `Content-Type` of the text format.
 pub const TEXT_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+/// `Content-Type` of OpenMetrics 1.0 text.
+pub const OPENMETRICS_CONTENT_TYPE: &str =
+    "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+pub use pme_content::exposition::Format;
 
 /// Appends one family: header, then one line per series. A family with no
 /// series is left out entirely, as client_golang does.
-pub fn family<const N: usize>(out: &mut Vec<u8>, desc: &MetricDesc, family: &Family<N>) {
+pub fn family<const N: usize>(
+    out: &mut Vec<u8>,
+    desc: &MetricDesc,
+    family: &Family<N>,
+    format: Format,
+) {
     if family.series().is_empty() {
         return;
     }
-    out.extend_from_slice(desc.header);
+    out.extend_from_slice(match format {
+        Format::Prometheus => desc.header,
+        Format::OpenMetrics => desc.openmetrics_header,
+    });
     // Prefix, a value of up to 24 bytes, and some label text per series.
     out.reserve(family.series().len() * (desc.prefix.len() + desc.suffix.len() + 32));
     for series in family.series() {
@@ -95,6 +109,7 @@ mod tests {
         static DESC: MetricDesc = MetricDesc {
             name: "m",
             header: b"# HELP m h\n# TYPE m gauge\n",
+            openmetrics_header: b"# TYPE m gauge\n# HELP m h\n",
             prefix: b"m{a=\"x\"",
             heads: &[b",b=\""],
             suffix: b"} ",
@@ -103,13 +118,13 @@ mod tests {
         let mut f = Family::<1>::default();
         f.set(["q\""], 2.5);
         let mut out = Vec::new();
-        family(&mut out, &DESC, &f);
+        family(&mut out, &DESC, &f, Format::Prometheus);
         assert_eq!(
             String::from_utf8(out).unwrap(),
             "# HELP m h\n# TYPE m gauge\nm{a=\"x\",b=\"q\\\"\"} 2.5\n"
         );
         let mut out = Vec::new();
-        family(&mut out, &DESC, &Family::<1>::default());
+        family(&mut out, &DESC, &Family::<1>::default(), Format::Prometheus);
         assert!(out.is_empty());
     }
 }

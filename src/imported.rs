@@ -62,9 +62,16 @@ impl Imported {
         }
     }
 
-    /// Appends the families in text format 0.0.4.
-    pub fn encode(&self, out: &mut Vec<u8>) {
-        exposition::write_text(out, self.families());
+    /// Appends the families in `format` (OpenMetrics without `# EOF`,
+    /// which ends the whole exposition).
+    pub fn encode(&self, out: &mut Vec<u8>, format: exposition::Format) {
+        match format {
+            exposition::Format::Prometheus => exposition::write_text(out, self.families()),
+            exposition::Format::OpenMetrics => {
+                let served = self.families().filter(|f| !f.samples.is_empty());
+                exposition::write_openmetrics_families(out, served);
+            }
+        }
     }
 
     /// The families served now.

@@ -25,6 +25,7 @@ extern crate self as pme;
 pub mod app;
 pub mod config;
 pub mod encode;
+pub mod exposition;
 pub mod generated;
 pub mod health;
 pub mod http;

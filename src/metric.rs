@@ -17,6 +17,9 @@ pub struct MetricDesc {
     pub name: &'static str,
     /// `# HELP` and `# TYPE` lines, escaped, newline-terminated.
     pub header: &'static [u8],
+    /// The same in OpenMetrics 1.0 (family names without `_total` or
+    /// `_info`, `info` and `unknown` types, `"` escaped in HELP).
+    pub openmetrics_header: &'static [u8],
     /// `name{const="v"` (no closing brace), or `name`.
     pub prefix: &'static [u8],
     /// `,label="` (or `{label="` first) for each dynamic label.
@@ -238,7 +241,7 @@ pub trait MetricGroup: Send + Sync + fmt::Debug + 'static {
     fn fail(&mut self);
 
     /// Appends the exposition text of every family.
-    fn encode(&self, out: &mut Vec<u8>);
+    fn encode(&self, out: &mut Vec<u8>, format: crate::encode::Format);
 }
 
 #[cfg(test)]
@@ -248,6 +251,7 @@ mod tests {
     static DESC: MetricDesc = MetricDesc {
         name: "x",
         header: b"",
+        openmetrics_header: b"",
         prefix: b"x",
         heads: &[],
         suffix: b" ",

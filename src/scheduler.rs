@@ -13,6 +13,7 @@ use std::time::{Instant, SystemTime};
 use bytes::Bytes;
 use tokio::task::JoinHandle;
 
+use crate::encode::Format;
 use crate::metric::MetricGroup;
 use crate::plan::RunAs;
 use crate::plan::{GroupPlan, Plan};
@@ -196,8 +197,8 @@ impl Scheduler {
         self.store.publish(
             g,
             Snapshot {
-                body: previous.body.clone(),
                 status,
+                ..(*previous).clone()
             },
         );
     }
@@ -261,12 +262,18 @@ fn collect(
             (Some(format!("read: {e}")), true)
         }
     };
-    let body = if changed {
-        let mut out = Vec::with_capacity(previous.body.len().max(256));
-        state.collector.encode(&mut out);
-        Bytes::from(out)
+    let (body, openmetrics) = if changed {
+        let encode = |format, previous: &Bytes| {
+            let mut out = Vec::with_capacity(previous.len().max(256));
+            state.collector.encode(&mut out, format);
+            Bytes::from(out)
+        };
+        (
+            encode(Format::Prometheus, &previous.body),
+            encode(Format::OpenMetrics, &previous.openmetrics),
+        )
     } else {
-        previous.body.clone()
+        (previous.body.clone(), previous.openmetrics.clone())
     };
     let now = SystemTime::now();
     let mut status = GroupStatus {
@@ -285,7 +292,11 @@ fn collect(
             status.last_error = Some((now, message));
         }
     }
-    Snapshot { body, status }
+    Snapshot {
+        body,
+        openmetrics,
+        status,
+    }
 }
 
 /// Resolves a `run_as` and checks pme may take it.

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::encode;
+use crate::encode::{self, Format};
 use crate::plan::{GroupPlan, Plan};
 use crate::store::Snapshot;
 
@@ -40,72 +40,97 @@ impl Entry<'_> {
     }
 }
 
-/// One self-metric family: its header and how to read its value (`None`:
-/// no series for this entry).
+/// One self-metric family: its name, help, type, and how to read its value
+/// (`None`: no series for this entry).
 struct Family {
-    header: &'static str,
     name: &'static str,
+    help: &'static str,
+    counter: bool,
     value: fn(&Entry<'_>) -> Option<f64>,
 }
 
 const FAMILIES: &[Family] = &[
     Family {
-        header: "# HELP pme_source_up Whether the group's last collection succeeded: source read and every metric extracted.\n# TYPE pme_source_up gauge\n",
         name: "pme_source_up",
+        help: "Whether the group's last collection succeeded: source read and every metric extracted.",
+        counter: false,
         value: |e| Some(if e.snapshot.status.up { 1.0 } else { 0.0 }),
     },
     Family {
-        header: "# HELP pme_collection_duration_seconds How long the group's last collection took (read and extraction).\n# TYPE pme_collection_duration_seconds gauge\n",
         name: "pme_collection_duration_seconds",
+        help: "How long the group's last collection took (read and extraction).",
+        counter: false,
         value: |e| Some(e.snapshot.status.last_duration.as_secs_f64()),
     },
     Family {
-        header: "# HELP pme_collections_total Collections of the group attempted since pme started.\n# TYPE pme_collections_total counter\n",
         name: "pme_collections_total",
+        help: "Collections of the group attempted since pme started.",
+        counter: true,
         value: |e| e.scheduled_only(e.snapshot.status.collections as f64),
     },
     Family {
-        header: "# HELP pme_collection_errors_total Collections of the group that failed: read, extraction, or skipped.\n# TYPE pme_collection_errors_total counter\n",
         name: "pme_collection_errors_total",
+        help: "Collections of the group that failed: read, extraction, or skipped.",
+        counter: true,
         value: |e| e.scheduled_only(e.snapshot.status.errors as f64),
     },
     Family {
-        header: "# HELP pme_last_success_timestamp_seconds Unix time of the group's last successful collection, 0 if none yet.\n# TYPE pme_last_success_timestamp_seconds gauge\n",
         name: "pme_last_success_timestamp_seconds",
+        help: "Unix time of the group's last successful collection, 0 if none yet.",
+        counter: false,
         value: |e| e.scheduled_only(e.snapshot.status.last_success.map_or(0.0, unix_seconds)),
     },
     Family {
-        header: "# HELP pme_collection_interval_seconds The group's effective collection period, a multiple of the global tick.\n# TYPE pme_collection_interval_seconds gauge\n",
         name: "pme_collection_interval_seconds",
+        help: "The group's effective collection period, a multiple of the global tick.",
+        counter: false,
         value: |e| e.period.map(|p| p.as_secs_f64()),
+    },
+    Family {
+        name: "pme_command_exit_code",
+        help: "Exit code of the group's last command run (absent until it exits on its own).",
+        counter: false,
+        value: |e| e.snapshot.status.exit_code.map(f64::from),
     },
 ];
 
-const EXIT_CODE_HEADER: &str = "# HELP pme_command_exit_code Exit code of the group's last command run (absent until it exits on its own).\n# TYPE pme_command_exit_code gauge\n";
-
-/// Appends every self-metric family for `entries`; a family with no
-/// series is left out, header included.
-pub fn encode(out: &mut Vec<u8>, entries: &[Entry<'_>]) {
+/// Appends every self-metric family for `entries` in `format`; a family
+/// with no series is left out, header included.
+pub fn encode(out: &mut Vec<u8>, entries: &[Entry<'_>], format: Format) {
     for family in FAMILIES {
-        let mut header = Some(family.header);
+        let mut header_written = false;
         for entry in entries {
             if let Some(value) = (family.value)(entry) {
-                if let Some(h) = header.take() {
-                    out.extend_from_slice(h.as_bytes());
+                if !header_written {
+                    header(out, family, format);
+                    header_written = true;
                 }
                 series(out, family.name, entry.group, value);
             }
         }
     }
-    let mut header = Some(EXIT_CODE_HEADER);
-    for entry in entries {
-        if let Some(code) = entry.snapshot.status.exit_code {
-            if let Some(h) = header.take() {
-                out.extend_from_slice(h.as_bytes());
-            }
-            series(out, "pme_command_exit_code", entry.group, f64::from(code));
+}
+
+/// `# HELP` and `# TYPE` (in OpenMetrics: `# TYPE` first, and a counter's
+/// family name without `_total`). The help texts need no escaping.
+fn header(out: &mut Vec<u8>, family: &Family, format: Format) {
+    let kind = if family.counter { "counter" } else { "gauge" };
+    let lines = match format {
+        Format::Prometheus => format!(
+            "# HELP {name} {help}\n# TYPE {name} {kind}\n",
+            name = family.name,
+            help = family.help
+        ),
+        Format::OpenMetrics => {
+            let name = if family.counter {
+                family.name.trim_end_matches("_total")
+            } else {
+                family.name
+            };
+            format!("# TYPE {name} {kind}\n# HELP {name} {}\n", family.help)
         }
-    }
+    };
+    out.extend_from_slice(lines.as_bytes());
 }
 
 fn series(out: &mut Vec<u8>, name: &str, group: &GroupPlan, value: f64) {

@@ -3,10 +3,13 @@
 //! A collection replaces its group's snapshot with one pointer swap, so a
 //! scrape never waits for a collection and always sees each group whole.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
+
+use crate::encode::Format;
 
 /// How a group's collections have gone.
 #[derive(Clone, Debug, Default)]
@@ -33,14 +36,29 @@ pub struct GroupStatus {
 pub struct Snapshot {
     /// The group's families in text format.
     pub body: Bytes,
+    /// The same in OpenMetrics 1.0 (without `# EOF`).
+    pub openmetrics: Bytes,
     /// Its status.
     pub status: GroupStatus,
+}
+
+impl Snapshot {
+    /// The group's families in `format`.
+    pub fn body_in(&self, format: Format) -> &Bytes {
+        match format {
+            Format::Prometheus => &self.body,
+            Format::OpenMetrics => &self.openmetrics,
+        }
+    }
 }
 
 /// Snapshots of every group, indexed like [`crate::plan::Plan::groups`].
 #[derive(Debug)]
 pub struct Store {
     slots: Vec<Mutex<Arc<Snapshot>>>,
+    /// Bumped by every publish: serialized expositions built from an
+    /// earlier generation are stale.
+    generation: AtomicU64,
 }
 
 impl Store {
@@ -50,6 +68,7 @@ impl Store {
             slots: (0..groups)
                 .map(|_| Mutex::new(Arc::new(Snapshot::default())))
                 .collect(),
+            generation: AtomicU64::new(0),
         }
     }
 
@@ -65,6 +84,14 @@ impl Store {
     /// Replaces the snapshot of group `i`.
     pub fn publish(&self, i: usize, snapshot: Snapshot) {
         *self.slots[i].lock().unwrap_or_else(|p| p.into_inner()) = Arc::new(snapshot);
+        self.generation.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Changes whenever a snapshot is published. Read it *before* the
+    /// snapshots: a body built from them is then never newer than the
+    /// generation it is cached under.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
     }
 
     /// Every group's snapshot, in plan order.

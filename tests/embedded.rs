@@ -97,3 +97,19 @@ pub fn once(plan: &'static Plan) -> (String, bool) {
     let (body, ok) = runtime.block_on(pme::app::once(plan)).expect("once");
     (String::from_utf8(body).unwrap(), ok)
 }
+
+/// Collects a spec once, in-process: the exposition in text format and in
+/// OpenMetrics, from the same collection.
+pub fn once_in_both_formats(plan: &'static Plan) -> (String, String) {
+    use pme::encode::Format;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let (store, _) = runtime
+        .block_on(pme::app::collect_once(plan))
+        .expect("once");
+    let body =
+        |format| String::from_utf8(pme::exposition::build(plan, &store, None, format)).unwrap();
+    (body(Format::Prometheus), body(Format::OpenMetrics))
+}

@@ -1,8 +1,15 @@
 //! Every test spec's output passes `promtool check metrics` with no lint
-//! warning and the Python prometheus_client parser.
+//! warning and the Python prometheus_client parser, and its OpenMetrics
+//! output passes client_python's strict OpenMetrics parser with the same
+//! samples.
+
+use std::collections::BTreeSet;
+
+use serde_json::Value;
 
 use crate::embedded::{
-    bad_input, exactly_once, features, http_json, once, optional_run_as, shared_file,
+    bad_input, exactly_once, features, http_json, once_in_both_formats, optional_run_as,
+    parameters, reimport, shared_file,
 };
 use crate::util::assert_valid_exposition;
 
@@ -20,14 +27,57 @@ fn every_test_spec_gives_valid_exposition() {
         &optional_run_as::PLAN,
         &shared_file::PLAN,
         &http_json::PLAN,
+        &reimport::PLAN,
+        &parameters::PLAN,
     ];
+    let mut cases = Vec::new();
     for plan in plans {
-        let (body, _) = once(plan);
+        let (text, openmetrics) = once_in_both_formats(plan);
         assert!(
-            body.contains("# TYPE pme_source_up gauge"),
-            "{}: {body}",
+            text.contains("# TYPE pme_source_up gauge"),
+            "{}: {text}",
             plan.spec
         );
-        assert_valid_exposition(body.as_bytes());
+        assert!(openmetrics.ends_with("# EOF\n"), "{}", plan.spec);
+        assert_valid_exposition(text.as_bytes());
+        cases.push((format!("{} text", plan.spec), "text", text));
+        cases.push((format!("{} om", plan.spec), "openmetrics", openmetrics));
     }
+    // The strict OpenMetrics parser accepts each OpenMetrics body, and both
+    // formats carry the same samples: the same names everywhere.
+    let Some(read) = crate::exposition_suites::python_reads(&cases) else {
+        return;
+    };
+    for pair in cases.chunks(2) {
+        let samples = |id: &str| -> BTreeSet<String> {
+            let result = &read[id];
+            assert!(
+                result.get("error").is_none(),
+                "{id}: {result}\n{}",
+                pair[1].2
+            );
+            result["families"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .flat_map(|f| f["samples"].as_array().unwrap().clone())
+                .map(|s| {
+                    format!(
+                        "{} {} {}",
+                        s["name"],
+                        s["labels"],
+                        sample_value(&s["value"])
+                    )
+                })
+                .collect()
+        };
+        let (text, om) = (samples(&pair[0].0), samples(&pair[1].0));
+        assert!(!text.is_empty());
+        assert_eq!(text, om, "{}", pair[0].0);
+    }
+}
+
+/// A sample's value as the parser printed it.
+fn sample_value(v: &Value) -> String {
+    v.as_str().unwrap_or_default().to_owned()
 }

@@ -177,7 +177,7 @@ fn same(ours: &Value, theirs: &Value) -> Result<(), String> {
 
 /// Runs client_python's parsers on `(id, format, body)` cases; `None`
 /// without Python or the package (outside CI).
-fn python_reads(cases: &[(String, &str, String)]) -> Option<BTreeMap<String, Value>> {
+pub fn python_reads(cases: &[(String, &str, String)]) -> Option<BTreeMap<String, Value>> {
     let python = peer("python3", "python3")?;
     let script = concat!(
         env!("CARGO_MANIFEST_DIR"),

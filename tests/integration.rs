@@ -20,6 +20,7 @@ mod http_json;
 mod jsonpath_cts;
 mod parameters;
 mod prometheus;
+mod pull;
 mod reimport;
 mod run_as;
 mod scheduling;

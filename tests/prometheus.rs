@@ -102,6 +102,12 @@ fn prometheus_scrapes_the_binary() {
     assert!(load["value"][1].as_str().unwrap().parse::<f64>().is_ok());
     let up = query(&prom, r#"pme_source_up{group="loadavg"}"#).expect("self-metric in Prometheus");
     assert_eq!(up["value"][1], "1");
+    // Prometheus asks for OpenMetrics first (and gzip, always): the type it
+    // recorded for the kernel family is OpenMetrics' `info`, which the text
+    // format cannot express.
+    let metadata = get(prom.addr, "/api/v1/targets/metadata?metric=pme_host_kernel");
+    let json: serde_json::Value = serde_json::from_slice(&metadata.body).unwrap();
+    assert_eq!(json["data"][0]["type"], "info", "{json}");
 }
 
 /// Prometheus scrapes over mutual TLS with a bearer token, as a hardened

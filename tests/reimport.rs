@@ -12,6 +12,8 @@ use crate::util::{assert_valid_exposition, get, value_of, wait_for};
 fn reimported_families_keep_their_types_and_take_names_and_labels() {
     let _files = crate::util::shared_files();
     http_server::start();
+    // Other tests may have read the flaky source already: start it afresh.
+    http_server::FLAKY_REQUESTS.store(0, std::sync::atomic::Ordering::SeqCst);
     let served = Served::start(&reimport::PLAN);
     wait_for(Duration::from_secs(20), "/ready", || {
         (get(served.health, "/ready").status == 200).then_some(())

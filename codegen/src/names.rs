@@ -41,6 +41,27 @@ impl Kind {
             Kind::Untyped => "untyped",
         }
     }
+
+    /// The `# TYPE` word in OpenMetrics 1.0.
+    pub fn openmetrics_type(self) -> &'static str {
+        match self {
+            Kind::Counter => "counter",
+            Kind::Gauge => "gauge",
+            Kind::Info => "info",
+            Kind::Untyped => "unknown",
+        }
+    }
+
+    /// The OpenMetrics family name of the metric `name`: a counter's
+    /// `_total` and an info's `_info` belong to its samples, not its family.
+    pub fn openmetrics_family(self, name: &str) -> &str {
+        let suffix = match self {
+            Kind::Counter => "_total",
+            Kind::Info => "_info",
+            Kind::Gauge | Kind::Untyped => return name,
+        };
+        name.strip_suffix(suffix).unwrap_or(name)
+    }
 }
 
 /// Metric names reserved for pme's own self-metrics.
@@ -167,6 +188,17 @@ pub fn check_label_name(name: &str) -> Result<(), String> {
 /// Escapes HELP text: `\` → `\\`, newline → `\n` (text format 0.0.4).
 pub fn escape_help(help: &str) -> String {
     help.replace('\\', "\\\\").replace('\n', "\\n")
+}
+
+/// The `# TYPE` and `# HELP` lines of one family in OpenMetrics 1.0,
+/// where HELP escapes `"` as well.
+pub fn openmetrics_header(name: &str, help: &str, kind: Kind) -> String {
+    let family = kind.openmetrics_family(name);
+    format!(
+        "# TYPE {family} {}\n# HELP {family} {}\n",
+        kind.openmetrics_type(),
+        escape_label_value(help)
+    )
 }
 
 /// Escapes a label value: `\` → `\\`, `"` → `\"`, newline → `\n`.

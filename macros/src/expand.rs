@@ -107,7 +107,7 @@ pub(crate) fn derive(input: &DeriveInput) -> syn::Result<TokenStream> {
     });
     let encodes = fields.iter().map(|f| {
         let (ident, constant) = (f.ident, &f.constant);
-        quote!(::pme::encode::family(out, &Self::#constant, &self.#ident);)
+        quote!(::pme::encode::family(out, &Self::#constant, &self.#ident, format);)
     });
     let extract_body = if let Some(module) = match content {
         Content::Json => Some(quote!(json)),
@@ -156,7 +156,7 @@ pub(crate) fn derive(input: &DeriveInput) -> syn::Result<TokenStream> {
                 #(#fails)*
             }
 
-            fn encode(&self, out: &mut ::std::vec::Vec<u8>) {
+            fn encode(&self, out: &mut ::std::vec::Vec<u8>, format: ::pme::encode::Format) {
                 #(#encodes)*
             }
         }
@@ -358,6 +358,8 @@ fn desc_const(f: &Field<'_>) -> TokenStream {
     let name = f.attr.name.value();
     let help = f.attr.help.value();
     let header = Literal::byte_string(names::header(&name, &help, f.kind).as_bytes());
+    let openmetrics_header =
+        Literal::byte_string(names::openmetrics_header(&name, &help, f.kind).as_bytes());
     let shape = names::series_shape(&name, &f.constants, &f.dynamic);
     let prefix = Literal::byte_string(shape.prefix.as_bytes());
     let heads = shape
@@ -379,6 +381,7 @@ fn desc_const(f: &Field<'_>) -> TokenStream {
         pub const #constant: ::pme::metric::MetricDesc = ::pme::metric::MetricDesc {
             name: #name,
             header: #header,
+            openmetrics_header: #openmetrics_header,
             prefix: #prefix,
             heads: &[#(#heads),*],
             suffix: #suffix,

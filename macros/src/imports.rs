@@ -109,8 +109,8 @@ pub(crate) fn derive(
                     self.#ident.fail(&IMPORTS);
                 }
 
-                fn encode(&self, out: &mut ::std::vec::Vec<u8>) {
-                    self.#ident.encode(out);
+                fn encode(&self, out: &mut ::std::vec::Vec<u8>, format: ::pme::encode::Format) {
+                    self.#ident.encode(out, format);
                 }
             }
         };

@@ -8,6 +8,7 @@
 //! route's scope → route.
 
 pub mod auth;
+pub mod negotiate;
 pub mod ratelimit;
 pub mod routes;
 pub mod service;

@@ -2,15 +2,17 @@
 
 use bytes::Bytes;
 use http_body_util::Full;
-use hyper::header::{ALLOW, CONTENT_TYPE, HeaderValue};
+use hyper::body::Body;
+use hyper::header::{
+    ACCEPT, ACCEPT_ENCODING, ALLOW, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, HeaderName,
+    HeaderValue, VARY,
+};
 use hyper::{Method, Request, Response, StatusCode};
 
-use super::Endpoint;
 use super::auth::Scope;
+use super::{Endpoint, negotiate};
 use crate::app::Shared;
-use crate::encode::TEXT_CONTENT_TYPE;
 use crate::health;
-use crate::selfmetrics::{self, Entry};
 
 type Reply = Response<Full<Bytes>>;
 
@@ -39,11 +41,12 @@ pub fn metrics<B>(req: &Request<B>, shared: &Shared) -> Reply {
             }
         }),
         "/metrics" => only_get(req, || {
-            reply(
-                StatusCode::OK,
-                TEXT_CONTENT_TYPE,
-                metrics_body(shared, None),
-            )
+            let choice = negotiate::format(header(req, ACCEPT));
+            let gzip = negotiate::gzip(header(req, ACCEPT_ENCODING));
+            let (body, zipped) = shared
+                .cache
+                .get(shared.plan, &shared.store, choice.format, gzip);
+            exposition_reply(choice.content_type, body, zipped)
         }),
         "/" => only_get(req, || {
             reply(
@@ -84,20 +87,22 @@ pub fn health<B>(req: &Request<B>, shared: &Shared) -> Reply {
     }
 }
 
-/// Every scheduled group's published bytes (only `service`'s, when set),
-/// then their self-metrics.
-pub fn metrics_body(shared: &Shared, service: Option<&str>) -> Vec<u8> {
-    let snapshots = shared.store.all();
-    let entries: Vec<Entry<'_>> = Entry::scheduled(shared.plan, &snapshots)
-        .filter(|e| service.is_none_or(|s| e.group.service == s))
-        .collect();
-    let size: usize = entries.iter().map(|e| e.snapshot.body.len()).sum();
-    let mut out = Vec::with_capacity(size + 256 * entries.len());
-    for entry in &entries {
-        out.extend_from_slice(&entry.snapshot.body);
+/// A request header as text, if present and readable.
+pub fn header<B>(req: &Request<B>, name: HeaderName) -> Option<&str> {
+    req.headers().get(name).and_then(|v| v.to_str().ok())
+}
+
+/// An exposition with its exact `Content-Type`; `Vary` tells caches the
+/// answer depends on the request's `Accept` and `Accept-Encoding`.
+pub fn exposition_reply(content_type: &'static str, body: Bytes, gzipped: bool) -> Reply {
+    let mut r = Response::new(Full::new(body));
+    let headers = r.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert(VARY, HeaderValue::from_static("Accept, Accept-Encoding"));
+    if gzipped {
+        headers.insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
     }
-    selfmetrics::encode(&mut out, &entries);
-    out
+    r
 }
 
 /// GET and HEAD only; HEAD gets the headers with an empty body.
@@ -108,12 +113,16 @@ fn only_get(req: &Request<impl Sized>, respond: impl FnOnce() -> Reply) -> Reply
     }
 }
 
-/// For a HEAD request, `full` without its body.
+/// For a HEAD request, `full` without its body but with its length.
 pub fn head_if(req: &Request<impl Sized>, full: Reply) -> Reply {
     if *req.method() != Method::HEAD {
         return full;
     }
-    let (parts, _) = full.into_parts();
+    let length = full.body().size_hint().exact().unwrap_or(0);
+    let (mut parts, _) = full.into_parts();
+    parts
+        .headers
+        .insert(CONTENT_LENGTH, HeaderValue::from(length));
     Response::from_parts(parts, Full::new(Bytes::new()))
 }
 

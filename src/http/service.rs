@@ -19,13 +19,16 @@ use percent_encoding::percent_decode_str;
 use regex::Regex;
 use tokio::sync::Semaphore;
 
+use super::negotiate;
 use super::routes::{self, text};
 use crate::app::Shared;
-use crate::encode::TEXT_CONTENT_TYPE;
+use crate::encode::Format;
+use crate::exposition;
 use crate::plan::{Plan, ProbePlan};
 use crate::selfmetrics::{self, Entry};
 use crate::sources::Source;
 use crate::store::{GroupStatus, Snapshot};
+use hyper::header::ACCEPT;
 
 /// Per-request collections allowed at once (each may run commands).
 const IN_FLIGHT: usize = 8;
@@ -85,6 +88,7 @@ pub async fn metrics<B>(req: &Request<B>, service: &str, shared: &Shared) -> Rep
         return routes::method_not_allowed("GET, HEAD");
     }
     let query = req.uri().query().unwrap_or("");
+    let choice = negotiate::format(routes::header(req, ACCEPT));
     let reply = if let Some(i) = shared.plan.probes.iter().position(|p| p.service == service) {
         let probe = &shared.plan.probes[i];
         match arguments(probe, &shared.probes.patterns[i], query) {
@@ -95,15 +99,15 @@ pub async fn metrics<B>(req: &Request<B>, service: &str, shared: &Shared) -> Rep
                     format!("{IN_FLIGHT} collections are running; try again\n"),
                 ),
                 Ok(_permit) => {
-                    let body = collect(probe, &args, &shared.sources).await;
-                    routes::reply(StatusCode::OK, TEXT_CONTENT_TYPE, body)
+                    let body = collect(probe, &args, &shared.sources, choice.format).await;
+                    routes::exposition_reply(choice.content_type, Bytes::from(body), false)
                 }
             },
         }
     } else if shared.plan.groups.iter().any(|g| g.service == service) {
         if query.is_empty() {
-            let body = routes::metrics_body(shared, Some(service));
-            routes::reply(StatusCode::OK, TEXT_CONTENT_TYPE, body)
+            let body = exposition::build(shared.plan, &shared.store, Some(service), choice.format);
+            routes::exposition_reply(choice.content_type, Bytes::from(body), false)
         } else {
             text(
                 StatusCode::BAD_REQUEST,
@@ -204,6 +208,7 @@ async fn collect(
     probe: &ProbePlan,
     args: &[(&'static str, String)],
     sources: &[Arc<Source>],
+    format: Format,
 ) -> Vec<u8> {
     let args: Vec<(&str, &str)> = args.iter().map(|(n, v)| (*n, v.as_str())).collect();
     let mut snapshots = Vec::with_capacity(probe.groups.len());
@@ -234,9 +239,15 @@ async fn collect(
             );
         }
         let mut body = Vec::new();
-        collector.encode(&mut body);
+        collector.encode(&mut body, format);
+        let body = Bytes::from(body);
+        let (body, openmetrics) = match format {
+            Format::Prometheus => (body, Bytes::new()),
+            Format::OpenMetrics => (Bytes::new(), body),
+        };
         snapshots.push(Snapshot {
-            body: Bytes::from(body),
+            body,
+            openmetrics,
             status: GroupStatus {
                 collections: 1,
                 errors: u64::from(error.is_some()),
@@ -259,9 +270,12 @@ async fn collect(
         .collect();
     let mut out = Vec::new();
     for snapshot in &snapshots {
-        out.extend_from_slice(&snapshot.body);
+        out.extend_from_slice(snapshot.body_in(format));
     }
-    selfmetrics::encode(&mut out, &entries);
+    selfmetrics::encode(&mut out, &entries, format);
+    if format == Format::OpenMetrics {
+        out.extend_from_slice(b"# EOF\n");
+    }
     out
 }
 

@@ -55,6 +55,16 @@ pub fn write_text<'f, 'a: 'f>(
 /// read from the text format get OpenMetrics names: a counter `a_total` is
 /// the family `a` (its samples keep `a_total`), and untyped is unknown.
 pub fn write_openmetrics(out: &mut Vec<u8>, families: &[Family<'_>]) {
+    write_openmetrics_families(out, families);
+    out.extend_from_slice(b"# EOF\n");
+}
+
+/// [`write_openmetrics`] without the closing `# EOF`, for expositions put
+/// together from several parts.
+pub fn write_openmetrics_families<'f, 'a: 'f>(
+    out: &mut Vec<u8>,
+    families: impl IntoIterator<Item = &'f Family<'a>>,
+) {
     for family in families {
         let from_text = family.format == Format::Prometheus;
         let name = match family.kind {
@@ -69,7 +79,19 @@ pub fn write_openmetrics(out: &mut Vec<u8>, families: &[Family<'_>]) {
         out.extend_from_slice(b"# TYPE ");
         out.extend_from_slice(head.as_bytes());
         out.push(b' ');
-        out.extend_from_slice(family.kind.openmetrics_name().as_bytes());
+        // A stateset's state label carries the family's name; one renamed
+        // on import no longer does, and is a gauge (as in the text format).
+        let stateset_label_lost = family.kind == MetricType::StateSet
+            && family
+                .samples
+                .iter()
+                .any(|s| !s.labels.iter().any(|(l, _)| *l == family.name));
+        let kind = if stateset_label_lost {
+            MetricType::Gauge
+        } else {
+            family.kind
+        };
+        out.extend_from_slice(kind.openmetrics_name().as_bytes());
         out.push(b'\n');
         if let Some(unit) = family.unit.as_deref().filter(|u| !u.is_empty()) {
             out.extend_from_slice(format!("# UNIT {head} {unit}\n").as_bytes());
@@ -92,7 +114,6 @@ pub fn write_openmetrics(out: &mut Vec<u8>, families: &[Family<'_>]) {
             }
         }
     }
-    out.extend_from_slice(b"# EOF\n");
 }
 
 fn header(out: &mut Vec<u8>, name: &str, help: Option<&str>, kind: &str, format: Format) {

@@ -27,7 +27,7 @@ fn main() {
     q.depth.set(["a\"b"], 3.0);
     q.jobs.set([], 12.0);
     let mut out = ::std::vec::Vec::new();
-    q.encode(&mut out);
+    q.encode(&mut out, pme::encode::Format::Prometheus);
     assert_eq!(
         ::std::string::String::from_utf8(out).unwrap(),
         "# HELP queue_depth Items waiting.\n# TYPE queue_depth gauge\nqueue_depth{site=\"eu-1\",queue=\"a\\\"b\"} 3\n\

@@ -1,0 +1,104 @@
+//! Whole expositions: every group's published bytes, then the
+//! self-metrics, in text format 0.0.4 or OpenMetrics 1.0 — and a cache
+//! that builds each (format, gzip) body once per store generation, so
+//! every scrape between two collections shares the same bytes.
+//!
+//! `/metrics`, the textfile writer and the pushers all take their bytes
+//! from here: one catalog, the same names everywhere.
+
+use std::io::Write;
+use std::sync::Mutex;
+
+use bytes::Bytes;
+
+use crate::encode::Format;
+use crate::plan::Plan;
+use crate::selfmetrics::{self, Entry};
+use crate::store::Store;
+
+/// Bodies smaller than this are not worth compressing.
+pub const GZIP_MIN_BYTES: usize = 1024;
+
+/// The exposition of every scheduled group (only `service`'s when set).
+pub fn build(plan: &Plan, store: &Store, service: Option<&str>, format: Format) -> Vec<u8> {
+    let snapshots = store.all();
+    let entries: Vec<Entry<'_>> = Entry::scheduled(plan, &snapshots)
+        .filter(|e| service.is_none_or(|s| e.group.service == s))
+        .collect();
+    let size: usize = entries
+        .iter()
+        .map(|e| e.snapshot.body_in(format).len())
+        .sum();
+    let mut out = Vec::with_capacity(size + 256 * entries.len() + 8);
+    for entry in &entries {
+        out.extend_from_slice(entry.snapshot.body_in(format));
+    }
+    selfmetrics::encode(&mut out, &entries, format);
+    if format == Format::OpenMetrics {
+        out.extend_from_slice(b"# EOF\n");
+    }
+    out
+}
+
+/// gzip at the default level.
+pub fn gzip(body: &[u8]) -> Bytes {
+    let mut encoder = flate2::write::GzEncoder::new(
+        Vec::with_capacity(body.len() / 4 + 64),
+        flate2::Compression::default(),
+    );
+    // Writing to a Vec cannot fail.
+    let _ = encoder.write_all(body);
+    Bytes::from(encoder.finish().unwrap_or_default())
+}
+
+/// The bodies of `/metrics` for the current store generation.
+#[derive(Debug, Default)]
+pub struct Cache {
+    current: Mutex<Cached>,
+}
+
+#[derive(Debug, Default)]
+struct Cached {
+    generation: Option<u64>,
+    /// Indexed by [`slot`].
+    bodies: [Option<Bytes>; 4],
+}
+
+fn slot(format: Format, gzip: bool) -> usize {
+    let f = match format {
+        Format::Prometheus => 0,
+        Format::OpenMetrics => 2,
+    };
+    f + usize::from(gzip)
+}
+
+impl Cache {
+    /// The whole exposition in `format`, gzipped when `gzip` (and large
+    /// enough; the flag returned says whether it is). Built at most once per
+    /// store generation; concurrent scrapes wait for the one building it.
+    pub fn get(&self, plan: &Plan, store: &Store, format: Format, gzip: bool) -> (Bytes, bool) {
+        let generation = store.generation();
+        let mut cached = self.current.lock().unwrap_or_else(|p| p.into_inner());
+        if cached.generation != Some(generation) {
+            *cached = Cached {
+                generation: Some(generation),
+                bodies: Default::default(),
+            };
+        }
+        let plain = match &cached.bodies[slot(format, false)] {
+            Some(body) => body.clone(),
+            None => {
+                let body = Bytes::from(build(plan, store, None, format));
+                cached.bodies[slot(format, false)] = Some(body.clone());
+                body
+            }
+        };
+        if !gzip || plain.len() < GZIP_MIN_BYTES {
+            return (plain, false);
+        }
+        let zipped = cached.bodies[slot(format, true)]
+            .get_or_insert_with(|| self::gzip(&plain))
+            .clone();
+        (zipped, true)
+    }
+}
