@@ -12,7 +12,6 @@ use tokio::task::JoinHandle;
 
 use crate::config::{Command, Options};
 use crate::encode::Format;
-use crate::exposition;
 use crate::http::service::Probes;
 use crate::http::{self, Endpoint, Web};
 use crate::plan::Plan;
@@ -20,6 +19,7 @@ use crate::scheduler::{Scheduler, StartupError};
 use crate::sources::Source;
 use crate::sources::identity::Identity;
 use crate::store::Store;
+use crate::{exposition, outputs};
 
 /// What the listeners read: the plan and the latest snapshots.
 #[derive(Debug)]
@@ -235,8 +235,9 @@ pub async fn start(plan: &'static Plan, options: &Options) -> Result<Running, Er
         "http"
     };
 
-    let tasks = vec![
-        tokio::spawn(scheduler.run(until_stopped(stopped.clone()))),
+    let (cycles, cycles_done) = watch::channel(0);
+    let mut tasks = vec![
+        tokio::spawn(scheduler.run(cycles, until_stopped(stopped.clone()))),
         tokio::spawn(http::serve(
             metrics_listener,
             Endpoint::Metrics,
@@ -246,10 +247,41 @@ pub async fn start(plan: &'static Plan, options: &Options) -> Result<Running, Er
         tokio::spawn(http::serve(
             health_listener,
             Endpoint::Health,
-            shared,
-            until_stopped(stopped),
+            shared.clone(),
+            until_stopped(stopped.clone()),
         )),
     ];
+    if let Some(dir) = &options.textfile_directory {
+        tasks.push(tokio::spawn(outputs::textfile::run(
+            dir.clone(),
+            options.textfile_name.clone(),
+            shared.clone(),
+            shared.store.add_output("textfile"),
+            cycles_done.clone(),
+            until_stopped(stopped.clone()),
+        )));
+    }
+    if let Some(url) = &options.push_gateway {
+        let config = outputs::pushgateway::Pushgateway {
+            url: url.clone(),
+            job: options.push_job.clone(),
+            labels: options.push_labels.clone(),
+            method: if options.push_method == "post" {
+                hyper::Method::POST
+            } else {
+                hyper::Method::PUT
+            },
+            interval: options.push_interval,
+            delete_on_shutdown: options.push_delete_on_shutdown,
+        };
+        tasks.push(tokio::spawn(outputs::pushgateway::run(
+            config,
+            shared.clone(),
+            shared.store.add_output("pushgateway"),
+            cycles_done.clone(),
+            until_stopped(stopped.clone()),
+        )));
+    }
     tracing::info!("serving metrics on {scheme}://{metrics_addr}/metrics");
     tracing::info!("serving health on {scheme}://{health_addr}/health");
     Ok(Running {

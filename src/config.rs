@@ -38,6 +38,31 @@ pub struct Options {
     /// the spec uses `run_as`, which needs pme's privileges.
     #[arg(long, value_name = "USER[:GROUP]")]
     pub user: Option<String>,
+    /// Write `<name>.prom` here after every cycle, atomically, for
+    /// node_exporter's textfile collector.
+    #[arg(long = "textfile.directory", value_name = "DIR")]
+    pub textfile_directory: Option<std::path::PathBuf>,
+    /// The textfile's name, without `.prom`.
+    #[arg(long = "textfile.name", value_name = "NAME", default_value = "pme")]
+    pub textfile_name: String,
+    /// Push to this Pushgateway after every cycle (e.g. `http://127.0.0.1:9091`).
+    #[arg(long = "push.gateway", value_name = "URL")]
+    pub push_gateway: Option<String>,
+    /// The `job` grouping label of pushes.
+    #[arg(long = "push.job", value_name = "JOB", default_value = "pme")]
+    pub push_job: String,
+    /// More grouping labels, `NAME=VALUE` (repeatable).
+    #[arg(long = "push.label", value_name = "NAME=VALUE", value_parser = parse_label)]
+    pub push_labels: Vec<(String, String)>,
+    /// `put` replaces the whole group, `post` only the families sent.
+    #[arg(long = "push.method", value_name = "METHOD", default_value = "put", value_parser = ["put", "post"])]
+    pub push_method: String,
+    /// Push at most this often (`0s`: after every cycle).
+    #[arg(long = "push.interval", value_name = "DURATION", default_value = "0s", value_parser = parse_duration)]
+    pub push_interval: std::time::Duration,
+    /// Delete the pushed group when pme stops.
+    #[arg(long = "push.delete-on-shutdown")]
+    pub push_delete_on_shutdown: bool,
     /// Something to do instead of serving.
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -56,6 +81,32 @@ pub enum Command {
         #[arg(last = true, value_name = "FLAGS")]
         flags: Vec<String>,
     },
+}
+
+/// `NAME=VALUE` with a valid label name.
+fn parse_label(s: &str) -> Result<(String, String), String> {
+    let (name, value) = s
+        .split_once('=')
+        .ok_or_else(|| format!("`{s}` is not NAME=VALUE"))?;
+    let valid = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !valid || name == "job" {
+        return Err(format!(
+            "`{name}` is not a label name (or is `job`, set by --push.job)"
+        ));
+    }
+    Ok((name.to_owned(), value.to_owned()))
+}
+
+/// A Prometheus duration, or `0s`/`0`.
+fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    if s == "0" || s == "0s" {
+        return Ok(std::time::Duration::ZERO);
+    }
+    pme_content::duration::parse(s)
 }
 
 /// `host:port`, `[v6]:port`, or `:port` for every IPv4 interface.

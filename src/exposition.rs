@@ -34,6 +34,7 @@ pub fn build(plan: &Plan, store: &Store, service: Option<&str>, format: Format) 
         out.extend_from_slice(entry.snapshot.body_in(format));
     }
     selfmetrics::encode(&mut out, &entries, format);
+    selfmetrics::encode_outputs(&mut out, &store.outputs(), format);
     if format == Format::OpenMetrics {
         out.extend_from_slice(b"# EOF\n");
     }

@@ -31,6 +31,7 @@ pub mod health;
 pub mod http;
 pub mod imported;
 pub mod metric;
+pub mod outputs;
 pub mod parsers;
 pub mod plan;
 pub mod scheduler;

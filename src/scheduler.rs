@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Instant, SystemTime};
 
 use bytes::Bytes;
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::encode::Format;
@@ -166,17 +167,31 @@ impl Scheduler {
         handles
     }
 
-    /// Ticks until `shutdown` resolves.
-    pub async fn run(self, shutdown: impl std::future::Future<Output = ()>) {
+    /// Ticks until `shutdown` resolves. When every read a tick started has
+    /// been published, the tick's number is sent on `cycles` (outputs such
+    /// as the textfile and the pushers write then).
+    pub async fn run(
+        self,
+        cycles: watch::Sender<u64>,
+        shutdown: impl std::future::Future<Output = ()>,
+    ) {
         let mut interval = tokio::time::interval(self.plan.tick);
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         tokio::pin!(shutdown);
+        let cycles = Arc::new(cycles);
         let mut tick: u64 = 0;
         loop {
             tokio::select! {
                 _ = interval.tick() => {
                     // Reads run on their own; the tick never waits for them.
-                    drop(self.start_cycle(tick));
+                    let handles = self.start_cycle(tick);
+                    let cycles = cycles.clone();
+                    tokio::spawn(async move {
+                        for handle in handles {
+                            let _ = handle.await;
+                        }
+                        cycles.send_replace(tick);
+                    });
                     tick += 1;
                 }
                 () = &mut shutdown => break,

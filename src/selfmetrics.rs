@@ -3,7 +3,10 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use std::sync::Arc;
+
 use crate::encode::{self, Format};
+use crate::outputs::OutputStatus;
 use crate::plan::{GroupPlan, Plan};
 use crate::store::Snapshot;
 
@@ -106,6 +109,65 @@ pub fn encode(out: &mut Vec<u8>, entries: &[Entry<'_>], format: Format) {
                     header_written = true;
                 }
                 series(out, family.name, entry.group, value);
+            }
+        }
+    }
+}
+
+/// One output's self-metric family.
+struct OutputFamily {
+    family: Family,
+    value: fn(&OutputStatus) -> Option<f64>,
+}
+
+/// The `value` of an [`OutputFamily`]'s `family` is unused.
+const NO_ENTRY_VALUE: fn(&Entry<'_>) -> Option<f64> = |_| None;
+
+const OUTPUT_FAMILIES: &[OutputFamily] = &[
+    OutputFamily {
+        family: Family {
+            name: "pme_output_sends_total",
+            help: "Attempts to write or send the metrics to the output.",
+            counter: true,
+            value: NO_ENTRY_VALUE,
+        },
+        value: |o| Some(o.sends() as f64),
+    },
+    OutputFamily {
+        family: Family {
+            name: "pme_output_failures_total",
+            help: "Attempts that failed (after their retries).",
+            counter: true,
+            value: NO_ENTRY_VALUE,
+        },
+        value: |o| Some(o.failures() as f64),
+    },
+    OutputFamily {
+        family: Family {
+            name: "pme_output_last_success_timestamp_seconds",
+            help: "Unix time of the output's last successful write or send, 0 if none yet.",
+            counter: false,
+            value: NO_ENTRY_VALUE,
+        },
+        value: |o| Some(o.last_success().map_or(0.0, unix_seconds)),
+    },
+];
+
+/// Appends the self-metrics of `outputs` (label `output`).
+pub fn encode_outputs(out: &mut Vec<u8>, outputs: &[Arc<OutputStatus>], format: Format) {
+    if outputs.is_empty() {
+        return;
+    }
+    for f in OUTPUT_FAMILIES {
+        header(out, &f.family, format);
+        for output in outputs {
+            if let Some(value) = (f.value)(output) {
+                out.extend_from_slice(f.family.name.as_bytes());
+                out.extend_from_slice(b"{output=\"");
+                encode::label_value(out, output.name);
+                out.extend_from_slice(b"\"} ");
+                encode::value(out, value);
+                out.push(b'\n');
             }
         }
     }

@@ -10,6 +10,7 @@ use std::time::{Duration, SystemTime};
 use bytes::Bytes;
 
 use crate::encode::Format;
+use crate::outputs::OutputStatus;
 
 /// How a group's collections have gone.
 #[derive(Clone, Debug, Default)]
@@ -59,6 +60,8 @@ pub struct Store {
     /// Bumped by every publish: serialized expositions built from an
     /// earlier generation are stale.
     generation: AtomicU64,
+    /// The outputs (textfile, pushers) and how they fare.
+    outputs: Mutex<Vec<Arc<OutputStatus>>>,
 }
 
 impl Store {
@@ -69,6 +72,7 @@ impl Store {
                 .map(|_| Mutex::new(Arc::new(Snapshot::default())))
                 .collect(),
             generation: AtomicU64::new(0),
+            outputs: Mutex::new(Vec::new()),
         }
     }
 
@@ -84,6 +88,30 @@ impl Store {
     /// Replaces the snapshot of group `i`.
     pub fn publish(&self, i: usize, snapshot: Snapshot) {
         *self.slots[i].lock().unwrap_or_else(|p| p.into_inner()) = Arc::new(snapshot);
+        self.generation.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Registers an output; its status is served with the self-metrics.
+    pub fn add_output(&self, name: &'static str) -> Arc<OutputStatus> {
+        let status = Arc::new(OutputStatus::new(name));
+        self.outputs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(status.clone());
+        status
+    }
+
+    /// Every registered output.
+    pub fn outputs(&self) -> Vec<Arc<OutputStatus>> {
+        self.outputs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Marks the store changed without a new snapshot (an output's own
+    /// status changed), so cached expositions are rebuilt.
+    pub fn touch(&self) {
         self.generation.fetch_add(1, Ordering::AcqRel);
     }
 

@@ -18,6 +18,7 @@ mod exposition_suites;
 mod features;
 mod http_json;
 mod jsonpath_cts;
+mod outputs;
 mod parameters;
 mod prometheus;
 mod pull;

@@ -73,6 +73,9 @@ pub const RESERVED_METRIC_NAMES: &[&str] = &[
     "pme_last_success_timestamp_seconds",
     "pme_collection_interval_seconds",
     "pme_command_exit_code",
+    "pme_output_sends_total",
+    "pme_output_failures_total",
+    "pme_output_last_success_timestamp_seconds",
 ];
 
 /// Checks a metric name against the data model (`[a-zA-Z_:][a-zA-Z0-9_:]*`)

@@ -24,7 +24,8 @@ use hyper_util::rt::TokioExecutor;
 use super::{Reading, SourceError};
 use crate::plan::{HttpAuth, HttpSource, Method};
 
-type Connector = hyper_rustls::HttpsConnector<HttpConnector>;
+/// The connector of [`https_client`].
+pub type Connector = hyper_rustls::HttpsConnector<HttpConnector>;
 
 /// A client for one source, with its response cache.
 #[derive(Debug)]
@@ -42,15 +43,8 @@ struct Cached {
 
 impl Client {
     pub(super) fn new() -> Result<Client, String> {
-        let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_provider_and_webpki_roots(rustls::crypto::ring::default_provider())
-            .map_err(|e| format!("TLS setup failed: {e}"))?
-            .https_or_http()
-            .enable_http1()
-            .build();
-        let client = HyperClient::builder(TokioExecutor::new()).build(connector);
         Ok(Client {
-            client,
+            client: https_client()?,
             cache: Mutex::new(None),
         })
     }
@@ -110,6 +104,21 @@ impl Client {
             status => Err(SourceError::Io(format!("{} answered {status}", source.url))),
         }
     }
+}
+
+/// An HTTP/1.1 client for `http://` and `https://` (rustls on ring, the
+/// Mozilla roots compiled in), for sources and for the pushers.
+///
+/// # Errors
+/// The TLS setup failed.
+pub fn https_client() -> Result<HyperClient<Connector, Full<Bytes>>, String> {
+    let connector = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_provider_and_webpki_roots(rustls::crypto::ring::default_provider())
+        .map_err(|e| format!("TLS setup failed: {e}"))?
+        .https_or_http()
+        .enable_http1()
+        .build();
+    Ok(HyperClient::builder(TokioExecutor::new()).build(connector))
 }
 
 fn build_request(
@@ -194,7 +203,8 @@ fn max_age(headers: &hyper::HeaderMap) -> Option<Duration> {
 }
 
 /// An error with its causes, for messages like "connection refused".
-fn error_chain(e: &dyn std::error::Error) -> String {
+/// An error and its causes, joined with `: `.
+pub fn error_chain(e: &dyn std::error::Error) -> String {
     let mut text = e.to_string();
     let mut source = e.source();
     while let Some(cause) = source {

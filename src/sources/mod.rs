@@ -8,7 +8,7 @@
 
 mod command;
 mod file;
-mod http;
+pub mod http;
 pub mod identity;
 mod static_value;
 

@@ -26,6 +26,8 @@ pub const STATUS: &str = r#"{"up": true, "load": "0.5", "version": "1.2.3", "sta
 pub static UPSTREAM_ACCEPT: std::sync::Mutex<String> = std::sync::Mutex::new(String::new());
 /// Requests for `/upstream/flaky`: the first is answered well, the others not.
 pub static FLAKY_REQUESTS: AtomicU64 = AtomicU64::new(0);
+/// Pushes to `/failing-gateway/…`, all answered 500.
+pub static FAILING_PUSHES: AtomicU64 = AtomicU64::new(0);
 
 /// A Prometheus text exposition as an application would serve it.
 pub const UPSTREAM: &str = r#"# HELP node_load1 1m load average.
@@ -229,6 +231,11 @@ async fn handle(req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infalli
             } else {
                 reply(StatusCode::OK, "flaky_kept four\n")
             }
+        }
+        // A Pushgateway that fails: every push answers 500 and is counted.
+        (_, p) if p.starts_with("/failing-gateway/") => {
+            FAILING_PUSHES.fetch_add(1, Ordering::SeqCst);
+            reply(StatusCode::INTERNAL_SERVER_ERROR, "down for maintenance")
         }
         ("GET", "/malformed") => reply(StatusCode::OK, r#"{"value": "#),
         ("GET", "/not-utf8") => reply(StatusCode::OK, &b"\xff\xfe{}"[..]),

@@ -1,0 +1,97 @@
+//! `--textfile.directory DIR`: after every cycle, `DIR/<name>.prom` for
+//! node_exporter's textfile collector.
+//!
+//! The file is replaced atomically, as the collector's documentation asks:
+//! the bytes go to a temporary file in the same directory, which is synced
+//! and then renamed over the old one. A write that fails (a full disk, a
+//! read-only directory) is counted and logged, the temporary file removed,
+//! and the previous file stays whole.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use tokio::sync::watch;
+
+use super::OutputStatus;
+use crate::app::Shared;
+use crate::encode::Format;
+
+/// Writes after each cycle sent on `cycles` until `stop` resolves.
+pub async fn run(
+    dir: PathBuf,
+    name: String,
+    shared: Arc<Shared>,
+    status: Arc<OutputStatus>,
+    mut cycles: watch::Receiver<u64>,
+    stop: impl std::future::Future<Output = ()>,
+) {
+    let target = dir.join(format!("{name}.prom"));
+    tokio::pin!(stop);
+    loop {
+        tokio::select! {
+            changed = cycles.changed() => if changed.is_err() { return },
+            () = &mut stop => return,
+        }
+        let (body, _) = shared
+            .cache
+            .get(shared.plan, &shared.store, Format::Prometheus, false);
+        let target = target.clone();
+        let result = tokio::task::spawn_blocking(move || write_atomically(&target, &body))
+            .await
+            .unwrap_or_else(|e| Err(format!("writer task failed: {e}")));
+        status.record(result);
+        shared.store.touch();
+    }
+}
+
+/// Replaces `target` with `body`: temporary file, sync, rename, sync of
+/// the directory. On failure the old file is untouched.
+pub fn write_atomically(target: &Path, body: &[u8]) -> Result<(), String> {
+    let dir = target.parent().unwrap_or(Path::new("."));
+    let file_name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    // A leading dot and a suffix other than `.prom`: the collector reads
+    // only `*.prom`, so it never sees a half-written file.
+    let temporary = dir.join(format!(".{file_name}.{}.tmp", std::process::id()));
+    let written = (|| {
+        let mut file = std::fs::File::create(&temporary)?;
+        file.write_all(body)?;
+        file.sync_all()?;
+        std::fs::rename(&temporary, target)?;
+        std::fs::File::open(dir)?.sync_all()
+    })();
+    written.map_err(|e| {
+        let _ = std::fs::remove_file(&temporary);
+        format!("writing {}: {e}", target.display())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replaces_whole_files_and_leaves_no_temporary() {
+        let dir = std::env::temp_dir().join(format!("pme-textfile-unit-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let target = dir.join("pme.prom");
+        write_atomically(&target, b"a 1\n").unwrap();
+        write_atomically(&target, b"a 2\n").unwrap();
+        assert_eq!(std::fs::read(&target).unwrap(), b"a 2\n");
+        let names: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["pme.prom"]);
+        let missing = dir.join("no-such-dir").join("pme.prom");
+        assert!(
+            write_atomically(&missing, b"x")
+                .unwrap_err()
+                .contains("no-such-dir")
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

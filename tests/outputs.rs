@@ -1,0 +1,207 @@
+//! Outputs with their real peers: the textfile read by Debian's
+//! `prometheus-node-exporter`, pushes received by Debian's
+//! `prometheus-pushgateway`; and their faults (a read-only directory, a
+//! gateway that is down or answers 500) counted while pme keeps serving.
+
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use crate::util::{Exporter, free_port, get, http_server, in_ci, peer, value_of, wait_for};
+use crate::web::Dir;
+
+/// A peer daemon, killed on drop.
+struct Daemon(Child);
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start_daemon(program: &std::path::Path, args: &[String]) -> Daemon {
+    Daemon(
+        Command::new(program)
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    )
+}
+
+fn body_of(addr: std::net::SocketAddr) -> Option<String> {
+    std::panic::catch_unwind(|| get(addr, "/metrics"))
+        .ok()
+        .filter(|r| r.status == 200)
+        .map(|r| r.text())
+}
+
+#[test]
+fn node_exporter_reads_the_textfile_and_a_failed_write_keeps_the_old_file() {
+    let Some(node_exporter) = peer("prometheus-node-exporter", "prometheus-node-exporter") else {
+        return;
+    };
+    let dir = Dir::new("textfile");
+    let path = dir.0.display().to_string();
+    // As root, pme runs as nobody so that a read-only directory stops it
+    // (root would write anyway).
+    let root = nix::unistd::geteuid().is_root();
+    if root {
+        let status = Command::new("chown")
+            .args(["nobody", &path])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    } else {
+        assert!(!in_ci(), "CI runs as root");
+    }
+    let mut args = vec![format!("--textfile.directory={path}")];
+    if root {
+        args.push("--user=nobody".to_owned());
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let pme = Exporter::start(&args);
+    let file = dir.0.join("pme.prom");
+    wait_for(Duration::from_secs(30), "pme.prom", || {
+        file.exists().then_some(())
+    });
+
+    let port = free_port();
+    let _node = start_daemon(
+        &node_exporter,
+        &[
+            format!("--web.listen-address=127.0.0.1:{port}"),
+            "--collector.disable-defaults".to_owned(),
+            "--collector.textfile".to_owned(),
+            format!("--collector.textfile.directory={path}"),
+        ],
+    );
+    let node: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let scraped = wait_for(Duration::from_secs(30), "node_exporter", || body_of(node));
+    assert_eq!(
+        value_of(&scraped, "node_textfile_scrape_error"),
+        Some(0.0),
+        "{scraped}"
+    );
+    assert!(scraped.contains("\npme_host_load1 "), "{scraped}");
+    assert!(
+        scraped.contains("pme_source_up{group=\"loadavg\",service=\"host\"} 1"),
+        "{scraped}"
+    );
+
+    // A directory pme may no longer write to: the next cycle's write fails,
+    // is counted, and the file node_exporter reads stays whole.
+    let status = Command::new("chmod")
+        .args(["0555", &path])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let before = std::fs::read(&file).unwrap();
+    let metrics = wait_for(
+        Duration::from_secs(40),
+        "a counted textfile failure",
+        || {
+            let body = get(pme.metrics, "/metrics").text();
+            (value_of(&body, "pme_output_failures_total{output=\"textfile\"}")? >= 1.0)
+                .then_some(body)
+        },
+    );
+    assert!(
+        value_of(&metrics, "pme_host_load1").is_some(),
+        "pme keeps serving"
+    );
+    assert_eq!(std::fs::read(&file).unwrap(), before, "the old file stays");
+    let leftovers: Vec<_> = std::fs::read_dir(&dir.0)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(leftovers, ["pme.prom"]);
+    let _ = Command::new("chmod").args(["0755", &path]).status();
+}
+
+#[test]
+fn pushgateway_receives_groups_and_loses_them_on_shutdown() {
+    let Some(gateway) = peer("prometheus-pushgateway", "prometheus-pushgateway") else {
+        return;
+    };
+    let port = free_port();
+    let _gateway = start_daemon(
+        &gateway,
+        &[format!("--web.listen-address=127.0.0.1:{port}")],
+    );
+    let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    wait_for(Duration::from_secs(30), "the Pushgateway", || body_of(addr));
+
+    let mut pme = Exporter::start(&[
+        &format!("--push.gateway=http://{addr}"),
+        "--push.job=pme-test",
+        // A value with `/` travels as @base64.
+        "--push.label=instance=db/1",
+        "--push.delete-on-shutdown",
+    ]);
+    let pushed = wait_for(Duration::from_secs(30), "pushed metrics", || {
+        body_of(addr).filter(|b| b.contains("pme_host_load1{"))
+    });
+    assert!(
+        pushed.contains("pme_host_load1{instance=\"db/1\",job=\"pme-test\"}"),
+        "{pushed}"
+    );
+    assert!(pushed.contains("push_failure_time_seconds{instance=\"db/1\",job=\"pme-test\"} 0"));
+    let own = get(pme.metrics, "/metrics").text();
+    assert!(value_of(&own, "pme_output_sends_total{output=\"pushgateway\"}").unwrap() >= 1.0);
+    assert_eq!(
+        value_of(&own, "pme_output_failures_total{output=\"pushgateway\"}"),
+        Some(0.0)
+    );
+
+    // SIGTERM: pme deletes its group before it exits.
+    let pid = nix::unistd::Pid::from_raw(pme.child.id() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
+    let exited = wait_for(Duration::from_secs(20), "pme to exit", || {
+        pme.child.try_wait().unwrap()
+    });
+    assert!(exited.success());
+    let after = wait_for(Duration::from_secs(10), "the Pushgateway", || body_of(addr));
+    assert!(!after.contains("job=\"pme-test\""), "{after}");
+}
+
+#[test]
+fn failing_gateways_are_counted_and_retries_bounded() {
+    http_server::start();
+    // One gateway answering 500, one not listening at all.
+    let closed = free_port();
+    let failing = Exporter::start(&["--push.gateway=http://127.77.1.1:18781/failing-gateway"]);
+    let down = Exporter::start(&[&format!("--push.gateway=http://127.0.0.1:{closed}")]);
+    let mut failed_pushes = 0.0;
+    for pme in [&failing, &down] {
+        let body = wait_for(Duration::from_secs(30), "a counted push failure", || {
+            let body = get(pme.metrics, "/metrics").text();
+            (value_of(&body, "pme_output_failures_total{output=\"pushgateway\"}")? >= 1.0)
+                .then_some(body)
+        });
+        assert!(
+            value_of(&body, "pme_host_load1").is_some(),
+            "pme keeps serving"
+        );
+        assert_eq!(
+            value_of(
+                &body,
+                "pme_output_last_success_timestamp_seconds{output=\"pushgateway\"}"
+            ),
+            Some(0.0)
+        );
+        if std::ptr::eq(pme, &failing) {
+            failed_pushes =
+                value_of(&body, "pme_output_failures_total{output=\"pushgateway\"}").unwrap();
+        }
+    }
+    // A failed push is three attempts (500 is retried), never more; a
+    // later push may have started since.
+    let requests = http_server::FAILING_PUSHES.load(Ordering::SeqCst) as f64;
+    assert!(
+        requests >= 3.0 * failed_pushes && requests <= 3.0 * (failed_pushes + 1.0),
+        "{requests} requests for {failed_pushes} failed pushes"
+    );
+}
