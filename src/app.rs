@@ -282,6 +282,16 @@ pub async fn start(plan: &'static Plan, options: &Options) -> Result<Running, Er
             until_stopped(stopped.clone()),
         )));
     }
+    if let Some(url) = &options.remote_write_url {
+        tasks.push(tokio::spawn(outputs::remote_write::run(
+            url.clone(),
+            options.remote_write_labels.clone(),
+            shared.clone(),
+            shared.store.add_output("remote_write"),
+            cycles_done.clone(),
+            until_stopped(stopped.clone()),
+        )));
+    }
     tracing::info!("serving metrics on {scheme}://{metrics_addr}/metrics");
     tracing::info!("serving health on {scheme}://{health_addr}/health");
     Ok(Running {

@@ -52,7 +52,7 @@ pub struct Options {
     #[arg(long = "push.job", value_name = "JOB", default_value = "pme")]
     pub push_job: String,
     /// More grouping labels, `NAME=VALUE` (repeatable).
-    #[arg(long = "push.label", value_name = "NAME=VALUE", value_parser = parse_label)]
+    #[arg(long = "push.label", value_name = "NAME=VALUE", value_parser = parse_push_label)]
     pub push_labels: Vec<(String, String)>,
     /// `put` replaces the whole group, `post` only the families sent.
     #[arg(long = "push.method", value_name = "METHOD", default_value = "put", value_parser = ["put", "post"])]
@@ -63,6 +63,13 @@ pub struct Options {
     /// Delete the pushed group when pme stops.
     #[arg(long = "push.delete-on-shutdown")]
     pub push_delete_on_shutdown: bool,
+    /// Send every cycle's samples here with Prometheus remote_write 1.0
+    /// (e.g. `http://127.0.0.1:9090/api/v1/write`).
+    #[arg(long = "remote-write.url", value_name = "URL")]
+    pub remote_write_url: Option<String>,
+    /// Labels added to every remote-written series, `NAME=VALUE` (repeatable).
+    #[arg(long = "remote-write.label", value_name = "NAME=VALUE", value_parser = parse_label)]
+    pub remote_write_labels: Vec<(String, String)>,
     /// Something to do instead of serving.
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -93,12 +100,19 @@ fn parse_label(s: &str) -> Result<(String, String), String> {
         .next()
         .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-    if !valid || name == "job" {
-        return Err(format!(
-            "`{name}` is not a label name (or is `job`, set by --push.job)"
-        ));
+    if !valid || name.starts_with("__") {
+        return Err(format!("`{name}` is not a label name"));
     }
     Ok((name.to_owned(), value.to_owned()))
+}
+
+/// [`parse_label`], except `job`, which `--push.job` sets.
+fn parse_push_label(s: &str) -> Result<(String, String), String> {
+    let label = parse_label(s)?;
+    if label.0 == "job" {
+        return Err("`job` is set by --push.job".to_owned());
+    }
+    Ok(label)
 }
 
 /// A Prometheus duration, or `0s`/`0`.

@@ -168,33 +168,35 @@ fn pushgateway_receives_groups_and_loses_them_on_shutdown() {
 }
 
 #[test]
-fn failing_gateways_are_counted_and_retries_bounded() {
+fn failing_receivers_are_counted_and_retries_bounded() {
     http_server::start();
-    // One gateway answering 500, one not listening at all.
+    // A gateway answering 500, one not listening at all, and a remote_write
+    // receiver answering 404 (not retried).
     let closed = free_port();
     let failing = Exporter::start(&["--push.gateway=http://127.77.1.1:18781/failing-gateway"]);
     let down = Exporter::start(&[&format!("--push.gateway=http://127.0.0.1:{closed}")]);
+    let rejected =
+        Exporter::start(&["--remote-write.url=http://127.77.1.1:18781/no-such-receiver"]);
     let mut failed_pushes = 0.0;
-    for pme in [&failing, &down] {
-        let body = wait_for(Duration::from_secs(30), "a counted push failure", || {
+    for (pme, output) in [
+        (&failing, "pushgateway"),
+        (&down, "pushgateway"),
+        (&rejected, "remote_write"),
+    ] {
+        let failures = format!("pme_output_failures_total{{output=\"{output}\"}}");
+        let body = wait_for(Duration::from_secs(30), "a counted failure", || {
             let body = get(pme.metrics, "/metrics").text();
-            (value_of(&body, "pme_output_failures_total{output=\"pushgateway\"}")? >= 1.0)
-                .then_some(body)
+            (value_of(&body, &failures)? >= 1.0).then_some(body)
         });
         assert!(
             value_of(&body, "pme_host_load1").is_some(),
             "pme keeps serving"
         );
-        assert_eq!(
-            value_of(
-                &body,
-                "pme_output_last_success_timestamp_seconds{output=\"pushgateway\"}"
-            ),
-            Some(0.0)
-        );
+        let last_success =
+            format!("pme_output_last_success_timestamp_seconds{{output=\"{output}\"}}");
+        assert_eq!(value_of(&body, &last_success), Some(0.0));
         if std::ptr::eq(pme, &failing) {
-            failed_pushes =
-                value_of(&body, "pme_output_failures_total{output=\"pushgateway\"}").unwrap();
+            failed_pushes = value_of(&body, &failures).unwrap();
         }
     }
     // A failed push is three attempts (500 is retried), never more; a

@@ -38,31 +38,45 @@ fn query(prom: &Prometheus, promql: &str) -> Option<serde_json::Value> {
     Some(result)
 }
 
-/// Starts Prometheus with `scrape_config` as its one job (a YAML mapping
-/// written after `- job_name: pme`), in a directory of its own.
-fn start_prometheus(binary: &std::path::Path, scrape_config: &str, dir: PathBuf) -> Prometheus {
+/// Starts Prometheus with `config` in a directory of its own and waits
+/// until it is ready.
+fn spawn_prometheus(
+    binary: &std::path::Path,
+    config: &str,
+    dir: PathBuf,
+    extra: &[&str],
+) -> Prometheus {
     std::fs::create_dir_all(&dir).unwrap();
-    let config = dir.join("prometheus.yml");
-    std::fs::write(
-        &config,
-        format!(
-            "global: {{scrape_interval: 1s, scrape_timeout: 1s}}\nscrape_configs:\n  - job_name: pme\n{scrape_config}"
-        ),
-    )
-    .unwrap();
+    let file = dir.join("prometheus.yml");
+    std::fs::write(&file, config).unwrap();
     let addr: std::net::SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
     let child = Command::new(binary)
-        .arg(format!("--config.file={}", config.display()))
+        .arg(format!("--config.file={}", file.display()))
         .arg(format!(
             "--storage.tsdb.path={}",
             dir.join("data").display()
         ))
         .arg(format!("--web.listen-address={addr}"))
+        .args(extra)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
     let prom = Prometheus { child, dir, addr };
+    wait_for(Duration::from_secs(60), "Prometheus to be ready", || {
+        let response = std::panic::catch_unwind(|| get(prom.addr, "/-/ready")).ok()?;
+        (response.status == 200).then_some(())
+    });
+    prom
+}
+
+/// Starts Prometheus with `scrape_config` as its one job (a YAML mapping
+/// written after `- job_name: pme`) and waits until the target is up.
+fn start_prometheus(binary: &std::path::Path, scrape_config: &str, dir: PathBuf) -> Prometheus {
+    let config = format!(
+        "global: {{scrape_interval: 1s, scrape_timeout: 1s}}\nscrape_configs:\n  - job_name: pme\n{scrape_config}"
+    );
+    let prom = spawn_prometheus(binary, &config, dir, &[]);
     wait_for(
         Duration::from_secs(60),
         "Prometheus to report the target up",
@@ -74,6 +88,43 @@ fn start_prometheus(binary: &std::path::Path, scrape_config: &str, dir: PathBuf)
         },
     );
     prom
+}
+
+/// pme remote-writes to a Prometheus with the receiver enabled; the values
+/// come back through its query API with the same names and labels.
+#[test]
+fn prometheus_receives_remote_write() {
+    let Some(prometheus) = peer("prometheus", "prometheus") else {
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("pme-prometheus-rw-{}", std::process::id()));
+    let prom = spawn_prometheus(
+        &prometheus,
+        "global: {scrape_interval: 1m}\n",
+        dir,
+        &["--web.enable-remote-write-receiver"],
+    );
+    let pme = Exporter::start(&[
+        &format!("--remote-write.url=http://{}/api/v1/write", prom.addr),
+        "--remote-write.label=instance=pme-test",
+    ]);
+    let release =
+        String::from_utf8(Command::new("uname").arg("-r").output().unwrap().stdout).unwrap();
+    let info = wait_for(
+        Duration::from_secs(30),
+        "remote-written kernel info",
+        || query(&prom, "pme_host_kernel_info"),
+    );
+    assert_eq!(info["metric"]["release"], release.trim());
+    assert_eq!(info["metric"]["instance"], "pme-test");
+    let up = query(&prom, r#"pme_source_up{group="loadavg",service="host"}"#).expect("self-metric");
+    assert_eq!(up["value"][1], "1");
+    let own = get(pme.metrics, "/metrics").text();
+    assert_eq!(
+        crate::util::value_of(&own, "pme_output_failures_total{output=\"remote_write\"}"),
+        Some(0.0),
+        "{own}"
+    );
 }
 
 #[test]

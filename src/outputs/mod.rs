@@ -5,11 +5,125 @@
 //! output never stops collection or serving.
 
 pub mod pushgateway;
+pub mod remote_write;
 pub mod textfile;
 
-use std::sync::Mutex;
+use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::SystemTime;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::{Method, Request, StatusCode};
+use tokio::sync::watch;
+
+use crate::app::Shared;
+use crate::encode::Format;
+use crate::sources::http::{Connector, error_chain};
+
+/// Hands the text exposition to `write` after every cycle sent on
+/// `cycles`, until `stop` resolves, and records each outcome (which also
+/// refreshes the cached expositions, whose self-metrics it changes).
+pub async fn after_each_cycle<W, F>(
+    shared: &Shared,
+    status: &OutputStatus,
+    mut cycles: watch::Receiver<u64>,
+    stop: impl Future<Output = ()>,
+    mut write: W,
+) where
+    W: FnMut(Bytes) -> Option<F>,
+    F: Future<Output = Result<(), String>>,
+{
+    tokio::pin!(stop);
+    loop {
+        tokio::select! {
+            changed = cycles.changed() => if changed.is_err() { return },
+            () = &mut stop => return,
+        }
+        let (body, _) = shared
+            .cache
+            .get(shared.plan, &shared.store, Format::Prometheus, false);
+        // `None`: this output skips the cycle (e.g. its interval has not passed).
+        if let Some(written) = write(body) {
+            status.record(written.await);
+            shared.store.touch();
+        }
+    }
+}
+
+/// The pushers' client, or the reason there is none (recorded as a failure).
+fn client_or_record(status: &OutputStatus) -> Option<Arc<Client>> {
+    match crate::sources::http::https_client() {
+        Ok(client) => Some(Arc::new(client)),
+        Err(e) => {
+            status.record(Err(e));
+            None
+        }
+    }
+}
+
+/// The HTTP client of the pushers.
+pub type Client = hyper_util::client::legacy::Client<Connector, Full<Bytes>>;
+
+/// Attempts per send, and the wait before the second.
+const ATTEMPTS: u32 = 3;
+const FIRST_WAIT: Duration = Duration::from_millis(250);
+/// Longest one request may take.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// One request with bounded retries: connection errors, timeouts, 429 and
+/// 5xx are tried again up to three attempts in all, waiting 250 ms then
+/// 500 ms; any other answer outside 2xx is final (the request itself is
+/// wrong, and sending it again would not help).
+///
+/// # Errors
+/// The last attempt's failure.
+pub async fn send(
+    client: &Client,
+    method: Method,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: Bytes,
+) -> Result<(), String> {
+    let mut wait = FIRST_WAIT;
+    let mut attempt = 1;
+    loop {
+        let mut request = Request::builder().method(method.clone()).uri(url);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let request = request
+            .body(Full::new(body.clone()))
+            .map_err(|e| format!("{url}: {e}"))?;
+        let outcome = match tokio::time::timeout(REQUEST_TIMEOUT, client.request(request)).await {
+            Err(_) => Err((
+                true,
+                format!("{method} {url}: timed out after {REQUEST_TIMEOUT:?}"),
+            )),
+            Ok(Err(e)) => Err((true, format!("{method} {url}: {}", error_chain(&e)))),
+            Ok(Ok(response)) => {
+                let status = response.status();
+                if status.is_success() {
+                    Ok(())
+                } else {
+                    let retry = status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS;
+                    Err((retry, format!("{method} {url} answered {status}")))
+                }
+            }
+        };
+        match outcome {
+            Ok(()) => return Ok(()),
+            Err((true, e)) if attempt < ATTEMPTS => {
+                tracing::debug!("attempt {attempt} failed, retrying in {wait:?}: {e}");
+                tokio::time::sleep(wait).await;
+                wait *= 2;
+                attempt += 1;
+            }
+            Err((_, e)) => return Err(e),
+        }
+    }
+}
 
 /// How one output has fared.
 #[derive(Debug)]

@@ -5,24 +5,21 @@
 //! deletes the group when pme stops.
 //!
 //! Label values holding `/` (or empty ones) use the `@base64` form of the
-//! path; others are percent-encoded. Connection errors, 429 and 5xx are
-//! retried three times with doubling waits; other 4xx answers are not
-//! retried (the push itself is wrong). Every outcome is a self-metric.
+//! path; others are percent-encoded. Failed pushes are retried as
+//! [`send`] says. Every outcome is a self-metric.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use base64::Engine;
 use bytes::Bytes;
-use http_body_util::Full;
-use hyper::{Method, Request, StatusCode};
+use hyper::Method;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use tokio::sync::watch;
 
-use super::OutputStatus;
+use super::{OutputStatus, after_each_cycle, client_or_record, send};
 use crate::app::Shared;
-use crate::encode::{Format, TEXT_CONTENT_TYPE};
-use crate::sources::http::{error_chain, https_client};
+use crate::encode::TEXT_CONTENT_TYPE;
 
 /// Characters left as they are in a path segment.
 const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
@@ -31,11 +28,7 @@ const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'_')
     .remove(b'~');
 
-/// Attempts per push, and the wait before the second.
-const ATTEMPTS: u32 = 3;
-const FIRST_WAIT: Duration = Duration::from_millis(250);
-/// Longest one request may take.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+const TEXT_HEADERS: [(&str, &str); 1] = [("content-type", TEXT_CONTENT_TYPE)];
 
 /// Where and how to push.
 #[derive(Clone, Debug)]
@@ -84,83 +77,29 @@ pub async fn run(
     config: Pushgateway,
     shared: Arc<Shared>,
     status: Arc<OutputStatus>,
-    mut cycles: watch::Receiver<u64>,
+    cycles: watch::Receiver<u64>,
     stop: impl std::future::Future<Output = ()>,
 ) {
-    let client = match https_client() {
-        Ok(c) => c,
-        Err(e) => {
-            status.record(Err(e));
-            return;
-        }
+    let Some(client) = client_or_record(&status) else {
+        return;
     };
     let url = config.group_url();
     let mut last_push: Option<Instant> = None;
-    tokio::pin!(stop);
-    loop {
-        tokio::select! {
-            changed = cycles.changed() => if changed.is_err() { break },
-            () = &mut stop => break,
-        }
+    after_each_cycle(&shared, &status, cycles, stop, |body| {
         if last_push.is_some_and(|t| t.elapsed() < config.interval) {
-            continue;
+            return None;
         }
         last_push = Some(Instant::now());
-        let (body, _) = shared
-            .cache
-            .get(shared.plan, &shared.store, Format::Prometheus, false);
-        let result = send(&client, config.method.clone(), &url, body).await;
-        status.record(result);
-        shared.store.touch();
-    }
+        let (client, url, method) = (client.clone(), url.clone(), config.method.clone());
+        Some(async move { send(&client, method, &url, &TEXT_HEADERS, body).await })
+    })
+    .await;
     if config.delete_on_shutdown {
-        let result = send(&client, Method::DELETE, &url, Bytes::new()).await;
+        let result = send(&client, Method::DELETE, &url, &[], Bytes::new()).await;
         if let Err(e) = &result {
             tracing::warn!("deleting the Pushgateway group failed: {e}");
         }
         status.record(result);
-    }
-}
-
-type Client = hyper_util::client::legacy::Client<crate::sources::http::Connector, Full<Bytes>>;
-
-/// One request with bounded retries.
-async fn send(client: &Client, method: Method, url: &str, body: Bytes) -> Result<(), String> {
-    let mut wait = FIRST_WAIT;
-    let mut attempt = 1;
-    loop {
-        let request = Request::builder()
-            .method(method.clone())
-            .uri(url)
-            .header(hyper::header::CONTENT_TYPE, TEXT_CONTENT_TYPE)
-            .body(Full::new(body.clone()))
-            .map_err(|e| format!("{url}: {e}"))?;
-        let outcome = match tokio::time::timeout(REQUEST_TIMEOUT, client.request(request)).await {
-            Err(_) => Err((
-                true,
-                format!("{method} {url}: timed out after {REQUEST_TIMEOUT:?}"),
-            )),
-            Ok(Err(e)) => Err((true, format!("{method} {url}: {}", error_chain(&e)))),
-            Ok(Ok(response)) => {
-                let status = response.status();
-                if status.is_success() {
-                    Ok(())
-                } else {
-                    let retry = status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS;
-                    Err((retry, format!("{method} {url} answered {status}")))
-                }
-            }
-        };
-        match outcome {
-            Ok(()) => return Ok(()),
-            Err((true, e)) if attempt < ATTEMPTS => {
-                tracing::debug!("push attempt {attempt} failed, retrying in {wait:?}: {e}");
-                tokio::time::sleep(wait).await;
-                wait *= 2;
-                attempt += 1;
-            }
-            Err((_, e)) => return Err(e),
-        }
     }
 }
 

@@ -13,9 +13,8 @@ use std::sync::Arc;
 
 use tokio::sync::watch;
 
-use super::OutputStatus;
+use super::{OutputStatus, after_each_cycle};
 use crate::app::Shared;
-use crate::encode::Format;
 
 /// Writes after each cycle sent on `cycles` until `stop` resolves.
 pub async fn run(
@@ -23,26 +22,19 @@ pub async fn run(
     name: String,
     shared: Arc<Shared>,
     status: Arc<OutputStatus>,
-    mut cycles: watch::Receiver<u64>,
+    cycles: watch::Receiver<u64>,
     stop: impl std::future::Future<Output = ()>,
 ) {
     let target = dir.join(format!("{name}.prom"));
-    tokio::pin!(stop);
-    loop {
-        tokio::select! {
-            changed = cycles.changed() => if changed.is_err() { return },
-            () = &mut stop => return,
-        }
-        let (body, _) = shared
-            .cache
-            .get(shared.plan, &shared.store, Format::Prometheus, false);
+    after_each_cycle(&shared, &status, cycles, stop, |body| {
         let target = target.clone();
-        let result = tokio::task::spawn_blocking(move || write_atomically(&target, &body))
-            .await
-            .unwrap_or_else(|e| Err(format!("writer task failed: {e}")));
-        status.record(result);
-        shared.store.touch();
-    }
+        Some(async move {
+            tokio::task::spawn_blocking(move || write_atomically(&target, &body))
+                .await
+                .unwrap_or_else(|e| Err(format!("writer task failed: {e}")))
+        })
+    })
+    .await;
 }
 
 /// Replaces `target` with `body`: temporary file, sync, rename, sync of
