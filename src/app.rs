@@ -113,6 +113,15 @@ pub fn main(plan: &'static Plan) -> ExitCode {
         }
     };
     runtime.block_on(async {
+        if options.dry_run {
+            let (report, all_ok) = crate::dryrun::check(plan).await;
+            print!("{report}");
+            return if all_ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            };
+        }
         if options.once {
             return match once(plan).await {
                 Ok((body, all_ok)) => {

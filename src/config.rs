@@ -29,6 +29,11 @@ pub struct Options {
     /// `POST /-/reload`.
     #[arg(long = "web.config.file", value_name = "FILE")]
     pub web_config_file: Option<std::path::PathBuf>,
+    /// Check that the spec can run here (users, capabilities, programs on
+    /// PATH, files, HTTP hosts) and print the collection plan, without
+    /// collecting; exit non-zero if a check fails.
+    #[arg(long = "dry-run")]
+    pub dry_run: bool,
     /// Collect every group once, print the metrics to stdout and exit
     /// (non-zero if any group failed).
     #[arg(long)]

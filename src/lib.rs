@@ -24,6 +24,7 @@ extern crate self as pme;
 
 pub mod app;
 pub mod config;
+pub mod dryrun;
 pub mod encode;
 pub mod exposition;
 pub mod generated;

@@ -315,7 +315,10 @@ fn collect(
 }
 
 /// Resolves a `run_as` and checks pme may take it.
-fn prepare_run_as(run_as: &RunAs) -> Result<RunAsState, String> {
+///
+/// # Errors
+/// Unknown user or group, or missing capabilities.
+pub fn prepare_run_as(run_as: &RunAs) -> Result<RunAsState, String> {
     let identity = Identity::of(run_as)?;
     let switch = !identity.is_current();
     if switch {

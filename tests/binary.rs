@@ -160,3 +160,43 @@ fn drops_to_the_user_named_by_flag() {
     let body = get(pme.metrics, "/metrics").text();
     assert!(value_of(&body, "pme_host_load1").is_some(), "{body}");
 }
+
+/// `--dry-run` checks the default spec on this host and prints its plan.
+#[test]
+fn dry_run_checks_and_prints_the_plan() {
+    let out = Command::new(env!("CARGO_BIN_EXE_pme"))
+        .arg("--dry-run")
+        .output()
+        .unwrap();
+    let report = String::from_utf8(out.stdout).unwrap();
+    assert!(out.status.success(), "{report}");
+    for line in [
+        "group host/loadavg: every 15s, timeout 10s, source #0\n",
+        "ok   source #0 (host/loadavg): file /proc/loadavg opens\n",
+        "ok   source #3 (host/kernel): command `uname -r` is ",
+        "every check passed\n",
+    ] {
+        assert!(report.contains(line), "{line:?} missing:\n{report}");
+    }
+}
+
+/// A missing file and a missing program fail the dry run, by name.
+#[test]
+fn dry_run_names_what_cannot_run() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let (report, all_ok) = runtime.block_on(pme::dryrun::check(&crate::embedded::bad_input::PLAN));
+    assert!(!all_ok, "{report}");
+    assert!(
+        report.contains("FAIL source #2 (faulty/missing_file): /tmp/pme-tests/does-not-exist/value: No such file or directory"),
+        "{report}"
+    );
+    let (report, all_ok) = runtime.block_on(pme::dryrun::check(&crate::embedded::http_json::PLAN));
+    assert!(all_ok, "{report}");
+    assert!(
+        report.contains("http://127.77.1.1:18781/status.json resolves to [127.77.1.1:18781]"),
+        "{report}"
+    );
+}

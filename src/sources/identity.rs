@@ -170,7 +170,7 @@ impl Identity {
     ///
     /// # Errors
     /// The kernel refused (pme lacks CAP_SETUID/CAP_SETGID).
-    pub(super) fn assume_for_files(&self) -> std::io::Result<()> {
+    pub(crate) fn assume_for_files(&self) -> std::io::Result<()> {
         let groups: Vec<libc::gid_t> = self.groups.iter().map(|g| g.as_raw()).collect();
         #[expect(
             unsafe_code,
