@@ -301,6 +301,19 @@ pub async fn start(plan: &'static Plan, options: &Options) -> Result<Running, Er
             until_stopped(stopped.clone()),
         )));
     }
+    let env = |k: &str| std::env::var(k).ok();
+    if let Some(config) =
+        outputs::otlp::Otlp::from_flag_or_env(options.otlp_endpoint.as_deref(), &env)
+    {
+        tracing::info!("sending OTLP to {}", config.url);
+        tasks.push(tokio::spawn(outputs::otlp::run(
+            config,
+            shared.clone(),
+            shared.store.add_output("otlp"),
+            cycles_done.clone(),
+            until_stopped(stopped.clone()),
+        )));
+    }
     tracing::info!("serving metrics on {scheme}://{metrics_addr}/metrics");
     tracing::info!("serving health on {scheme}://{health_addr}/health");
     Ok(Running {

@@ -75,6 +75,12 @@ pub struct Options {
     /// Labels added to every remote-written series, `NAME=VALUE` (repeatable).
     #[arg(long = "remote-write.label", value_name = "NAME=VALUE", value_parser = parse_label)]
     pub remote_write_labels: Vec<(String, String)>,
+    /// Send every cycle's metrics with OTLP/HTTP protobuf to this endpoint
+    /// (`/v1/metrics` is appended to a base URL). Default:
+    /// `OTEL_EXPORTER_OTLP_METRICS_ENDPOINT`, `OTEL_EXPORTER_OTLP_ENDPOINT`
+    /// or `OTEL_ENDPOINT`.
+    #[arg(long = "otlp.endpoint", value_name = "URL")]
+    pub otlp_endpoint: Option<String>,
     /// Something to do instead of serving.
     #[command(subcommand)]
     pub command: Option<Command>,

@@ -207,3 +207,151 @@ fn failing_receivers_are_counted_and_retries_bounded() {
         "{requests} requests for {failed_pushes} failed pushes"
     );
 }
+
+/// OTLP/HTTP: a receiver decoding with the official protobuf classes
+/// (Python `opentelemetry-proto`) gets the resource, the scope, gauges and
+/// monotonic cumulative sums, every field checked.
+#[test]
+fn otlp_receiver_decodes_every_field() {
+    let Some(python) = peer("python3", "python3") else {
+        return;
+    };
+    let has_proto = Command::new(&python)
+        .args(["-c", "import opentelemetry.proto"])
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !has_proto {
+        assert!(
+            !in_ci(),
+            "the Python package opentelemetry-proto is required in CI"
+        );
+        eprintln!("skipping: pip install opentelemetry-proto");
+        return;
+    }
+    let dir = Dir::new("otlp");
+    let output = dir.0.join("received.jsonl");
+    let port = free_port();
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/util/otlp_receiver.py");
+    let mut receiver = Command::new(&python)
+        .arg(script)
+        .arg(port.to_string())
+        .arg(&output)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut ready = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(receiver.stdout.take().unwrap()),
+        &mut ready,
+    )
+    .unwrap();
+    assert_eq!(ready.trim(), "ready");
+    let _receiver = Daemon(receiver);
+
+    let started = std::time::SystemTime::now();
+    // The endpoint comes from seed 002's variable; the name and instance too.
+    let mut pme = Command::new(env!("CARGO_BIN_EXE_pme"))
+        .args([
+            "--web.listen-address=127.0.0.1:0",
+            "--health.listen-address=127.0.0.1:0",
+        ])
+        .env("OTEL_ENDPOINT", format!("127.0.0.1:{port}"))
+        .env("OTEL_SERVICE_NAME", "metrics-exporter")
+        .env("SERVICE_INSTANCE_ID", "test-instance")
+        .env("OTEL_RESOURCE_ATTRIBUTES", "deployment.environment=test")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let record: serde_json::Value = wait_for(Duration::from_secs(30), "an OTLP request", || {
+        let text = std::fs::read_to_string(&output).ok()?;
+        serde_json::from_str(text.lines().next()?).ok()
+    });
+    let _ = pme.kill();
+    let _ = pme.wait();
+
+    assert_eq!(record["path"], "/v1/metrics");
+    assert_eq!(record["content_type"], "application/x-protobuf");
+    let resource_metrics = &record["request"]["resource_metrics"][0];
+    let attributes: std::collections::BTreeMap<String, String> =
+        resource_metrics["resource"]["attributes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|kv| {
+                (
+                    kv["key"].as_str().unwrap().to_owned(),
+                    kv["value"]["string_value"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+    assert_eq!(attributes["service.name"], "metrics-exporter");
+    assert_eq!(attributes["service.instance.id"], "test-instance");
+    assert_eq!(attributes["deployment.environment"], "test");
+    assert_eq!(attributes["service.version"], env!("CARGO_PKG_VERSION"));
+    let scope = &resource_metrics["scope_metrics"][0];
+    assert_eq!(scope["scope"]["name"], "pme");
+    let metrics = scope["metrics"].as_array().unwrap();
+    let metric = |name: &str| {
+        metrics
+            .iter()
+            .find(|m| m["name"] == name)
+            .unwrap_or_else(|| panic!("{name} not sent"))
+            .clone()
+    };
+    let now = std::time::SystemTime::now();
+    let nanos = |t: std::time::SystemTime| {
+        t.duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64
+    };
+    // A gauge, with its description and a plausible timestamp (protobuf's
+    // JSON writes 64-bit integers as strings).
+    let load = metric("pme_host_load1");
+    assert_eq!(load["description"], "Load average over the last minute.");
+    let point = &load["gauge"]["data_points"][0];
+    assert!(point["as_double"].as_f64().is_some(), "{load}");
+    let time: u64 = point["time_unix_nano"].as_str().unwrap().parse().unwrap();
+    assert!(
+        nanos(started) - 5_000_000_000 <= time && time <= nanos(now),
+        "{time}"
+    );
+    // A counter: monotonic, cumulative (2), named without `_total`, started
+    // when pme started, labels as attributes.
+    let collections = metric("pme_collections");
+    let sum = &collections["sum"];
+    assert_eq!(sum["is_monotonic"], true);
+    assert_eq!(
+        sum["aggregation_temporality"],
+        "AGGREGATION_TEMPORALITY_CUMULATIVE"
+    );
+    let point = sum["data_points"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| {
+            p["attributes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|a| a["value"]["string_value"] == "loadavg")
+        })
+        .expect("the loadavg group's point");
+    assert_eq!(point["as_double"], 1.0);
+    let start: u64 = point["start_time_unix_nano"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        nanos(started) - 5_000_000_000 <= start && start <= nanos(now),
+        "{start}"
+    );
+    let keys: Vec<&str> = point["attributes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(keys, ["service", "group"]);
+}

@@ -4,6 +4,7 @@
 //! everywhere), and records how it went in its own self-metrics; a failing
 //! output never stops collection or serving.
 
+pub mod otlp;
 pub mod pushgateway;
 pub mod remote_write;
 pub mod textfile;
