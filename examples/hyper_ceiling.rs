@@ -39,11 +39,8 @@ async fn main() {
                     .get(ACCEPT_ENCODING)
                     .and_then(|v| v.to_str().ok())
                     .is_some_and(|v| v.contains("gzip"));
-                let mut response = Response::new(Full::new(if zipped {
-                    gzip.clone()
-                } else {
-                    plain.clone()
-                }));
+                let mut response =
+                    Response::new(Full::new(if zipped { gzip.clone() } else { plain.clone() }));
                 response.headers_mut().insert(
                     CONTENT_TYPE,
                     "text/plain; version=0.0.4; charset=utf-8".parse().unwrap(),

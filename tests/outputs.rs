@@ -171,12 +171,12 @@ fn pushgateway_receives_groups_and_loses_them_on_shutdown() {
 fn failing_receivers_are_counted_and_retries_bounded() {
     http_server::start();
     // A gateway answering 500, one not listening at all, and a remote_write
-    // receiver answering 404 (not retried).
+    // receiver answering 400 (not retried).
     let closed = free_port();
     let failing = Exporter::start(&["--push.gateway=http://127.77.1.1:18781/failing-gateway"]);
     let down = Exporter::start(&[&format!("--push.gateway=http://127.0.0.1:{closed}")]);
     let rejected =
-        Exporter::start(&["--remote-write.url=http://127.77.1.1:18781/no-such-receiver"]);
+        Exporter::start(&["--remote-write.url=http://127.77.1.1:18781/rejecting-receiver"]);
     let mut failed_pushes = 0.0;
     for (pme, output) in [
         (&failing, "pushgateway"),
@@ -197,6 +197,16 @@ fn failing_receivers_are_counted_and_retries_bounded() {
         assert_eq!(value_of(&body, &last_success), Some(0.0));
         if std::ptr::eq(pme, &failing) {
             failed_pushes = value_of(&body, &failures).unwrap();
+        }
+        if std::ptr::eq(pme, &rejected) {
+            // A 4xx is final: one request per failed send (a later cycle's
+            // may have started since).
+            let sends = value_of(&body, &failures).unwrap();
+            let requests = http_server::REJECTED_WRITES.load(Ordering::SeqCst) as f64;
+            assert!(
+                requests >= sends && requests <= sends + 1.0,
+                "{requests} requests for {sends} failed sends"
+            );
         }
     }
     // A failed push is three attempts (500 is retried), never more; a

@@ -28,6 +28,8 @@ pub static UPSTREAM_ACCEPT: std::sync::Mutex<String> = std::sync::Mutex::new(Str
 pub static FLAKY_REQUESTS: AtomicU64 = AtomicU64::new(0);
 /// Pushes to `/failing-gateway/…`, all answered 500.
 pub static FAILING_PUSHES: AtomicU64 = AtomicU64::new(0);
+/// Requests to `/rejecting-receiver`, all answered 400.
+pub static REJECTED_WRITES: AtomicU64 = AtomicU64::new(0);
 
 /// A Prometheus text exposition as an application would serve it.
 pub const UPSTREAM: &str = r#"# HELP node_load1 1m load average.
@@ -231,6 +233,11 @@ async fn handle(req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infalli
             } else {
                 reply(StatusCode::OK, "flaky_kept four\n")
             }
+        }
+        // A remote_write receiver that refuses every request as malformed.
+        ("POST", "/rejecting-receiver") => {
+            REJECTED_WRITES.fetch_add(1, Ordering::SeqCst);
+            reply(StatusCode::BAD_REQUEST, "out of order sample")
         }
         // A Pushgateway that fails: every push answers 500 and is counted.
         (_, p) if p.starts_with("/failing-gateway/") => {
