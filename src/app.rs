@@ -260,59 +260,12 @@ pub async fn start(plan: &'static Plan, options: &Options) -> Result<Running, Er
             until_stopped(stopped.clone()),
         )),
     ];
-    if let Some(dir) = &options.textfile_directory {
-        tasks.push(tokio::spawn(outputs::textfile::run(
-            dir.clone(),
-            options.textfile_name.clone(),
+    for output in outputs::configured(options) {
+        tasks.push(output.start(
             shared.clone(),
-            shared.store.add_output("textfile"),
             cycles_done.clone(),
             until_stopped(stopped.clone()),
-        )));
-    }
-    if let Some(url) = &options.push_gateway {
-        let config = outputs::pushgateway::Pushgateway {
-            url: url.clone(),
-            job: options.push_job.clone(),
-            labels: options.push_labels.clone(),
-            method: if options.push_method == "post" {
-                hyper::Method::POST
-            } else {
-                hyper::Method::PUT
-            },
-            interval: options.push_interval,
-            delete_on_shutdown: options.push_delete_on_shutdown,
-        };
-        tasks.push(tokio::spawn(outputs::pushgateway::run(
-            config,
-            shared.clone(),
-            shared.store.add_output("pushgateway"),
-            cycles_done.clone(),
-            until_stopped(stopped.clone()),
-        )));
-    }
-    if let Some(url) = &options.remote_write_url {
-        tasks.push(tokio::spawn(outputs::remote_write::run(
-            url.clone(),
-            options.remote_write_labels.clone(),
-            shared.clone(),
-            shared.store.add_output("remote_write"),
-            cycles_done.clone(),
-            until_stopped(stopped.clone()),
-        )));
-    }
-    let env = |k: &str| std::env::var(k).ok();
-    if let Some(config) =
-        outputs::otlp::Otlp::from_flag_or_env(options.otlp_endpoint.as_deref(), &env)
-    {
-        tracing::info!("sending OTLP to {}", config.url);
-        tasks.push(tokio::spawn(outputs::otlp::run(
-            config,
-            shared.clone(),
-            shared.store.add_output("otlp"),
-            cycles_done.clone(),
-            until_stopped(stopped.clone()),
-        )));
+        ));
     }
     tracing::info!("serving metrics on {scheme}://{metrics_addr}/metrics");
     tracing::info!("serving health on {scheme}://{health_addr}/health");

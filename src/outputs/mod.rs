@@ -20,8 +20,114 @@ use hyper::{Method, Request, StatusCode};
 use tokio::sync::watch;
 
 use crate::app::Shared;
+use crate::config::Options;
 use crate::encode::Format;
 use crate::sources::http::{Connector, error_chain};
+
+/// An output the command line asks for.
+#[derive(Debug)]
+pub enum Output {
+    /// `--textfile.directory`, `--textfile.name`.
+    Textfile {
+        /// The directory.
+        dir: std::path::PathBuf,
+        /// The file name without `.prom`.
+        name: String,
+    },
+    /// `--push.gateway` and its options.
+    Pushgateway(pushgateway::Pushgateway),
+    /// `--remote-write.url`, `--remote-write.label`.
+    RemoteWrite {
+        /// The receiver.
+        url: String,
+        /// Labels added to every series.
+        labels: Vec<(String, String)>,
+    },
+    /// `--otlp.endpoint` or the OTEL variables.
+    Otlp(otlp::Otlp),
+}
+
+/// The outputs `options` (and, for OTLP, the environment) ask for.
+pub fn configured(options: &Options) -> Vec<Output> {
+    let mut outputs = Vec::new();
+    if let Some(dir) = &options.textfile_directory {
+        outputs.push(Output::Textfile {
+            dir: dir.clone(),
+            name: options.textfile_name.clone(),
+        });
+    }
+    if let Some(url) = &options.push_gateway {
+        outputs.push(Output::Pushgateway(pushgateway::Pushgateway {
+            url: url.clone(),
+            job: options.push_job.clone(),
+            labels: options.push_labels.clone(),
+            method: if options.push_method == "post" {
+                Method::POST
+            } else {
+                Method::PUT
+            },
+            interval: options.push_interval,
+            delete_on_shutdown: options.push_delete_on_shutdown,
+        }));
+    }
+    if let Some(url) = &options.remote_write_url {
+        outputs.push(Output::RemoteWrite {
+            url: url.clone(),
+            labels: options.remote_write_labels.clone(),
+        });
+    }
+    let env = |k: &str| std::env::var(k).ok();
+    if let Some(config) = otlp::Otlp::from_flag_or_env(options.otlp_endpoint.as_deref(), &env) {
+        tracing::info!("sending OTLP to {}", config.url);
+        outputs.push(Output::Otlp(config));
+    }
+    outputs
+}
+
+impl Output {
+    /// The `output` label of its self-metrics.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Output::Textfile { .. } => "textfile",
+            Output::Pushgateway(_) => "pushgateway",
+            Output::RemoteWrite { .. } => "remote_write",
+            Output::Otlp(_) => "otlp",
+        }
+    }
+
+    /// Registers the output's self-metrics, then spawns the task that
+    /// writes or sends after every cycle sent on `cycles` until `stop`.
+    pub fn start(
+        self,
+        shared: Arc<Shared>,
+        cycles: watch::Receiver<u64>,
+        stop: impl Future<Output = ()> + Send + 'static,
+    ) -> tokio::task::JoinHandle<()> {
+        let status = shared.store.add_output(self.name());
+        tokio::spawn(self.run(shared, status, cycles, stop))
+    }
+
+    async fn run(
+        self,
+        shared: Arc<Shared>,
+        status: Arc<OutputStatus>,
+        cycles: watch::Receiver<u64>,
+        stop: impl Future<Output = ()>,
+    ) {
+        match self {
+            Output::Textfile { dir, name } => {
+                textfile::run(dir, name, shared, status, cycles, stop).await;
+            }
+            Output::Pushgateway(config) => {
+                pushgateway::run(config, shared, status, cycles, stop).await;
+            }
+            Output::RemoteWrite { url, labels } => {
+                remote_write::run(url, labels, shared, status, cycles, stop).await;
+            }
+            Output::Otlp(config) => otlp::run(config, shared, status, cycles, stop).await,
+        }
+    }
+}
 
 /// Hands the text exposition to `write` after every cycle sent on
 /// `cycles`, until `stop` resolves, and records each outcome (which also
