@@ -166,15 +166,18 @@ fn open_as(path: &'static str, run_as: Option<&RunAsState>) -> Result<(), String
     match run_as.filter(|r| r.switch) {
         None => open(),
         Some(r) => {
-            let identity = r.identity.clone();
-            std::thread::spawn(move || {
-                identity
-                    .assume_for_files()
-                    .map_err(|e| format!("{path}: cannot take uid {}: {e}", identity.uid))?;
-                open()
-            })
-            .join()
-            .unwrap_or_else(|_| Err(format!("{path}: the check panicked")))
+            let (tx, rx) = std::sync::mpsc::channel();
+            r.identity
+                .spawn_with_file_rights(move |assumed| {
+                    let _ = tx.send(
+                        assumed
+                            .map_err(|e| format!("{path}: {e}"))
+                            .and_then(|()| open()),
+                    );
+                })
+                .map_err(|e| format!("{path}: cannot start a thread: {e}"))?;
+            rx.recv()
+                .unwrap_or_else(|_| Err(format!("{path}: the check panicked")))
         }
     }
 }

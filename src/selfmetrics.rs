@@ -105,7 +105,7 @@ pub fn encode(out: &mut Vec<u8>, entries: &[Entry<'_>], format: Format) {
         for entry in entries {
             if let Some(value) = (family.value)(entry) {
                 if !header_written {
-                    header(out, family, format);
+                    header(out, family.name, family.help, family.counter, format);
                     header_written = true;
                 }
                 series(out, family.name, entry.group, value);
@@ -114,41 +114,31 @@ pub fn encode(out: &mut Vec<u8>, entries: &[Entry<'_>], format: Format) {
     }
 }
 
-/// One output's self-metric family.
+/// One output's self-metric family: like [`Family`], read from an output.
 struct OutputFamily {
-    family: Family,
+    name: &'static str,
+    help: &'static str,
+    counter: bool,
     value: fn(&OutputStatus) -> Option<f64>,
 }
 
-/// The `value` of an [`OutputFamily`]'s `family` is unused.
-const NO_ENTRY_VALUE: fn(&Entry<'_>) -> Option<f64> = |_| None;
-
 const OUTPUT_FAMILIES: &[OutputFamily] = &[
     OutputFamily {
-        family: Family {
-            name: "pme_output_sends_total",
-            help: "Attempts to write or send the metrics to the output.",
-            counter: true,
-            value: NO_ENTRY_VALUE,
-        },
+        name: "pme_output_sends_total",
+        help: "Attempts to write or send the metrics to the output.",
+        counter: true,
         value: |o| Some(o.sends() as f64),
     },
     OutputFamily {
-        family: Family {
-            name: "pme_output_failures_total",
-            help: "Attempts that failed (after their retries).",
-            counter: true,
-            value: NO_ENTRY_VALUE,
-        },
+        name: "pme_output_failures_total",
+        help: "Attempts that failed (after their retries).",
+        counter: true,
         value: |o| Some(o.failures() as f64),
     },
     OutputFamily {
-        family: Family {
-            name: "pme_output_last_success_timestamp_seconds",
-            help: "Unix time of the output's last successful write or send, 0 if none yet.",
-            counter: false,
-            value: NO_ENTRY_VALUE,
-        },
+        name: "pme_output_last_success_timestamp_seconds",
+        help: "Unix time of the output's last successful write or send, 0 if none yet.",
+        counter: false,
         value: |o| Some(o.last_success().map_or(0.0, unix_seconds)),
     },
 ];
@@ -159,10 +149,10 @@ pub fn encode_outputs(out: &mut Vec<u8>, outputs: &[Arc<OutputStatus>], format: 
         return;
     }
     for f in OUTPUT_FAMILIES {
-        header(out, &f.family, format);
+        header(out, f.name, f.help, f.counter, format);
         for output in outputs {
             if let Some(value) = (f.value)(output) {
-                out.extend_from_slice(f.family.name.as_bytes());
+                out.extend_from_slice(f.name.as_bytes());
                 out.extend_from_slice(b"{output=\"");
                 encode::label_value(out, output.name);
                 out.extend_from_slice(b"\"} ");
@@ -175,21 +165,17 @@ pub fn encode_outputs(out: &mut Vec<u8>, outputs: &[Arc<OutputStatus>], format: 
 
 /// `# HELP` and `# TYPE` (in OpenMetrics: `# TYPE` first, and a counter's
 /// family name without `_total`). The help texts need no escaping.
-fn header(out: &mut Vec<u8>, family: &Family, format: Format) {
-    let kind = if family.counter { "counter" } else { "gauge" };
+fn header(out: &mut Vec<u8>, name: &str, help: &str, counter: bool, format: Format) {
+    let kind = if counter { "counter" } else { "gauge" };
     let lines = match format {
-        Format::Prometheus => format!(
-            "# HELP {name} {help}\n# TYPE {name} {kind}\n",
-            name = family.name,
-            help = family.help
-        ),
+        Format::Prometheus => format!("# HELP {name} {help}\n# TYPE {name} {kind}\n"),
         Format::OpenMetrics => {
-            let name = if family.counter {
-                family.name.trim_end_matches("_total")
+            let name = if counter {
+                name.trim_end_matches("_total")
             } else {
-                family.name
+                name
             };
-            format!("# TYPE {name} {kind}\n# HELP {name} {}\n", family.help)
+            format!("# TYPE {name} {kind}\n# HELP {name} {help}\n")
         }
     };
     out.extend_from_slice(lines.as_bytes());

@@ -44,27 +44,19 @@ pub(super) async fn read(
             }
         }
         Some(identity) => {
-            // A thread of its own, never a pooled one: it keeps the other
-            // user's filesystem rights until it exits.
             let (tx, rx) = tokio::sync::oneshot::channel();
-            let identity = identity.clone();
-            let spawned = std::thread::Builder::new()
-                .name("pme-read-as".to_owned())
-                .spawn(move || {
-                    let result = match identity.assume_for_files() {
-                        Ok(()) => read_capped(path, limit, known),
-                        Err(e) => Err(SourceError::Io(format!(
-                            "{path}: cannot take the rights of uid {}: {e}",
-                            identity.uid
-                        ))),
-                    };
-                    let _ = tx.send(result);
-                });
+            let spawned = identity.spawn_with_file_rights(move |assumed| {
+                let result = match assumed {
+                    Ok(()) => read_capped(path, limit, known),
+                    Err(e) => Err(SourceError::Io(format!("{path}: {e}"))),
+                };
+                let _ = tx.send(result);
+            });
             match spawned {
                 Err(e) => Err(SourceError::Io(format!(
                     "{path}: cannot start a thread: {e}"
                 ))),
-                Ok(_) => match tokio::time::timeout(timeout, rx).await {
+                Ok(()) => match tokio::time::timeout(timeout, rx).await {
                     Err(_) => Err(SourceError::Timeout(timeout)),
                     Ok(Err(_)) => Err(SourceError::Io(format!("read of {path} failed"))),
                     Ok(Ok(result)) => result,

@@ -160,6 +160,29 @@ impl Identity {
         }
     }
 
+    /// Runs `work` on a thread of its own that first takes this identity's
+    /// rights on the filesystem, never on a pooled thread: the thread keeps
+    /// them until it exits, right after `work`. `work` gets the reason when
+    /// the rights could not be taken, and must then not touch the file.
+    ///
+    /// # Errors
+    /// The thread could not be started.
+    pub(crate) fn spawn_with_file_rights(
+        &self,
+        work: impl FnOnce(Result<(), String>) + Send + 'static,
+    ) -> std::io::Result<()> {
+        let identity = self.clone();
+        std::thread::Builder::new()
+            .name("pme-read-as".to_owned())
+            .spawn(move || {
+                let assumed = identity
+                    .assume_for_files()
+                    .map_err(|e| format!("cannot take the rights of uid {}: {e}", identity.uid));
+                work(assumed);
+            })
+            .map(drop)
+    }
+
     /// Gives the calling thread this identity's rights on the filesystem,
     /// for good: call it only on a thread that exits after its file work.
     ///
@@ -170,7 +193,7 @@ impl Identity {
     ///
     /// # Errors
     /// The kernel refused (pme lacks CAP_SETUID/CAP_SETGID).
-    pub(crate) fn assume_for_files(&self) -> std::io::Result<()> {
+    fn assume_for_files(&self) -> std::io::Result<()> {
         let groups: Vec<libc::gid_t> = self.groups.iter().map(|g| g.as_raw()).collect();
         #[expect(
             unsafe_code,
