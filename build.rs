@@ -7,6 +7,12 @@ use std::path::{Path, PathBuf};
 
 fn main() {
     println!("cargo::rerun-if-env-changed=PME_SPEC");
+    // For `pme_build_info{rustc}`.
+    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    if let Ok(out) = std::process::Command::new(rustc).arg("--version").output() {
+        let version = String::from_utf8_lossy(&out.stdout);
+        println!("cargo::rustc-env=PME_RUSTC_VERSION={}", version.trim());
+    }
     let manifest_dir = PathBuf::from(
         std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"),
     );

@@ -41,7 +41,9 @@ fn document() -> Vec<u8> {
 
 fn main() {
     let doc = document();
-    let mut group = (spec::PLAN.groups[0].new)();
+    let mut group = spec::PLAN.groups[0]
+        .new_extractor()
+        .expect("the bench spec declares its metrics");
     group
         .extract(&doc)
         .expect("the bench document extracts cleanly");

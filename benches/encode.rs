@@ -32,7 +32,9 @@ fn main() {
         pme::plan::SourceKind::Static { content } => content.as_bytes(),
         other => panic!("unexpected source {other:?}"),
     };
-    let mut group = (spec::PLAN.groups[0].new)();
+    let mut group = spec::PLAN.groups[0]
+        .new_extractor()
+        .expect("the bench spec declares its metrics");
     group
         .extract(source)
         .expect("the bench spec extracts cleanly");

@@ -10,6 +10,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::builtin::{Context, ServerStats};
 use crate::config::{Command, Options};
 use crate::encode::Format;
 use crate::http::service::Probes;
@@ -39,6 +40,8 @@ pub struct Shared {
     pub probes: Probes,
     /// `/metrics` bodies of the current store generation.
     pub cache: exposition::Cache,
+    /// Request and exposition counters, for the `exporter` built-in.
+    pub server: Arc<ServerStats>,
 }
 
 /// Why pme could not start.
@@ -123,7 +126,8 @@ pub fn main(plan: &'static Plan) -> ExitCode {
             };
         }
         if options.once {
-            return match once(plan).await {
+            let context = Context::new(plan, options.paths(), Arc::default());
+            return match once_with(plan, Arc::new(context)).await {
                 Ok((body, all_ok)) => {
                     use std::io::Write;
                     let mut stdout = std::io::stdout().lock();
@@ -170,7 +174,18 @@ pub fn main(plan: &'static Plan) -> ExitCode {
 /// # Errors
 /// The spec cannot run here.
 pub async fn once(plan: &'static Plan) -> Result<(Vec<u8>, bool), StartupError> {
-    let (store, all_ok) = collect_once(plan).await?;
+    once_with(plan, Arc::new(Context::for_host(plan))).await
+}
+
+/// [`once`], with built-in collectors reading the system `context` describes.
+///
+/// # Errors
+/// The spec cannot run here.
+pub async fn once_with(
+    plan: &'static Plan,
+    context: Arc<Context>,
+) -> Result<(Vec<u8>, bool), StartupError> {
+    let (store, all_ok) = collect_once_with(plan, context).await?;
     Ok((
         exposition::build(plan, &store, None, Format::Prometheus),
         all_ok,
@@ -183,8 +198,20 @@ pub async fn once(plan: &'static Plan) -> Result<(Vec<u8>, bool), StartupError> 
 /// # Errors
 /// The spec cannot run here.
 pub async fn collect_once(plan: &'static Plan) -> Result<(Arc<Store>, bool), StartupError> {
+    collect_once_with(plan, Arc::new(Context::for_host(plan))).await
+}
+
+/// [`collect_once`], with built-in collectors reading the system `context`
+/// describes.
+///
+/// # Errors
+/// The spec cannot run here.
+pub async fn collect_once_with(
+    plan: &'static Plan,
+    context: Arc<Context>,
+) -> Result<(Arc<Store>, bool), StartupError> {
     let store = Arc::new(Store::new(plan.groups.len()));
-    let scheduler = Scheduler::new(plan, store.clone())?;
+    let scheduler = Scheduler::new(plan, store.clone(), context)?;
     for handle in scheduler.start_cycle(0) {
         let _ = handle.await;
     }
@@ -198,7 +225,15 @@ pub async fn collect_once(plan: &'static Plan) -> Result<(Arc<Store>, bool), Sta
 /// The spec cannot run here, or an address cannot be bound.
 pub async fn start(plan: &'static Plan, options: &Options) -> Result<Running, Error> {
     let store = Arc::new(Store::new(plan.groups.len()));
-    let scheduler = Scheduler::new(plan, store.clone())?;
+    let server = Arc::new(ServerStats::default());
+    let context = Context::new(plan, options.paths(), server.clone());
+    tracing::info!(
+        environment = context.environment.name(),
+        host_name = context.identity.host_name,
+        container_id = context.identity.container_id,
+        "host detected"
+    );
+    let scheduler = Scheduler::new(plan, store.clone(), Arc::new(context))?;
     let web = Web::load(options.web_config_file.clone()).map_err(Error::WebConfig)?;
     let probes = Probes::new(plan).map_err(Error::Parameters)?;
     let bind = |addr: SocketAddr| async move {
@@ -230,7 +265,8 @@ pub async fn start(plan: &'static Plan, options: &Options) -> Result<Running, Er
         web,
         sources: scheduler.sources(),
         probes,
-        cache: exposition::Cache::default(),
+        cache: exposition::Cache::new(server.clone()),
+        server,
     });
     if options.web_config_file.is_some() {
         tokio::spawn(reload_on_sighup(

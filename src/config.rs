@@ -84,9 +84,30 @@ pub struct Options {
     /// Something to do instead of serving.
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// procfs mount point, for the built-in host collectors.
+    #[arg(long = "path.procfs", value_name = "DIR", default_value = "/proc")]
+    pub path_procfs: std::path::PathBuf,
+    /// sysfs mount point, for the built-in host collectors.
+    #[arg(long = "path.sysfs", value_name = "DIR", default_value = "/sys")]
+    pub path_sysfs: std::path::PathBuf,
+    /// The host's root filesystem, for the built-in host collectors
+    /// (mount points and `/etc/pve` are looked up below it).
+    #[arg(long = "path.rootfs", value_name = "DIR", default_value = "/")]
+    pub path_rootfs: std::path::PathBuf,
     /// Log level: error, warn, info, debug or trace (or a tracing filter).
     #[arg(long = "log.level", value_name = "LEVEL", default_value = "info")]
     pub log_level: String,
+}
+
+impl Options {
+    /// Where the built-in host collectors read.
+    pub fn paths(&self) -> crate::builtin::Paths {
+        crate::builtin::Paths {
+            procfs: self.path_procfs.clone(),
+            sysfs: self.path_sysfs.clone(),
+            rootfs: self.path_rootfs.clone(),
+        }
+    }
 }
 
 /// pme's subcommands.

@@ -7,10 +7,12 @@
 //! from here: one catalog, the same names everywhere.
 
 use std::io::Write;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use bytes::Bytes;
 
+use crate::builtin::ServerStats;
 use crate::encode::Format;
 use crate::plan::Plan;
 use crate::selfmetrics::{self, Entry};
@@ -56,6 +58,8 @@ pub fn gzip(body: &[u8]) -> Bytes {
 #[derive(Debug, Default)]
 pub struct Cache {
     current: Mutex<Cached>,
+    /// Where builds are counted.
+    stats: Arc<ServerStats>,
 }
 
 #[derive(Debug, Default)]
@@ -74,6 +78,14 @@ fn slot(format: Format, gzip: bool) -> usize {
 }
 
 impl Cache {
+    /// An empty cache that counts its builds in `stats`.
+    pub fn new(stats: Arc<ServerStats>) -> Cache {
+        Cache {
+            current: Mutex::default(),
+            stats,
+        }
+    }
+
     /// The whole exposition in `format`, gzipped when `gzip` (and large
     /// enough; the flag returned says whether it is). Built at most once per
     /// store generation; concurrent scrapes wait for the one building it.
@@ -89,7 +101,9 @@ impl Cache {
         let plain = match &cached.bodies[slot(format, false)] {
             Some(body) => body.clone(),
             None => {
+                let started = Instant::now();
                 let body = Bytes::from(build(plan, store, None, format));
+                self.stats.record_build(started.elapsed());
                 cached.bodies[slot(format, false)] = Some(body.clone());
                 body
             }
@@ -98,7 +112,12 @@ impl Cache {
             return (plain, false);
         }
         let zipped = cached.bodies[slot(format, true)]
-            .get_or_insert_with(|| self::gzip(&plain))
+            .get_or_insert_with(|| {
+                let started = Instant::now();
+                let zipped = self::gzip(&plain);
+                self.stats.record_build(started.elapsed());
+                zipped
+            })
             .clone();
         (zipped, true)
     }

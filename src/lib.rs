@@ -23,6 +23,7 @@
 extern crate self as pme;
 
 pub mod app;
+pub mod builtin;
 pub mod config;
 pub mod dryrun;
 pub mod encode;

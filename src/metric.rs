@@ -242,6 +242,12 @@ pub trait MetricGroup: Send + Sync + fmt::Debug + 'static {
 
     /// Appends the exposition text of every family.
     fn encode(&self, out: &mut Vec<u8>, format: crate::encode::Format);
+
+    /// The names of the families the group declares; empty for a group
+    /// that re-imports a Prometheus source, whose families come from it.
+    fn families(&self) -> Vec<&'static str> {
+        Vec::new()
+    }
 }
 
 #[cfg(test)]

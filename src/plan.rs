@@ -11,6 +11,8 @@ use crate::metric::MetricGroup;
 pub struct Plan {
     /// The spec file it was generated from.
     pub spec: &'static str,
+    /// SHA-256 of the spec's bytes, in hex.
+    pub spec_sha256: &'static str,
     /// The global tick; every period is a multiple of it.
     pub tick: Duration,
     /// Distinct sources: groups that read the same thing share an entry.
@@ -81,6 +83,13 @@ pub enum SourceKind {
     },
     /// An HTTP(S) request; the response body is the content.
     Http(HttpSource),
+    /// Nothing for pme to read: a built-in collector reads the system
+    /// itself ([`Collector::Builtin`]). The entry still gives the group its
+    /// timeout and keeps two of its collections from overlapping.
+    Builtin {
+        /// The collector's name.
+        name: &'static str,
+    },
 }
 
 /// An HTTP request as the spec declares it.
@@ -175,11 +184,50 @@ pub struct GroupPlan {
     pub every: u32,
     /// Read timeout (shared sources use the longest of their groups').
     pub timeout: Duration,
-    /// Makes the empty collector.
-    pub new: fn() -> Box<dyn MetricGroup>,
+    /// What collects the group's metrics.
+    pub collector: Collector,
+}
+
+/// What collects a group's metrics.
+#[derive(Debug)]
+pub enum Collector {
+    /// A generated collector: makes the empty struct, which extracts its
+    /// metrics from each reading of its source.
+    Extract(fn() -> Box<dyn MetricGroup>),
+    /// A built-in collector (`source_type: builtin`), made by
+    /// [`crate::builtin::create`].
+    Builtin(Builtin),
+}
+
+/// A built-in collector as the spec configures it.
+#[derive(Debug)]
+pub struct Builtin {
+    /// Its name (`memory`, `filesystem`, …).
+    pub name: &'static str,
+    /// Every option it takes, with the spec's value or the default.
+    pub options: &'static [(&'static str, &'static str)],
+}
+
+impl Builtin {
+    /// The value of option `name` (the build checked that it exists).
+    pub fn option(&self, name: &str) -> &'static str {
+        self.options
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map_or("", |(_, v)| v)
+    }
 }
 
 impl GroupPlan {
+    /// A fresh generated collector; `None` for a built-in one, which
+    /// [`crate::builtin::create`] makes.
+    pub fn new_extractor(&self) -> Option<Box<dyn MetricGroup>> {
+        match &self.collector {
+            Collector::Extract(new) => Some(new()),
+            Collector::Builtin(_) => None,
+        }
+    }
+
     /// The effective period: `every` ticks.
     pub fn period(&self, plan: &Plan) -> Duration {
         plan.tick * self.every

@@ -14,10 +14,10 @@ use bytes::Bytes;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::builtin::{self, Collect, Context};
 use crate::encode::Format;
 use crate::metric::MetricGroup;
-use crate::plan::RunAs;
-use crate::plan::{GroupPlan, Plan};
+use crate::plan::{self, GroupPlan, Plan, RunAs};
 use crate::sources::identity::{self, Identity};
 use crate::sources::{Access, Reading, RunAsState, Source, SourceError};
 use crate::store::{GroupStatus, Snapshot, Store};
@@ -26,9 +26,32 @@ use crate::store::{GroupStatus, Snapshot, Store};
 /// collecting the group.
 #[derive(Debug)]
 struct GroupState {
-    collector: Box<dyn MetricGroup>,
+    collector: Collector,
     /// The version of the content last extracted, and that extraction's error.
     parsed: Option<(u64, Option<String>)>,
+}
+
+/// A generated collector, fed by its source, or a built-in one.
+#[derive(Debug)]
+enum Collector {
+    Extract(Box<dyn MetricGroup>),
+    Builtin(Box<dyn Collect>),
+}
+
+impl Collector {
+    fn group(&self) -> &dyn MetricGroup {
+        match self {
+            Collector::Extract(g) => &**g,
+            Collector::Builtin(b) => &**b,
+        }
+    }
+
+    fn group_mut(&mut self) -> &mut dyn MetricGroup {
+        match self {
+            Collector::Extract(g) => &mut **g,
+            Collector::Builtin(b) => &mut **b,
+        }
+    }
 }
 
 type SharedCollector = Arc<Mutex<GroupState>>;
@@ -44,6 +67,16 @@ pub enum StartupError {
         /// Why.
         message: String,
     },
+    /// A built-in collector could not be made.
+    #[error("group `{service}/{group}`: {message}")]
+    Builtin {
+        /// Its service.
+        service: &'static str,
+        /// The group.
+        group: &'static str,
+        /// Why.
+        message: String,
+    },
 }
 
 /// The running state of a plan.
@@ -55,15 +88,21 @@ pub struct Scheduler {
     readers: Vec<Vec<usize>>,
     collectors: Vec<SharedCollector>,
     store: Arc<Store>,
+    context: Arc<Context>,
 }
 
 impl Scheduler {
     /// Prepares every source and collector; resolves `run_as` identities.
+    /// Built-in collectors read the system described by `context`.
     ///
     /// # Errors
     /// An unknown user or group, or a `run_as` that needs privileges pme
     /// does not have.
-    pub fn new(plan: &'static Plan, store: Arc<Store>) -> Result<Self, StartupError> {
+    pub fn new(
+        plan: &'static Plan,
+        store: Arc<Store>,
+        context: Arc<Context>,
+    ) -> Result<Self, StartupError> {
         let mut sources = Vec::with_capacity(plan.sources.len());
         for (i, source) in plan.sources.iter().enumerate() {
             let service = plan
@@ -84,16 +123,25 @@ impl Scheduler {
             };
             sources.push(Arc::new(Source::new(source, access)));
         }
-        let collectors = plan
-            .groups
-            .iter()
-            .map(|g| {
-                Arc::new(Mutex::new(GroupState {
-                    collector: (g.new)(),
-                    parsed: None,
-                }))
-            })
-            .collect();
+        let mut collectors = Vec::with_capacity(plan.groups.len());
+        for g in plan.groups {
+            let collector = match &g.collector {
+                plan::Collector::Extract(new) => Collector::Extract(new()),
+                plan::Collector::Builtin(b) => {
+                    Collector::Builtin(builtin::create(b).map_err(|message| {
+                        StartupError::Builtin {
+                            service: g.service,
+                            group: g.group,
+                            message,
+                        }
+                    })?)
+                }
+            };
+            collectors.push(Arc::new(Mutex::new(GroupState {
+                collector,
+                parsed: None,
+            })));
+        }
         let readers = (0..plan.sources.len())
             .map(|s| {
                 (0..plan.groups.len())
@@ -107,6 +155,7 @@ impl Scheduler {
             readers,
             collectors,
             store,
+            context,
         })
     }
 
@@ -146,6 +195,13 @@ impl Scheduler {
                 .iter()
                 .map(|&g| (g, self.collectors[g].clone()))
                 .collect();
+            if source.is_builtin() {
+                handles.extend(groups.into_iter().map(|(g, collector)| {
+                    let run = run_builtin(source.clone(), collector, self.context.clone());
+                    tokio::spawn(publish_builtin(run, plan, g, store.clone()))
+                }));
+                continue;
+            }
             handles.push(tokio::spawn(async move {
                 let started = Instant::now();
                 let reading = source.read().await;
@@ -247,6 +303,63 @@ fn log_transition(group: &GroupPlan, before: &GroupStatus, after: &GroupStatus) 
     }
 }
 
+/// Runs a built-in collector on a blocking thread (it reads files and
+/// calls statfs, which can hang on a dead network mount). The source is
+/// released when the thread ends, not at the timeout, so a hung collector
+/// is never run twice at once.
+fn run_builtin(
+    source: Arc<Source>,
+    state: SharedCollector,
+    context: Arc<Context>,
+) -> JoinHandle<(Option<String>, Bytes, Bytes)> {
+    tokio::task::spawn_blocking(move || {
+        let mut state = state.lock().unwrap_or_else(|p| p.into_inner());
+        let error = match &mut state.collector {
+            Collector::Builtin(b) => b.collect(&context).err().map(|e| format!("collect: {e}")),
+            Collector::Extract(_) => Some("not a built-in collector".to_owned()),
+        };
+        let encode = |format| {
+            let mut out = Vec::with_capacity(256);
+            state.collector.group().encode(&mut out, format);
+            Bytes::from(out)
+        };
+        let bodies = (
+            error,
+            encode(Format::Prometheus),
+            encode(Format::OpenMetrics),
+        );
+        drop(state);
+        source.finish();
+        bodies
+    })
+}
+
+/// Publishes what a built-in collection produced, or that it timed out.
+async fn publish_builtin(
+    run: JoinHandle<(Option<String>, Bytes, Bytes)>,
+    plan: &'static Plan,
+    g: usize,
+    store: Arc<Store>,
+) {
+    let started = Instant::now();
+    let group = &plan.groups[g];
+    let (error, bodies) = match tokio::time::timeout(group.timeout, run).await {
+        Ok(Ok((error, body, openmetrics))) => (error, Some((body, openmetrics))),
+        Ok(Err(e)) => (Some(format!("collect: {e}")), None),
+        Err(_) => (
+            Some(format!(
+                "collect: timed out after {:?}; later cycles are skipped until it returns",
+                group.timeout
+            )),
+            None,
+        ),
+    };
+    let previous = store.get(g);
+    let snapshot = next_snapshot(&previous, started, error, bodies);
+    log_transition(group, &previous.status, &snapshot.status);
+    store.publish(g, snapshot);
+}
+
 /// Applies one reading to one group and builds its next snapshot. Content
 /// the group already parsed is not parsed again: the outcome is the same.
 fn collect(
@@ -262,6 +375,7 @@ fn collect(
             _ => {
                 let outcome = state
                     .collector
+                    .group_mut()
                     .extract(&reading.content)
                     .err()
                     .map(|e| format!("extract: {e}"));
@@ -270,26 +384,38 @@ fn collect(
             }
         },
         Err(e) => {
-            state.collector.fail();
+            state.collector.group_mut().fail();
             // Whatever comes next must be parsed again, even if it is the
             // content parsed before the failure.
             state.parsed = None;
             (Some(format!("read: {e}")), true)
         }
     };
-    let (body, openmetrics) = if changed {
+    let bodies = changed.then(|| {
         let encode = |format, previous: &Bytes| {
             let mut out = Vec::with_capacity(previous.len().max(256));
-            state.collector.encode(&mut out, format);
+            state.collector.group().encode(&mut out, format);
             Bytes::from(out)
         };
         (
             encode(Format::Prometheus, &previous.body),
             encode(Format::OpenMetrics, &previous.openmetrics),
         )
-    } else {
-        (previous.body.clone(), previous.openmetrics.clone())
-    };
+    });
+    next_snapshot(previous, started, error, bodies)
+}
+
+/// The snapshot after a collection that began at `started` and failed with
+/// `error` (if any); `bodies` are the newly encoded families, or `None`
+/// to keep the previous ones.
+fn next_snapshot(
+    previous: &Snapshot,
+    started: Instant,
+    error: Option<String>,
+    bodies: Option<(Bytes, Bytes)>,
+) -> Snapshot {
+    let (body, openmetrics) =
+        bodies.unwrap_or_else(|| (previous.body.clone(), previous.openmetrics.clone()));
     let now = SystemTime::now();
     let mut status = GroupStatus {
         collections: previous.status.collections + 1,

@@ -4,7 +4,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use crate::util::{
-    Exporter, assert_valid_exposition, get, python_parse, request, value_of, wait_for,
+    Exporter, assert_valid_exposition, family_value, get, python_parse, request, value_of, wait_for,
 };
 
 #[test]
@@ -22,7 +22,7 @@ fn serves_the_default_spec() {
     let body = response.text();
     assert_valid_exposition(body.as_bytes());
 
-    let load1 = value_of(&body, "pme_host_load1").expect("load1");
+    let load1 = family_value(&body, "node_load1").expect("load1");
     let first_field: f64 = std::fs::read_to_string("/proc/loadavg")
         .unwrap()
         .split(' ')
@@ -36,10 +36,10 @@ fn serves_the_default_spec() {
     );
     let release =
         String::from_utf8(Command::new("uname").arg("-r").output().unwrap().stdout).unwrap();
-    let info = format!(r#"pme_host_kernel_info{{release="{}"}}"#, release.trim());
+    let info = format!(r#"pme_system_kernel_info{{release="{}"}}"#, release.trim());
     assert_eq!(value_of(&body, &info), Some(1.0), "{info} missing:\n{body}");
-    for group in ["loadavg", "kernel"] {
-        let up = format!(r#"pme_source_up{{service="host",group="{group}"}}"#);
+    for (service, group) in [("node", "load"), ("system", "kernel")] {
+        let up = format!(r#"pme_source_up{{service="{service}",group="{group}"}}"#);
         assert_eq!(value_of(&body, &up), Some(1.0), "{up}");
     }
 
@@ -47,7 +47,7 @@ fn serves_the_default_spec() {
     if let Some(samples) = python_parse(body.as_bytes()) {
         let py = samples
             .iter()
-            .find(|s| s.name == "pme_host_load1")
+            .find(|s| s.name == "node_load1")
             .expect("load1 in Python");
         assert_eq!(py.value(), load1);
     }
@@ -85,8 +85,8 @@ fn answers_http_edge_cases() {
     let health: serde_json::Value =
         serde_json::from_slice(&get(pme.health, "/health").body).unwrap();
     assert_eq!(health["status"], "ok");
-    assert_eq!(health["services"][0]["id"], "host");
-    assert_eq!(health["services"][0]["groups"][0]["id"], "loadavg");
+    assert_eq!(health["services"][0]["id"], "node");
+    assert_eq!(health["services"][0]["groups"][0]["id"], "memory");
     assert_eq!(health["services"][0]["groups"][0]["up"], true);
 }
 
@@ -101,7 +101,7 @@ fn once_prints_the_exposition_and_exits() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("# TYPE pme_host_load1 gauge"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("# TYPE node_load1 gauge"));
     assert_valid_exposition(&out.stdout);
 }
 
@@ -158,7 +158,7 @@ fn drops_to_the_user_named_by_flag() {
         (get(pme.health, "/ready").status == 200).then_some(())
     });
     let body = get(pme.metrics, "/metrics").text();
-    assert!(value_of(&body, "pme_host_load1").is_some(), "{body}");
+    assert!(family_value(&body, "node_load1").is_some(), "{body}");
 }
 
 /// `--dry-run` checks the default spec on this host and prints its plan.
@@ -171,9 +171,10 @@ fn dry_run_checks_and_prints_the_plan() {
     let report = String::from_utf8(out.stdout).unwrap();
     assert!(out.status.success(), "{report}");
     for line in [
-        "group host/loadavg: every 15s, timeout 10s, source #0\n",
-        "ok   source #0 (host/loadavg): file /proc/loadavg opens\n",
-        "ok   source #3 (host/kernel): command `uname -r` is ",
+        "group node/memory: every 15s, timeout 10s, source #0\n",
+        "ok   source #0 (node/memory): built-in collector `memory`\n",
+        "(system/file_handles): file /proc/sys/fs/file-nr opens\n",
+        "(system/kernel): command `uname -r` is ",
         "every check passed\n",
     ] {
         assert!(report.contains(line), "{line:?} missing:\n{report}");

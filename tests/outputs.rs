@@ -3,40 +3,15 @@
 //! `prometheus-pushgateway`; and their faults (a read-only directory, a
 //! gateway that is down or answers 500) counted while pme keeps serving.
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use crate::util::{Exporter, free_port, get, http_server, in_ci, peer, value_of, wait_for};
+use crate::util::{
+    Daemon, Exporter, body_of, family_value, free_port, get, http_server, in_ci, peer,
+    start_daemon, value_of, wait_for,
+};
 use crate::web::Dir;
-
-/// A peer daemon, killed on drop.
-struct Daemon(Child);
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start_daemon(program: &std::path::Path, args: &[String]) -> Daemon {
-    Daemon(
-        Command::new(program)
-            .args(args)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    )
-}
-
-fn body_of(addr: std::net::SocketAddr) -> Option<String> {
-    std::panic::catch_unwind(|| get(addr, "/metrics"))
-        .ok()
-        .filter(|r| r.status == 200)
-        .map(|r| r.text())
-}
 
 #[test]
 fn node_exporter_reads_the_textfile_and_a_failed_write_keeps_the_old_file() {
@@ -74,6 +49,9 @@ fn node_exporter_reads_the_textfile_and_a_failed_write_keeps_the_old_file() {
         &[
             format!("--web.listen-address=127.0.0.1:{port}"),
             "--collector.disable-defaults".to_owned(),
+            // pme's textfile carries its own process_* (the `process`
+            // built-in); node_exporter's would collide with them.
+            "--web.disable-exporter-metrics".to_owned(),
             "--collector.textfile".to_owned(),
             format!("--collector.textfile.directory={path}"),
         ],
@@ -85,9 +63,9 @@ fn node_exporter_reads_the_textfile_and_a_failed_write_keeps_the_old_file() {
         Some(0.0),
         "{scraped}"
     );
-    assert!(scraped.contains("\npme_host_load1 "), "{scraped}");
+    assert!(scraped.contains("\nnode_load1{"), "{scraped}");
     assert!(
-        scraped.contains("pme_source_up{group=\"loadavg\",service=\"host\"} 1"),
+        scraped.contains("pme_source_up{group=\"load\",service=\"node\"} 1"),
         "{scraped}"
     );
 
@@ -109,7 +87,7 @@ fn node_exporter_reads_the_textfile_and_a_failed_write_keeps_the_old_file() {
         },
     );
     assert!(
-        value_of(&metrics, "pme_host_load1").is_some(),
+        family_value(&metrics, "node_load1").is_some(),
         "pme keeps serving"
     );
     assert_eq!(std::fs::read(&file).unwrap(), before, "the old file stays");
@@ -142,10 +120,10 @@ fn pushgateway_receives_groups_and_loses_them_on_shutdown() {
         "--push.delete-on-shutdown",
     ]);
     let pushed = wait_for(Duration::from_secs(30), "pushed metrics", || {
-        body_of(addr).filter(|b| b.contains("pme_host_load1{"))
+        body_of(addr).filter(|b| b.contains("node_load1{"))
     });
     assert!(
-        pushed.contains("pme_host_load1{instance=\"db/1\",job=\"pme-test\"}"),
+        pushed.contains("pme_system_file_handles_allocated{instance=\"db/1\",job=\"pme-test\"}"),
         "{pushed}"
     );
     assert!(pushed.contains("push_failure_time_seconds{instance=\"db/1\",job=\"pme-test\"} 0"));
@@ -189,7 +167,7 @@ fn failing_receivers_are_counted_and_retries_bounded() {
             (value_of(&body, &failures)? >= 1.0).then_some(body)
         });
         assert!(
-            value_of(&body, "pme_host_load1").is_some(),
+            family_value(&body, "node_load1").is_some(),
             "pme keeps serving"
         );
         let last_success =
@@ -317,8 +295,8 @@ fn otlp_receiver_decodes_every_field() {
     };
     // A gauge, with its description and a plausible timestamp (protobuf's
     // JSON writes 64-bit integers as strings).
-    let load = metric("pme_host_load1");
-    assert_eq!(load["description"], "Load average over the last minute.");
+    let load = metric("node_load1");
+    assert_eq!(load["description"], "1m load average.");
     let point = &load["gauge"]["data_points"][0];
     assert!(point["as_double"].as_f64().is_some(), "{load}");
     let time: u64 = point["time_unix_nano"].as_str().unwrap().parse().unwrap();
@@ -344,9 +322,9 @@ fn otlp_receiver_decodes_every_field() {
                 .as_array()
                 .unwrap()
                 .iter()
-                .any(|a| a["value"]["string_value"] == "loadavg")
+                .any(|a| a["value"]["string_value"] == "load")
         })
-        .expect("the loadavg group's point");
+        .expect("the load group's point");
     assert_eq!(point["as_double"], 1.0);
     let start: u64 = point["start_time_unix_nano"]
         .as_str()

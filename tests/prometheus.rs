@@ -113,11 +113,11 @@ fn prometheus_receives_remote_write() {
     let info = wait_for(
         Duration::from_secs(30),
         "remote-written kernel info",
-        || query(&prom, "pme_host_kernel_info"),
+        || query(&prom, "pme_system_kernel_info"),
     );
     assert_eq!(info["metric"]["release"], release.trim());
     assert_eq!(info["metric"]["instance"], "pme-test");
-    let up = query(&prom, r#"pme_source_up{group="loadavg",service="host"}"#).expect("self-metric");
+    let up = query(&prom, r#"pme_source_up{group="load",service="node"}"#).expect("self-metric");
     assert_eq!(up["value"][1], "1");
     let own = get(pme.metrics, "/metrics").text();
     assert_eq!(
@@ -143,20 +143,23 @@ fn prometheus_scrapes_the_binary() {
         String::from_utf8(Command::new("uname").arg("-r").output().unwrap().stdout).unwrap();
     let info = wait_for(
         Duration::from_secs(30),
-        "pme_host_kernel_info in Prometheus",
-        || query(&prom, "pme_host_kernel_info"),
+        "pme_system_kernel_info in Prometheus",
+        || query(&prom, "pme_system_kernel_info"),
     );
     assert_eq!(info["metric"]["release"], release.trim());
     assert_eq!(info["metric"]["job"], "pme");
     assert_eq!(info["value"][1], "1");
-    let load = query(&prom, "pme_host_load1").expect("load1 in Prometheus");
+    let load = query(&prom, "node_load1").expect("load1 in Prometheus");
     assert!(load["value"][1].as_str().unwrap().parse::<f64>().is_ok());
-    let up = query(&prom, r#"pme_source_up{group="loadavg"}"#).expect("self-metric in Prometheus");
+    let up = query(&prom, r#"pme_source_up{group="load"}"#).expect("self-metric in Prometheus");
     assert_eq!(up["value"][1], "1");
     // Prometheus asks for OpenMetrics first (and gzip, always): the type it
     // recorded for the kernel family is OpenMetrics' `info`, which the text
     // format cannot express.
-    let metadata = get(prom.addr, "/api/v1/targets/metadata?metric=pme_host_kernel");
+    let metadata = get(
+        prom.addr,
+        "/api/v1/targets/metadata?metric=pme_system_kernel",
+    );
     let json: serde_json::Value = serde_json::from_slice(&metadata.body).unwrap();
     assert_eq!(json["data"][0]["type"], "info", "{json}");
 }
@@ -199,7 +202,7 @@ fn prometheus_scrapes_over_mutual_tls_with_a_token() {
     let up = wait_for(
         Duration::from_secs(30),
         "pme_source_up in Prometheus",
-        || query(&prom, r#"pme_source_up{group="loadavg"}"#),
+        || query(&prom, r#"pme_source_up{group="load"}"#),
     );
     assert_eq!(up["value"][1], "1");
 }

@@ -58,7 +58,7 @@ fn negotiates_formats_and_gzip_from_one_cache() {
     let om_body = om.text();
     assert!(om_body.ends_with("# EOF\n"), "{om_body}");
     assert!(
-        om_body.contains("# TYPE pme_host_kernel info\n"),
+        om_body.contains("# TYPE pme_system_kernel info\n"),
         "{om_body}"
     );
     assert!(
@@ -93,10 +93,10 @@ fn negotiates_formats_and_gzip_from_one_cache() {
     let one = request_with(
         pme.metrics,
         "GET",
-        "/metrics/host",
+        "/metrics/node",
         &[("Accept", PROMETHEUS_ACCEPT)],
     );
     assert_eq!(one.status, 200);
     assert!(one.text().ends_with("# EOF\n"));
-    assert!(one.text().contains("pme_host_load1"));
+    assert!(one.text().contains("node_load1{"));
 }

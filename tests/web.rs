@@ -142,7 +142,7 @@ fn credentials_and_scopes() {
         &[("Authorization", &bearer(METRICS_TOKEN))],
     )
     .text();
-    assert!(body.contains("pme_host_load1 "), "{body}");
+    assert!(body.contains("node_load1{"), "{body}");
 
     // The health listener needs status:read.
     assert_eq!(status(&pme, true, "GET", "/health", None), 401);

@@ -29,7 +29,16 @@ fn service(s: &Service, m: &Model) -> TokenStream {
         "Service `{}` ({}:{}): {}.",
         s.id, m.file, s.line, s.name
     ));
-    let groups = s.groups.iter().map(|g| group(g, s, m));
+    let groups: Vec<TokenStream> = s
+        .groups
+        .iter()
+        .map(|g| group(g, s, m))
+        .filter(|tokens| !tokens.is_empty())
+        .collect();
+    if groups.is_empty() {
+        // Only built-in collectors: nothing to generate.
+        return TokenStream::new();
+    }
     quote! {
         #[doc = #doc]
         pub mod #module {
@@ -39,6 +48,10 @@ fn service(s: &Service, m: &Model) -> TokenStream {
 }
 
 fn group(g: &Group, s: &Service, m: &Model) -> TokenStream {
+    if matches!(m.sources[g.source].kind, SourceKind::Builtin { .. }) {
+        // Hand-written in `pme::builtin`; the plan names it.
+        return TokenStream::new();
+    }
     let name = ident::type_name(&g.id);
     let what = if g.standalone {
         "Standalone metric"
@@ -195,11 +208,24 @@ fn kind_type(metric: &Metric) -> &'static str {
     }
 }
 
-fn group_plan(s: &Service, g: &Group) -> TokenStream {
+fn group_plan(s: &Service, g: &Group, m: &Model) -> TokenStream {
     let service_id = &s.id;
     let group_id = &g.id;
-    let module = ident::field(&s.id);
-    let ty = ident::type_name(&g.id);
+    let collector = match &m.sources[g.source].kind {
+        SourceKind::Builtin { name, options } => {
+            let names = options.iter().map(|(n, _)| n);
+            let values = options.iter().map(|(_, v)| raw_str(v));
+            quote!(::pme::plan::Collector::Builtin(::pme::plan::Builtin {
+                name: #name,
+                options: &[#((#names, #values)),*],
+            }))
+        }
+        _ => {
+            let module = ident::field(&s.id);
+            let ty = ident::type_name(&g.id);
+            quote!(::pme::plan::Collector::Extract(::pme::plan::new_group::<#module::#ty>))
+        }
+    };
     let index = Literal::usize_unsuffixed(g.source);
     let every = Literal::u32_unsuffixed(g.every);
     let timeout = millis(g.timeout);
@@ -210,19 +236,19 @@ fn group_plan(s: &Service, g: &Group) -> TokenStream {
             source: #index,
             every: #every,
             timeout: #timeout,
-            new: ::pme::plan::new_group::<#module::#ty>,
+            collector: #collector,
         }
     }
 }
 
 /// A service with parameters: collected per request, never scheduled.
-fn probe_plan(s: &Service) -> TokenStream {
+fn probe_plan(s: &Service, m: &Model) -> TokenStream {
     let service_id = &s.id;
     let parameters = s.parameters.iter().map(|p| {
         let (name, pattern) = (&p.name, &p.pattern);
         quote!(::pme::plan::Parameter { name: #name, pattern: #pattern })
     });
-    let groups = s.groups.iter().map(|g| group_plan(s, g));
+    let groups = s.groups.iter().map(|g| group_plan(s, g, m));
     quote! {
         ::pme::plan::ProbePlan {
             service: #service_id,
@@ -236,12 +262,13 @@ fn plan(m: &Model) -> TokenStream {
     let tick = millis(m.tick);
     let sources = m.sources.iter().map(source);
     let scheduled = m.services.iter().filter(|s| s.parameters.is_empty());
-    let groups = scheduled.flat_map(|s| s.groups.iter().map(move |g| group_plan(s, g)));
+    let groups = scheduled.flat_map(|s| s.groups.iter().map(move |g| group_plan(s, g, m)));
     let probes = m
         .services
         .iter()
         .filter(|s| !s.parameters.is_empty())
-        .map(probe_plan);
+        .map(|s| probe_plan(s, m));
+    let sha256 = &m.spec_sha256;
     let file = &m.file;
     let doc = doc(&format!(
         "The collection plan of `{file}`: a tick of {}, {} source{}, every group with its period.",
@@ -253,6 +280,7 @@ fn plan(m: &Model) -> TokenStream {
         #[doc = #doc]
         pub static PLAN: ::pme::plan::Plan = ::pme::plan::Plan {
             spec: #file,
+            spec_sha256: #sha256,
             tick: #tick,
             sources: &[#(#sources),*],
             groups: &[#(#groups),*],
@@ -282,6 +310,9 @@ fn source(s: &Source) -> TokenStream {
             quote!(::pme::plan::SourceKind::Static { content: #content })
         }
         SourceKind::Http(http) => http_source(http),
+        SourceKind::Builtin { name, .. } => {
+            quote!(::pme::plan::SourceKind::Builtin { name: #name })
+        }
     };
     let max_bytes = Literal::u64_unsuffixed(s.max_bytes);
     let timeout = millis(s.timeout);
@@ -373,6 +404,7 @@ fn describe_source(s: &Source) -> String {
         SourceKind::File { path } => format!("file `{path}`"),
         SourceKind::Static { content } => format!("the static value `{content}`"),
         SourceKind::Http(h) => format!("`{} {}`", h.method, h.url),
+        SourceKind::Builtin { name, .. } => format!("the built-in collector `{name}`"),
     }
 }
 

@@ -16,6 +16,8 @@ pub struct Model {
     pub sources: Vec<Source>,
     /// Services in spec order.
     pub services: Vec<Service>,
+    /// SHA-256 of the spec's bytes, in hex (`pme_build_info{spec_sha256}`).
+    pub spec_sha256: String,
     /// Every family name the spec declares (imports excepted), sorted:
     /// families re-imported at run time may not take these names.
     pub declared: Vec<String>,
@@ -173,6 +175,13 @@ pub enum SourceKind {
     },
     /// An HTTP(S) request; the response body is the content.
     Http(HttpSource),
+    /// A built-in collector, which reads the system itself.
+    Builtin {
+        /// Its name in the catalog ([`crate::builtin::BUILTINS`]).
+        name: String,
+        /// Every option it takes, defaults filled in.
+        options: Vec<(String, String)>,
+    },
 }
 
 /// An HTTP source. Credentials are named here (a file or a variable), never

@@ -13,6 +13,7 @@
 //! Every stage collects all problems before giving up, so one build reports
 //! every mistake in the spec as `file:line:column: message`.
 
+pub mod builtin;
 mod command;
 mod context;
 mod diagnostic;
@@ -47,6 +48,7 @@ pub fn check(source: &str, file: &str) -> Result<ir::Model, Vec<Diagnostic>> {
     let mut diagnostics = diagnostic::Diagnostics::new(file);
     let spec = spec::read(&root, &mut diagnostics);
     let mut model = validate::validate(&spec, file, &mut diagnostics);
+    model.spec_sha256 = sha256_hex(source.as_bytes());
     model.warnings = diagnostics.take_warnings();
     if diagnostics.is_empty() {
         Ok(model)
@@ -82,4 +84,12 @@ pub fn generate(source: &str, file: &str) -> Result<(String, Vec<Diagnostic>), V
                 help: None,
             }]
         })
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }

@@ -76,6 +76,13 @@ pub const RESERVED_METRIC_NAMES: &[&str] = &[
     "pme_output_sends_total",
     "pme_output_failures_total",
     "pme_output_last_success_timestamp_seconds",
+    // The `exporter` built-in's families.
+    "pme_build_info",
+    "pme_uptime_seconds",
+    "pme_http_requests_total",
+    "pme_http_request_seconds_total",
+    "pme_exposition_builds_total",
+    "pme_exposition_build_seconds_total",
 ];
 
 /// Checks a metric name against the data model (`[a-zA-Z_:][a-zA-Z0-9_:]*`)
@@ -107,7 +114,9 @@ pub fn check_metric_name(name: &str) -> Result<(), String> {
 }
 
 /// Checks the naming conventions that depend on the type: counters end in
-/// `_total`, only counters do, and info metrics end in `_info`.
+/// `_total`, gauges and info metrics do not, and info metrics end in
+/// `_info`. An untyped family may end in `_total` (seed 002's
+/// `node_processes_total` does; promtool accepts it).
 pub fn check_kind_suffix(name: &str, kind: Kind) -> Result<(), String> {
     match kind {
         Kind::Counter if !name.ends_with("_total") => Err(format!(
@@ -116,7 +125,7 @@ pub fn check_kind_suffix(name: &str, kind: Kind) -> Result<(), String> {
         Kind::Info if !name.ends_with("_info") => Err(format!(
             "info metric `{name}` does not end in `_info`; help: name it `{name}_info`"
         )),
-        Kind::Gauge | Kind::Untyped | Kind::Info if name.ends_with("_total") => Err(format!(
+        Kind::Gauge | Kind::Info if name.ends_with("_total") => Err(format!(
             "`{name}` ends in `_total` but is not a counter; help: `_total` marks counters, rename it or use `type: counter`"
         )),
         _ => Ok(()),

@@ -80,6 +80,8 @@ pub(crate) struct Group {
     pub(crate) sample: Option<Sp<String>>,
     /// Where `expect:` is, and its lines.
     pub(crate) expect: Option<(Pos, Vec<Sp<String>>)>,
+    /// Settings of a built-in collector (`source_type: builtin`).
+    pub(crate) options: Option<(Pos, Labels)>,
     pub(crate) metrics: Vec<Metric>,
 }
 
@@ -170,6 +172,7 @@ const SOURCE_KEYS: &[&str] = &[
     "http",
     "sample",
     "expect",
+    "options",
 ];
 const HTTP_KEYS: &[&str] = &[
     "method",
@@ -375,6 +378,7 @@ fn read_group(key: &Key, node: &Node, standalone: bool, d: &mut Diagnostics) -> 
         http: None,
         sample: None,
         expect: None,
+        options: None,
         metrics: Vec::new(),
     };
     let what = if standalone {
@@ -409,7 +413,35 @@ fn read_group(key: &Key, node: &Node, standalone: bool, d: &mut Diagnostics) -> 
             (n.pos, Vec::new())
         }
     });
-    if standalone {
+    group.options = f
+        .take("options")
+        .map(|n| (n.pos, pairs_of(n, "`options`", d)));
+    let builtin = group
+        .source_type
+        .as_ref()
+        .is_some_and(|t| t.value == "builtin");
+    if builtin {
+        // A built-in collector declares its own metrics.
+        if standalone {
+            d.error_help(
+                key.pos,
+                format!(
+                    "built-in collector `{}` is not a standalone metric",
+                    key.name
+                ),
+                "declare it under `metric_groups:`; it serves several families",
+            );
+        }
+        if let Some((k, _)) = f.entries.iter().find(|(k, _)| k.name == "metrics") {
+            d.error_help(
+                k.pos,
+                "a built-in collector has no `metrics`",
+                "its families are fixed; docs/collectors.md lists them",
+            );
+        }
+        let _ = f.take("metrics");
+        f.finish(SOURCE_KEYS, d);
+    } else if standalone {
         let metric = read_metric_fields(key, &mut f, d);
         group.metrics.push(metric);
         f.finish(&[SOURCE_KEYS, METRIC_KEYS].concat(), d);

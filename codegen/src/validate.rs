@@ -10,7 +10,7 @@ use crate::diagnostic::{Diagnostics, Pos, one_of};
 use crate::duration::format as dur;
 use crate::names::{self, Kind};
 use crate::spec::{self, SourceText, Sp};
-use crate::{command, context, filter, imports, ir, samples};
+use crate::{builtin, command, context, filter, imports, ir, samples};
 
 /// The global tick when `exporter.collection_frequency` is not set.
 pub const DEFAULT_FREQUENCY: Duration = Duration::from_secs(15);
@@ -20,7 +20,7 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The largest content a source may return when `max_bytes` is not set.
 pub const DEFAULT_MAX_BYTES: u64 = 4 << 20;
 
-const SOURCE_TYPES: &[&str] = &["command", "file", "static", "http"];
+const SOURCE_TYPES: &[&str] = &["command", "file", "static", "http", "builtin"];
 const CONTENT_TYPES: &[&str] = &["text", "json", "xml", "prometheus"];
 const MATCH_MODES: &[&str] = &["first", "all"];
 
@@ -54,11 +54,13 @@ pub(crate) fn validate(spec: &spec::Spec, file: &str, d: &mut Diagnostics) -> ir
         .chain(names::RESERVED_METRIC_NAMES.iter().map(|n| (*n).to_owned()))
         .collect();
     declared.sort();
+    declared.dedup();
     ir::Model {
         file: file.to_owned(),
         tick,
         sources: v.sources,
         services,
+        spec_sha256: String::new(),
         declared,
         warnings: Vec::new(),
     }
@@ -134,6 +136,7 @@ impl Validator<'_> {
             .cloned()
             .collect();
         let exec = context::check(s, self.d);
+        builtin::check_service(s, self.d);
         let context = ServiceContext {
             id: &s.id.value,
             prefix,
@@ -208,6 +211,16 @@ impl Validator<'_> {
             Some(t) => t.value,
             None => DEFAULT_TIMEOUT.min(effective),
         };
+        if g.source_type.as_ref().is_some_and(|t| t.value == "builtin") {
+            return self.builtin_group(g, every, timeout);
+        }
+        if let Some((pos, _)) = &g.options {
+            self.d.error_help(
+                *pos,
+                "`options` only apply to `source_type: builtin`",
+                "they configure a built-in collector",
+            );
+        }
         let content = self.content(g);
         let kind = self.source_kind(g);
         let max_bytes = g
@@ -306,6 +319,50 @@ impl Validator<'_> {
         Some(group)
     }
 
+    /// A built-in collector: no metrics to check, but its families join
+    /// the spec's, so nothing else may declare them.
+    fn builtin_group(
+        &mut self,
+        g: &spec::Group,
+        every: u32,
+        timeout: Duration,
+    ) -> Option<ir::Group> {
+        let (builtin, kind) = builtin::check(g, self.d)?;
+        for family in builtin.families {
+            if let Some(first) = self.families.get(*family) {
+                self.d.error_help(
+                    g.id.pos,
+                    format!(
+                        "built-in collector `{}` serves `{family}`, already declared at line {}, column {}",
+                        builtin.name, first.line, first.column
+                    ),
+                    "every family must come from one place; rename the other metric or drop the duplicate collector",
+                );
+                return None;
+            }
+        }
+        for family in builtin.families {
+            self.families.insert((*family).to_owned(), g.id.pos);
+        }
+        let source = self.intern_source(ir::Source {
+            kind,
+            max_bytes: 0,
+            run_as: None,
+            timeout,
+        });
+        Some(ir::Group {
+            id: g.id.value.clone(),
+            line: g.id.pos.line,
+            standalone: false,
+            source,
+            every,
+            timeout,
+            content: ir::Content::Text,
+            metrics: Vec::new(),
+            imports: Vec::new(),
+        })
+    }
+
     /// Parameters go into command arguments (passed as argv, never through
     /// a shell) and nowhere else.
     fn check_placeholders(
@@ -355,7 +412,7 @@ impl Validator<'_> {
                 .chain(h.body.as_deref())
                 .chain(h.headers.iter().map(|(_, v)| v.as_str()))
                 .collect(),
-            ir::SourceKind::Static { .. } => Vec::new(),
+            ir::SourceKind::Static { .. } | ir::SourceKind::Builtin { .. } => Vec::new(),
         };
         if let Some(p) = texts
             .iter()

@@ -98,13 +98,14 @@ pub(crate) fn derive(input: &DeriveInput) -> syn::Result<TokenStream> {
 
     let name = &input.ident;
     let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
-    let consts = fields.iter().map(desc_const);
+    let consts = fields.iter().map(|f| desc_const(f, &input.vis));
     let checks = fields.iter().map(type_check);
     let extracts = fields.iter().map(extract);
     let fails = fields.iter().map(|f| {
         let (ident, constant) = (f.ident, &f.constant);
         quote!(self.#ident.fail(Self::#constant.value_on_error);)
     });
+    let constants = fields.iter().map(|f| &f.constant);
     let encodes = fields.iter().map(|f| {
         let (ident, constant) = (f.ident, &f.constant);
         quote!(::pme::encode::family(out, &Self::#constant, &self.#ident, format);)
@@ -158,6 +159,10 @@ pub(crate) fn derive(input: &DeriveInput) -> syn::Result<TokenStream> {
 
             fn encode(&self, out: &mut ::std::vec::Vec<u8>, format: ::pme::encode::Format) {
                 #(#encodes)*
+            }
+
+            fn families(&self) -> ::std::vec::Vec<&'static str> {
+                ::std::vec![#(Self::#constants.name),*]
             }
         }
     })
@@ -354,7 +359,9 @@ fn kind_of(ty: &Type) -> syn::Result<Kind> {
     }
 }
 
-fn desc_const(f: &Field<'_>) -> TokenStream {
+/// The constant takes the struct's visibility: a crate-private collector
+/// gets crate-private descriptions.
+fn desc_const(f: &Field<'_>, vis: &syn::Visibility) -> TokenStream {
     let name = f.attr.name.value();
     let help = f.attr.help.value();
     let header = Literal::byte_string(names::header(&name, &help, f.kind).as_bytes());
@@ -378,7 +385,7 @@ fn desc_const(f: &Field<'_>) -> TokenStream {
     let doc = format!(" The `{name}` family: {help}");
     quote_spanned! {f.attr.span=>
         #[doc = #doc]
-        pub const #constant: ::pme::metric::MetricDesc = ::pme::metric::MetricDesc {
+        #vis const #constant: ::pme::metric::MetricDesc = ::pme::metric::MetricDesc {
             name: #name,
             header: #header,
             openmetrics_header: #openmetrics_header,

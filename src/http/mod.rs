@@ -163,7 +163,15 @@ async fn connection<IO>(
 {
     let service = service_fn(move |req: Request<Incoming>| {
         let shared = shared.clone();
-        async move { Ok::<Reply, Infallible>(respond(req, peer, endpoint, &shared).await) }
+        async move {
+            let started = Instant::now();
+            let route = routes::route(endpoint, req.uri().path(), shared.plan);
+            let reply = respond(req, peer, endpoint, &shared).await;
+            shared
+                .server
+                .record_request(route, reply.status().as_u16(), started.elapsed());
+            Ok::<Reply, Infallible>(reply)
+        }
     });
     let conn = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())

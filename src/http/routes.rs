@@ -12,7 +12,9 @@ use hyper::{Method, Request, Response, StatusCode};
 use super::auth::Scope;
 use super::{Endpoint, negotiate};
 use crate::app::Shared;
+use crate::builtin::Route;
 use crate::health;
+use crate::plan::Plan;
 
 type Reply = Response<Full<Bytes>>;
 
@@ -25,6 +27,34 @@ pub fn scope<B>(endpoint: Endpoint, req: &Request<B>) -> Scope {
         (Endpoint::Metrics, path) if path.starts_with("/-/") => Scope::Admin,
         _ => Scope::StatusRead,
     }
+}
+
+/// The route a request path counts under in `pme_http_requests_total`: a
+/// fixed set (the routes, the plan's services, `other`), so requests for
+/// made-up paths cannot grow the label set.
+pub fn route(endpoint: Endpoint, path: &str, plan: &Plan) -> Route {
+    const METRICS_ROUTES: &[&str] = &["/metrics", "/", "/-/reload"];
+    const HEALTH_ROUTES: &[&str] = &["/health", "/ready"];
+    let fixed = match endpoint {
+        Endpoint::Metrics => METRICS_ROUTES,
+        Endpoint::Health => HEALTH_ROUTES,
+    };
+    if let Some(known) = fixed.iter().find(|r| **r == path) {
+        return Route::Fixed(known);
+    }
+    if let Endpoint::Metrics = endpoint
+        && let Some(asked) = path.strip_prefix("/metrics/")
+    {
+        let services = plan
+            .groups
+            .iter()
+            .map(|g| g.service)
+            .chain(plan.probes.iter().map(|p| p.service));
+        if let Some(service) = services.into_iter().find(|s| *s == asked) {
+            return Route::Service(service);
+        }
+    }
+    Route::Fixed("other")
 }
 
 /// The metrics listener: `/metrics`, `/` and `POST /-/reload`.

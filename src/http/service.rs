@@ -214,7 +214,18 @@ async fn collect(
     let mut snapshots = Vec::with_capacity(probe.groups.len());
     for group in probe.groups {
         let started = Instant::now();
-        let mut collector = (group.new)();
+        // The build refuses built-in collectors in services with parameters.
+        let Some(mut collector) = group.new_extractor() else {
+            snapshots.push(Snapshot {
+                status: GroupStatus {
+                    collections: 1,
+                    errors: 1,
+                    ..GroupStatus::default()
+                },
+                ..Snapshot::default()
+            });
+            continue;
+        };
         let source = &sources[group.source];
         // The source's own timeout bounds the read (a command is killed).
         let (error, exit_code) = match source.read_with(&args).await {

@@ -137,6 +137,11 @@ impl Source {
         self.busy.store(false, Ordering::Release);
     }
 
+    /// Whether a built-in collector reads for this source (pme reads nothing).
+    pub fn is_builtin(&self) -> bool {
+        matches!(self.plan.kind, SourceKind::Builtin { .. })
+    }
+
     /// Whether this source runs a command (and so has an exit code).
     pub fn is_command(&self) -> bool {
         matches!(self.plan.kind, SourceKind::Command { .. })
@@ -197,6 +202,9 @@ impl Source {
                 Some(Err(e)) => Err(SourceError::Io(e.clone())),
                 None => Err(SourceError::Io("no HTTP client for this source".to_owned())),
             },
+            SourceKind::Builtin { name } => Err(SourceError::Io(format!(
+                "the built-in collector `{name}` reads for itself"
+            ))),
         }
     }
 }

@@ -144,6 +144,48 @@ pub fn value_of(body: &str, series: &str) -> Option<f64> {
     })
 }
 
+/// The value of the first series of family `name`, whatever its labels.
+pub fn family_value(body: &str, name: &str) -> Option<f64> {
+    body.lines().find_map(|line| {
+        let rest = line.strip_prefix(name)?;
+        let value = match rest.strip_prefix('{') {
+            Some(labelled) => labelled.rsplit_once("} ")?.1,
+            None => rest.strip_prefix(' ')?,
+        };
+        value.parse().ok()
+    })
+}
+
+/// A peer daemon, killed on drop.
+pub struct Daemon(pub Child);
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `program` with `args`, its output discarded.
+pub fn start_daemon(program: &std::path::Path, args: &[String]) -> Daemon {
+    Daemon(
+        Command::new(program)
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    )
+}
+
+/// `/metrics` of `addr` once it answers 200.
+pub fn body_of(addr: SocketAddr) -> Option<String> {
+    std::panic::catch_unwind(|| get(addr, "/metrics"))
+        .ok()
+        .filter(|r| r.status == 200)
+        .map(|r| r.text())
+}
+
 /// Whether peers are mandatory (CI) or may be skipped (a developer's machine).
 pub fn in_ci() -> bool {
     std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false")

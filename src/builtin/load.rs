@@ -1,0 +1,42 @@
+//! `load`: the load averages of `/proc/loadavg`, under node_exporter's names.
+
+use super::{Collect, Context, read, series};
+use crate::Gauge;
+use crate::metric::ExtractErrors;
+
+/// Load averages.
+#[derive(Debug, Default, crate::MetricGroup)]
+pub(crate) struct Load {
+    #[metric(
+        name = "node_load1",
+        help = "1m load average.",
+        labels("host_name", "container_id", "instance")
+    )]
+    load1: Gauge<3>,
+    #[metric(
+        name = "node_load5",
+        help = "5m load average.",
+        labels("host_name", "container_id", "instance")
+    )]
+    load5: Gauge<3>,
+    #[metric(
+        name = "node_load15",
+        help = "15m load average.",
+        labels("host_name", "container_id", "instance")
+    )]
+    load15: Gauge<3>,
+}
+
+impl Collect for Load {
+    fn collect(&mut self, context: &Context) -> Result<(), ExtractErrors> {
+        let text = read::text(&context.paths.proc("loadavg")).map_err(ExtractErrors::reading)?;
+        let fields: Vec<&str> = text.split_whitespace().collect();
+        let value = |i| read::field(&fields, i, "/proc/loadavg").map_err(ExtractErrors::reading);
+        let (l1, l5, l15) = (value(0)?, value(1)?, value(2)?);
+        let labels = context.identity.labels();
+        self.load1.replace(vec![series(labels, l1)]);
+        self.load5.replace(vec![series(labels, l5)]);
+        self.load15.replace(vec![series(labels, l15)]);
+        Ok(())
+    }
+}

@@ -1,0 +1,119 @@
+//! `network`: bytes, packets, errors and drops per interface from
+//! `/proc/net/dev`, under node_exporter's names.
+
+use regex::Regex;
+
+use super::{Collect, Context, option_regex, read, series};
+use crate::Counter;
+use crate::metric::{ExtractErrors, Series};
+use crate::plan::Builtin;
+
+const LABELS: usize = 4;
+
+/// Traffic counters per network interface.
+#[derive(Debug, crate::MetricGroup)]
+pub(crate) struct Network {
+    #[metric(
+        name = "node_network_receive_bytes_total",
+        help = "Bytes received.",
+        labels("host_name", "container_id", "instance", "device")
+    )]
+    receive_bytes: Counter<LABELS>,
+    #[metric(
+        name = "node_network_receive_packets_total",
+        help = "Packets received.",
+        labels("host_name", "container_id", "instance", "device")
+    )]
+    receive_packets: Counter<LABELS>,
+    #[metric(
+        name = "node_network_receive_errs_total",
+        help = "Receive errors.",
+        labels("host_name", "container_id", "instance", "device")
+    )]
+    receive_errs: Counter<LABELS>,
+    #[metric(
+        name = "node_network_receive_drop_total",
+        help = "Received packets dropped.",
+        labels("host_name", "container_id", "instance", "device")
+    )]
+    receive_drop: Counter<LABELS>,
+    #[metric(
+        name = "node_network_transmit_bytes_total",
+        help = "Bytes transmitted.",
+        labels("host_name", "container_id", "instance", "device")
+    )]
+    transmit_bytes: Counter<LABELS>,
+    #[metric(
+        name = "node_network_transmit_packets_total",
+        help = "Packets transmitted.",
+        labels("host_name", "container_id", "instance", "device")
+    )]
+    transmit_packets: Counter<LABELS>,
+    #[metric(
+        name = "node_network_transmit_errs_total",
+        help = "Transmit errors.",
+        labels("host_name", "container_id", "instance", "device")
+    )]
+    transmit_errs: Counter<LABELS>,
+    #[metric(
+        name = "node_network_transmit_drop_total",
+        help = "Transmitted packets dropped.",
+        labels("host_name", "container_id", "instance", "device")
+    )]
+    transmit_drop: Counter<LABELS>,
+    exclude_devices: Regex,
+}
+
+impl Network {
+    pub(crate) fn new(builtin: &Builtin) -> Result<Network, String> {
+        Ok(Network {
+            receive_bytes: Counter::default(),
+            receive_packets: Counter::default(),
+            receive_errs: Counter::default(),
+            receive_drop: Counter::default(),
+            transmit_bytes: Counter::default(),
+            transmit_packets: Counter::default(),
+            transmit_errs: Counter::default(),
+            transmit_drop: Counter::default(),
+            exclude_devices: option_regex(builtin, "exclude_devices")?,
+        })
+    }
+}
+
+/// Columns of `/proc/net/dev` after `iface:`: 8 receive, then 8 transmit
+/// counters; the ones served, by index.
+const COLUMNS: [usize; 8] = [0, 1, 2, 3, 8, 9, 10, 11];
+
+impl Collect for Network {
+    fn collect(&mut self, context: &Context) -> Result<(), ExtractErrors> {
+        let text = read::text(&context.paths.proc("net/dev")).map_err(ExtractErrors::reading)?;
+        let [h, c, i] = context.identity.labels();
+        let mut columns: [Vec<Series<LABELS>>; 8] = Default::default();
+        // Two header lines, then `  eth0: 1 2 3 …`.
+        for line in text.lines().skip(2) {
+            let Some((device, counters)) = line.split_once(':') else {
+                continue;
+            };
+            let device = device.trim();
+            if self.exclude_devices.is_match(device) {
+                continue;
+            }
+            let fields: Vec<&str> = counters.split_whitespace().collect();
+            for (out, &column) in columns.iter_mut().zip(&COLUMNS) {
+                let what = format!("/proc/net/dev: {device}");
+                let value = read::field(&fields, column, &what).map_err(ExtractErrors::reading)?;
+                out.push(series([h, c, i, device], value));
+            }
+        }
+        let [rb, rp, re, rd, tb, tp, te, td] = columns;
+        self.receive_bytes.replace(rb);
+        self.receive_packets.replace(rp);
+        self.receive_errs.replace(re);
+        self.receive_drop.replace(rd);
+        self.transmit_bytes.replace(tb);
+        self.transmit_packets.replace(tp);
+        self.transmit_errs.replace(te);
+        self.transmit_drop.replace(td);
+        Ok(())
+    }
+}
