@@ -129,6 +129,14 @@ pub const BUILTINS: &[Builtin] = &[
     },
 ];
 
+/// Whether `name` is pme's own: a per-group or per-output self-metric, or
+/// a family of the `exporter` built-in, which a spec may only get by
+/// enabling it.
+pub fn is_reserved(name: &str) -> bool {
+    crate::names::RESERVED_METRIC_NAMES.contains(&name)
+        || find("exporter").is_some_and(|b| b.families.contains(&name))
+}
+
 /// The collector called `name`.
 pub fn find(name: &str) -> Option<&'static Builtin> {
     BUILTINS.iter().find(|b| b.name == name)

@@ -76,13 +76,6 @@ pub const RESERVED_METRIC_NAMES: &[&str] = &[
     "pme_output_sends_total",
     "pme_output_failures_total",
     "pme_output_last_success_timestamp_seconds",
-    // The `exporter` built-in's families.
-    "pme_build_info",
-    "pme_uptime_seconds",
-    "pme_http_requests_total",
-    "pme_http_request_seconds_total",
-    "pme_exposition_builds_total",
-    "pme_exposition_build_seconds_total",
 ];
 
 /// Checks a metric name against the data model (`[a-zA-Z_:][a-zA-Z0-9_:]*`)

@@ -52,6 +52,11 @@ pub(crate) fn validate(spec: &spec::Spec, file: &str, d: &mut Diagnostics) -> ir
         .into_keys()
         .filter(|n| !v.outputs.serves_exactly(n))
         .chain(names::RESERVED_METRIC_NAMES.iter().map(|n| (*n).to_owned()))
+        .chain(
+            builtin::find("exporter")
+                .into_iter()
+                .flat_map(|b| b.families.iter().map(|n| (*n).to_owned())),
+        )
         .collect();
     declared.sort();
     declared.dedup();
@@ -824,7 +829,7 @@ impl Validator<'_> {
             if let Some(advice) = names::naming_advice(&name, kind) {
                 self.d.warn(base.pos, advice);
             }
-            if names::RESERVED_METRIC_NAMES.contains(&name.as_str()) {
+            if builtin::is_reserved(&name) {
                 self.d.error(
                     base.pos,
                     format!("`{name}` is reserved for pme's self-metrics"),
