@@ -20,7 +20,10 @@ fn process_and_server_metrics_are_honest() {
     let body = wait_for(Duration::from_secs(40), "the requests counted", || {
         let body = get(pme.metrics, "/metrics").text();
         // `/health` was the last request made.
-        (value_of(&body, r#"pme_http_requests_total{path="/health",code="200"}"#)? >= 1.0)
+        (value_of(
+            &body,
+            r#"pme_http_requests_total{path="/health",code="200"}"#,
+        )? >= 1.0)
             .then_some(body)
     });
     let count = |path: &str, code: u16| {

@@ -189,7 +189,7 @@ pub(crate) fn import(
     let at = m.name.as_ref().map_or(select.pos, |n| n.pos);
     match &output {
         Some(Output::Exact(name)) => {
-            if crate::builtin::is_reserved(&name) {
+            if crate::builtin::is_reserved(name) {
                 d.error(at, format!("`{name}` is reserved for pme's self-metrics"));
                 ok = false;
             } else if let Some(first) = families.get(name) {
