@@ -115,7 +115,7 @@ pub fn main(plan: &'static Plan) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    runtime.block_on(async {
+    let code = runtime.block_on(async {
         if options.dry_run {
             let (report, all_ok) = crate::dryrun::check(plan).await;
             print!("{report}");
@@ -165,7 +165,11 @@ pub fn main(plan: &'static Plan) -> ExitCode {
                 ExitCode::FAILURE
             }
         }
-    })
+    });
+    // A read stuck in the kernel (a FIFO, statfs of a dead NFS mount) keeps
+    // its blocking thread; dropping the runtime would wait for it forever.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    code
 }
 
 /// Collects every group once and returns the exposition and whether every

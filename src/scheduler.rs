@@ -312,7 +312,15 @@ fn run_builtin(
     state: SharedCollector,
     context: Arc<Context>,
 ) -> JoinHandle<(Option<String>, Bytes, Bytes)> {
+    /// Releases the source when the thread ends, even by a panic.
+    struct Release(Arc<Source>);
+    impl Drop for Release {
+        fn drop(&mut self) {
+            self.0.finish();
+        }
+    }
     tokio::task::spawn_blocking(move || {
+        let _release = Release(source);
         let mut state = state.lock().unwrap_or_else(|p| p.into_inner());
         let error = match &mut state.collector {
             Collector::Builtin(b) => b.collect(&context).err().map(|e| format!("collect: {e}")),
@@ -323,14 +331,11 @@ fn run_builtin(
             state.collector.group().encode(&mut out, format);
             Bytes::from(out)
         };
-        let bodies = (
+        (
             error,
             encode(Format::Prometheus),
             encode(Format::OpenMetrics),
-        );
-        drop(state);
-        source.finish();
-        bodies
+        )
     })
 }
 

@@ -175,6 +175,10 @@ fn broken_procfs_is_an_error_metric() {
     let dir = Dir::new("broken-procfs");
     // `meminfo` is a directory: opening it fails with "Is a directory".
     std::fs::create_dir_all(dir.0.join("meminfo")).unwrap();
+    // `loadavg` is a FIFO nobody writes: opening it blocks, as statfs of a
+    // dead network mount does. The group times out; nothing else waits.
+    let fifo = Command::new("mkfifo").arg(dir.0.join("loadavg")).status();
+    assert!(fifo.unwrap().success());
     let (ok, body) = once_in_paths(&dir.0);
     assert!(!ok, "--once reports the failed groups with its exit code");
     assert_valid_exposition(body.as_bytes());
@@ -186,6 +190,11 @@ fn broken_procfs_is_an_error_metric() {
         !body.contains("\nnode_memory_total_bytes{"),
         "no made-up value"
     );
+    assert_eq!(
+        value_of(&body, "pme_source_up{service=\"pme\",group=\"process\"}"),
+        Some(1.0),
+        "groups that do not read procfs go on:\n{body}"
+    );
 
     let pme = Exporter::start(&[&format!("--path.procfs={}", dir.0.display())]);
     let health = wait_for(Duration::from_secs(30), "a failed memory group", || {
@@ -195,6 +204,13 @@ fn broken_procfs_is_an_error_metric() {
         (!error.is_empty()).then_some(error)
     });
     assert!(health.contains("meminfo: Is a directory"), "{health}");
+    let stuck = wait_for(Duration::from_secs(30), "the load group's timeout", || {
+        let health: serde_json::Value =
+            serde_json::from_slice(&get(pme.health, "/health").body).ok()?;
+        let error = crate::util::last_error(&health, "load");
+        (!error.is_empty()).then_some(error)
+    });
+    assert!(stuck.contains("timed out after 10s"), "{stuck}");
     let metrics = get(pme.metrics, "/metrics");
     assert_eq!(metrics.status, 200);
     assert_eq!(
