@@ -234,7 +234,7 @@ impl GroupPlan {
     }
 }
 
-/// A fresh collector of type `T`, for [`GroupPlan::new`].
+/// A fresh collector of type `T`, for [`Collector::Extract`].
 pub fn new_group<T: MetricGroup + Default>() -> Box<dyn MetricGroup> {
     Box::<T>::default()
 }
