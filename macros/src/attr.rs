@@ -5,7 +5,7 @@ use proc_macro2::Span;
 use syn::punctuated::Punctuated;
 use syn::{Attribute, LitStr, Token};
 
-/// `#[group(content = "text")]`.
+/// `#[group(content = "text", labels("host"))]`.
 #[derive(Default)]
 pub(crate) struct GroupAttr {
     /// The content type the group extracts from; `None` for collectors
@@ -14,6 +14,8 @@ pub(crate) struct GroupAttr {
     /// `declared("a", ...)`: for `content = "prometheus"`, the names the
     /// spec declares, which imported families may not take.
     pub(crate) declared: Vec<LitStr>,
+    /// `labels(...)`: labels every family of the group has, before its own.
+    pub(crate) labels: Vec<(LitStr, Option<LitStr>)>,
 }
 
 /// `#[metric(name = .., help = .., labels(..), filter = .., match_all, value_on_error = .., scale = ..)]`.
@@ -45,8 +47,15 @@ pub(crate) fn group(attrs: &[Attribute]) -> syn::Result<GroupAttr> {
                 out.declared
                     .extend(Punctuated::<LitStr, Token![,]>::parse_terminated(&content)?);
                 Ok(())
+            } else if meta.path.is_ident("labels") {
+                let content;
+                syn::parenthesized!(content in meta.input);
+                let pairs = Punctuated::<LabelPair, Token![,]>::parse_terminated(&content)?;
+                out.labels
+                    .extend(pairs.into_iter().map(|p| (p.name, p.value)));
+                Ok(())
             } else {
-                Err(meta.error("unknown `group` key; expected `content` or `declared`"))
+                Err(meta.error("unknown `group` key; expected `content`, `declared` or `labels`"))
             }
         })?;
     }

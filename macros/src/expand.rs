@@ -65,6 +65,12 @@ pub(crate) fn derive(input: &DeriveInput) -> syn::Result<TokenStream> {
     };
     let group = attr::group(&input.attrs)?;
     if group.content.as_ref().map(LitStr::value).as_deref() == Some("prometheus") {
+        if let Some((first, _)) = group.labels.first() {
+            return Err(syn::Error::new(
+                first.span(),
+                "group `labels` apply to declared metrics; give an import its labels in `#[import(labels(...))]`",
+            ));
+        }
         return crate::imports::derive(input, named, &group);
     }
     if let Some(first) = group.declared.first() {
@@ -83,7 +89,7 @@ pub(crate) fn derive(input: &DeriveInput) -> syn::Result<TokenStream> {
     let mut fields = Vec::new();
     let mut errors: Option<syn::Error> = None;
     for field in &named.named {
-        match check_field(field, content) {
+        match check_field(field, content, &group.labels) {
             Ok(Some(f)) => fields.push(f),
             Ok(None) => {}
             Err(e) => match &mut errors {
@@ -168,10 +174,16 @@ pub(crate) fn derive(input: &DeriveInput) -> syn::Result<TokenStream> {
     })
 }
 
-fn check_field(field: &syn::Field, content: Content) -> syn::Result<Option<Field<'_>>> {
-    let Some(attr) = attr::metric(&field.attrs)? else {
+fn check_field<'a>(
+    field: &'a syn::Field,
+    content: Content,
+    group_labels: &[(LitStr, Option<LitStr>)],
+) -> syn::Result<Option<Field<'a>>> {
+    let Some(mut attr) = attr::metric(&field.attrs)? else {
         return Ok(None);
     };
+    // The group's labels come first, in every family.
+    attr.labels.splice(0..0, group_labels.iter().cloned());
     let ident = field
         .ident
         .as_ref()

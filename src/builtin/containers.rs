@@ -14,47 +14,41 @@ const LABELS: usize = 4;
 
 /// Per-container metrics of a Proxmox host.
 #[derive(Debug, Default, crate::MetricGroup)]
+#[group(labels("host_name", "container_id", "instance", "name"))]
 pub(crate) struct Containers {
     #[metric(
         name = "pve_container_up",
-        help = "Whether the container runs (1) or not (0).",
-        labels("host_name", "container_id", "instance", "name")
+        help = "Whether the container runs (1) or not (0)."
     )]
     up: Gauge<LABELS>,
     #[metric(
         name = "pve_container_memory_usage_bytes",
-        help = "Memory charged to the container's cgroup (memory.current).",
-        labels("host_name", "container_id", "instance", "name")
+        help = "Memory charged to the container's cgroup (memory.current)."
     )]
     memory_usage: Gauge<LABELS>,
     #[metric(
         name = "pve_container_memory_limit_bytes",
-        help = "The container's memory limit (memory.max); absent when unlimited.",
-        labels("host_name", "container_id", "instance", "name")
+        help = "The container's memory limit (memory.max); absent when unlimited."
     )]
     memory_limit: Gauge<LABELS>,
     #[metric(
         name = "pve_container_cpu_seconds_total",
-        help = "CPU time used by the container (cpu.stat usage_usec).",
-        labels("host_name", "container_id", "instance", "name")
+        help = "CPU time used by the container (cpu.stat usage_usec)."
     )]
     cpu_seconds: Counter<LABELS>,
     #[metric(
         name = "pve_container_io_read_bytes_total",
-        help = "Bytes the container read from block devices (io.stat rbytes).",
-        labels("host_name", "container_id", "instance", "name")
+        help = "Bytes the container read from block devices (io.stat rbytes)."
     )]
     io_read: Counter<LABELS>,
     #[metric(
         name = "pve_container_io_write_bytes_total",
-        help = "Bytes the container wrote to block devices (io.stat wbytes).",
-        labels("host_name", "container_id", "instance", "name")
+        help = "Bytes the container wrote to block devices (io.stat wbytes)."
     )]
     io_write: Counter<LABELS>,
     #[metric(
         name = "pve_container_processes",
-        help = "Processes in the container (pids.current).",
-        labels("host_name", "container_id", "instance", "name")
+        help = "Processes in the container (pids.current)."
     )]
     processes: Gauge<LABELS>,
 }

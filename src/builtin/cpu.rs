@@ -13,11 +13,11 @@ const MODES: [&str; 8] = [
 
 /// CPU time per CPU and mode.
 #[derive(Debug, Default, crate::MetricGroup)]
+#[group(labels("host_name", "container_id", "instance", "cpu", "mode"))]
 pub(crate) struct Cpu {
     #[metric(
         name = "node_cpu_seconds_total",
-        help = "Seconds the CPUs spent in each mode.",
-        labels("host_name", "container_id", "instance", "cpu", "mode")
+        help = "Seconds the CPUs spent in each mode."
     )]
     seconds: Counter<5>,
 }

@@ -14,70 +14,38 @@ const LABELS: usize = 6;
 
 /// Space per filesystem, in bytes.
 #[derive(Debug, crate::MetricGroup)]
+#[group(labels(
+    "host_name",
+    "container_id",
+    "instance",
+    "device",
+    "mountpoint",
+    "fstype"
+))]
 pub(crate) struct Filesystem {
     #[metric(
         name = "node_filesystem_size_bytes",
-        help = "Filesystem size in bytes.",
-        labels(
-            "host_name",
-            "container_id",
-            "instance",
-            "device",
-            "mountpoint",
-            "fstype"
-        )
+        help = "Filesystem size in bytes."
     )]
     size: Gauge<LABELS>,
     #[metric(
         name = "node_filesystem_free_bytes",
-        help = "Filesystem free space in bytes, including what only root may use.",
-        labels(
-            "host_name",
-            "container_id",
-            "instance",
-            "device",
-            "mountpoint",
-            "fstype"
-        )
+        help = "Filesystem free space in bytes, including what only root may use."
     )]
     free: Gauge<LABELS>,
     #[metric(
         name = "node_filesystem_avail_bytes",
-        help = "Filesystem space available to non-root users in bytes.",
-        labels(
-            "host_name",
-            "container_id",
-            "instance",
-            "device",
-            "mountpoint",
-            "fstype"
-        )
+        help = "Filesystem space available to non-root users in bytes."
     )]
     avail: Gauge<LABELS>,
     #[metric(
         name = "node_filesystem_usage_bytes",
-        help = "Filesystem space used in bytes: size minus free.",
-        labels(
-            "host_name",
-            "container_id",
-            "instance",
-            "device",
-            "mountpoint",
-            "fstype"
-        )
+        help = "Filesystem space used in bytes: size minus free."
     )]
     usage: Gauge<LABELS>,
     #[metric(
         name = "node_filesystem_device_error",
-        help = "Whether statfs(2) failed for the filesystem (1) or not (0).",
-        labels(
-            "host_name",
-            "container_id",
-            "instance",
-            "device",
-            "mountpoint",
-            "fstype"
-        )
+        help = "Whether statfs(2) failed for the filesystem (1) or not (0)."
     )]
     device_error: Gauge<LABELS>,
     exclude_fstypes: Regex,

@@ -6,24 +6,13 @@ use crate::metric::ExtractErrors;
 
 /// Load averages.
 #[derive(Debug, Default, crate::MetricGroup)]
+#[group(labels("host_name", "container_id", "instance"))]
 pub(crate) struct Load {
-    #[metric(
-        name = "node_load1",
-        help = "1m load average.",
-        labels("host_name", "container_id", "instance")
-    )]
+    #[metric(name = "node_load1", help = "1m load average.")]
     load1: Gauge<3>,
-    #[metric(
-        name = "node_load5",
-        help = "5m load average.",
-        labels("host_name", "container_id", "instance")
-    )]
+    #[metric(name = "node_load5", help = "5m load average.")]
     load5: Gauge<3>,
-    #[metric(
-        name = "node_load15",
-        help = "15m load average.",
-        labels("host_name", "container_id", "instance")
-    )]
+    #[metric(name = "node_load15", help = "15m load average.")]
     load15: Gauge<3>,
 }
 

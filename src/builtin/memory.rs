@@ -10,29 +10,26 @@ use crate::metric::ExtractErrors;
 
 /// Memory totals in bytes.
 #[derive(Debug, Default, crate::MetricGroup)]
+#[group(labels("host_name", "container_id", "instance"))]
 pub(crate) struct Memory {
     #[metric(
         name = "node_memory_total_bytes",
-        help = "Total memory: MemTotal, or the container's cgroup limit when it is lower.",
-        labels("host_name", "container_id", "instance")
+        help = "Total memory: MemTotal, or the container's cgroup limit when it is lower."
     )]
     total: Gauge<3>,
     #[metric(
         name = "node_memory_free_bytes",
-        help = "Memory not used at all: MemFree, or the container's limit minus its cgroup usage.",
-        labels("host_name", "container_id", "instance")
+        help = "Memory not used at all: MemFree, or the container's limit minus its cgroup usage."
     )]
     free: Gauge<3>,
     #[metric(
         name = "node_memory_available_bytes",
-        help = "Memory available for new work without swapping: MemAvailable, or the container's limit minus its working set.",
-        labels("host_name", "container_id", "instance")
+        help = "Memory available for new work without swapping: MemAvailable, or the container's limit minus its working set."
     )]
     available: Gauge<3>,
     #[metric(
         name = "node_memory_usage_bytes",
-        help = "Memory in use: total minus available.",
-        labels("host_name", "container_id", "instance")
+        help = "Memory in use: total minus available."
     )]
     usage: Gauge<3>,
 }

@@ -12,53 +12,37 @@ const LABELS: usize = 4;
 
 /// Traffic counters per network interface.
 #[derive(Debug, crate::MetricGroup)]
+#[group(labels("host_name", "container_id", "instance", "device"))]
 pub(crate) struct Network {
-    #[metric(
-        name = "node_network_receive_bytes_total",
-        help = "Bytes received.",
-        labels("host_name", "container_id", "instance", "device")
-    )]
+    #[metric(name = "node_network_receive_bytes_total", help = "Bytes received.")]
     receive_bytes: Counter<LABELS>,
     #[metric(
         name = "node_network_receive_packets_total",
-        help = "Packets received.",
-        labels("host_name", "container_id", "instance", "device")
+        help = "Packets received."
     )]
     receive_packets: Counter<LABELS>,
-    #[metric(
-        name = "node_network_receive_errs_total",
-        help = "Receive errors.",
-        labels("host_name", "container_id", "instance", "device")
-    )]
+    #[metric(name = "node_network_receive_errs_total", help = "Receive errors.")]
     receive_errs: Counter<LABELS>,
     #[metric(
         name = "node_network_receive_drop_total",
-        help = "Received packets dropped.",
-        labels("host_name", "container_id", "instance", "device")
+        help = "Received packets dropped."
     )]
     receive_drop: Counter<LABELS>,
     #[metric(
         name = "node_network_transmit_bytes_total",
-        help = "Bytes transmitted.",
-        labels("host_name", "container_id", "instance", "device")
+        help = "Bytes transmitted."
     )]
     transmit_bytes: Counter<LABELS>,
     #[metric(
         name = "node_network_transmit_packets_total",
-        help = "Packets transmitted.",
-        labels("host_name", "container_id", "instance", "device")
+        help = "Packets transmitted."
     )]
     transmit_packets: Counter<LABELS>,
-    #[metric(
-        name = "node_network_transmit_errs_total",
-        help = "Transmit errors.",
-        labels("host_name", "container_id", "instance", "device")
-    )]
+    #[metric(name = "node_network_transmit_errs_total", help = "Transmit errors.")]
     transmit_errs: Counter<LABELS>,
     #[metric(
         name = "node_network_transmit_drop_total",
-        help = "Transmitted packets dropped.",
-        labels("host_name", "container_id", "instance", "device")
+        help = "Transmitted packets dropped."
     )]
     transmit_drop: Counter<LABELS>,
     exclude_devices: Regex,

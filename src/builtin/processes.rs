@@ -6,14 +6,14 @@ use crate::metric::ExtractErrors;
 
 /// How many processes exist.
 #[derive(Debug, Default, crate::MetricGroup)]
+#[group(labels("host_name", "container_id", "instance"))]
 pub(crate) struct Processes {
     // Seed 002's name. `_total` marks counters, and a count that falls is
     // no counter; a gauge may not end in `_total` (promtool rejects it),
     // so the family keeps the seed's name with the type left unknown.
     #[metric(
         name = "node_processes_total",
-        help = "Number of processes (numeric entries of /proc).",
-        labels("host_name", "container_id", "instance")
+        help = "Number of processes (numeric entries of /proc)."
     )]
     total: Untyped<3>,
 }

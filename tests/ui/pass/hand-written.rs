@@ -21,6 +21,16 @@ struct Queues {
     jobs: pme::Counter,
 }
 
+/// Labels every family shares, declared once on the group.
+#[derive(Debug, Default, pme::MetricGroup)]
+#[group(labels("host", "zone" = "b"))]
+struct Disks {
+    #[metric(name = "disk_bytes", help = "Bytes.", labels("disk"))]
+    bytes: pme::Gauge<2>,
+    #[metric(name = "disk_errors_total", help = "Errors.")]
+    errors: pme::Counter<1>,
+}
+
 fn main() {
     use pme::MetricGroup as _;
     let mut q = Queues::default();
@@ -36,4 +46,15 @@ fn main() {
     q.fail();
     assert_eq!(q.jobs.series()[0].value, 0.0);
     assert_eq!(Queues::DEPTH.name, "queue_depth");
+
+    let mut d = Disks::default();
+    d.bytes.set(["db1", "sda"], 5.0);
+    d.errors.set(["db1"], 1.0);
+    let mut out = ::std::vec::Vec::new();
+    d.encode(&mut out, pme::encode::Format::Prometheus);
+    assert_eq!(
+        ::std::string::String::from_utf8(out).unwrap(),
+        "# HELP disk_bytes Bytes.\n# TYPE disk_bytes gauge\ndisk_bytes{zone=\"b\",host=\"db1\",disk=\"sda\"} 5\n\
+         # HELP disk_errors_total Errors.\n# TYPE disk_errors_total counter\ndisk_errors_total{zone=\"b\",host=\"db1\"} 1\n"
+    );
 }
