@@ -29,16 +29,25 @@ fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// `pme --once` with every `--path.*` flag pointing into `tree`.
-fn once_in(tree: &Path) -> (bool, String) {
+/// `pme --once` with `flags`: whether it succeeded, and its output. It
+/// must exit, never die of a signal.
+fn once(flags: &[String]) -> (bool, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_pme"))
         .arg("--once")
-        .arg(format!("--path.procfs={}", tree.join("proc").display()))
-        .arg(format!("--path.sysfs={}", tree.join("sys").display()))
-        .arg(format!("--path.rootfs={}", tree.join("root").display()))
+        .args(flags)
         .output()
         .unwrap();
+    assert!(out.status.code().is_some(), "pme died of a signal");
     (out.status.success(), String::from_utf8(out.stdout).unwrap())
+}
+
+/// `pme --once` with every `--path.*` flag pointing into `tree`.
+fn once_in(tree: &Path) -> (bool, String) {
+    once(&[
+        format!("--path.procfs={}", tree.join("proc").display()),
+        format!("--path.sysfs={}", tree.join("sys").display()),
+        format!("--path.rootfs={}", tree.join("root").display()),
+    ])
 }
 
 /// The family a line of the text format belongs to.
@@ -179,7 +188,7 @@ fn broken_procfs_is_an_error_metric() {
     // dead network mount does. The group times out; nothing else waits.
     let fifo = Command::new("mkfifo").arg(dir.0.join("loadavg")).status();
     assert!(fifo.unwrap().success());
-    let (ok, body) = once_in_paths(&dir.0);
+    let (ok, body) = once(&[format!("--path.procfs={}", dir.0.display())]);
     assert!(!ok, "--once reports the failed groups with its exit code");
     assert_valid_exposition(body.as_bytes());
     for group in ["memory", "load", "cpu", "network", "filesystem"] {
@@ -222,17 +231,6 @@ fn broken_procfs_is_an_error_metric() {
     );
 }
 
-/// `--once` with only `--path.procfs` moved.
-fn once_in_paths(procfs: &Path) -> (bool, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_pme"))
-        .arg("--once")
-        .arg(format!("--path.procfs={}", procfs.display()))
-        .output()
-        .unwrap();
-    assert!(out.status.code().is_some(), "pme died of a signal");
-    (out.status.success(), String::from_utf8(out.stdout).unwrap())
-}
-
 /// On this machine, pme's built-ins and node_exporter 1.x agree.
 #[test]
 fn values_agree_with_node_exporter() {
@@ -251,11 +249,7 @@ fn values_agree_with_node_exporter() {
     );
     let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
     let theirs = wait_for(Duration::from_secs(30), "node_exporter", || body_of(addr));
-    let out = Command::new(env!("CARGO_BIN_EXE_pme"))
-        .arg("--once")
-        .output()
-        .unwrap();
-    let ours = String::from_utf8(out.stdout).unwrap();
+    let (_, ours) = once(&[]);
 
     // Memory total: equal.
     let total = series(&ours, "node_memory_total_bytes")[0].1;

@@ -129,12 +129,20 @@ pub const BUILTINS: &[Builtin] = &[
     },
 ];
 
-/// Whether `name` is pme's own: a per-group or per-output self-metric, or
-/// a family of the `exporter` built-in, which a spec may only get by
+/// pme's own names: the per-group and per-output self-metrics, and the
+/// families of the `exporter` built-in, which a spec may only get by
 /// enabling it.
+pub fn reserved() -> impl Iterator<Item = &'static str> {
+    let exporter = find("exporter").map_or(&[][..], |b| b.families);
+    crate::names::RESERVED_METRIC_NAMES
+        .iter()
+        .chain(exporter)
+        .copied()
+}
+
+/// Whether `name` is one of [`reserved`].
 pub fn is_reserved(name: &str) -> bool {
-    crate::names::RESERVED_METRIC_NAMES.contains(&name)
-        || find("exporter").is_some_and(|b| b.families.contains(&name))
+    reserved().any(|r| r == name)
 }
 
 /// The collector called `name`.

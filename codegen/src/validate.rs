@@ -51,12 +51,7 @@ pub(crate) fn validate(spec: &spec::Spec, file: &str, d: &mut Diagnostics) -> ir
         .families
         .into_keys()
         .filter(|n| !v.outputs.serves_exactly(n))
-        .chain(names::RESERVED_METRIC_NAMES.iter().map(|n| (*n).to_owned()))
-        .chain(
-            builtin::find("exporter")
-                .into_iter()
-                .flat_map(|b| b.families.iter().map(|n| (*n).to_owned())),
-        )
+        .chain(builtin::reserved().map(str::to_owned))
         .collect();
     declared.sort();
     declared.dedup();

@@ -7,7 +7,7 @@ use regex::Regex;
 
 use super::{Collect, Context, option_regex, read, series};
 use crate::Gauge;
-use crate::metric::{ExtractErrors, Series};
+use crate::metric::ExtractErrors;
 use crate::plan::Builtin;
 
 const LABELS: usize = 6;
@@ -124,13 +124,11 @@ impl Collect for Filesystem {
                 }
             }
         }
-        let replace =
-            |family: &mut Gauge<LABELS>, series: Vec<Series<LABELS>>| family.replace(series);
-        replace(&mut self.size, size);
-        replace(&mut self.free, free);
-        replace(&mut self.avail, avail);
-        replace(&mut self.usage, usage);
-        replace(&mut self.device_error, errors);
+        self.size.replace(size);
+        self.free.replace(free);
+        self.avail.replace(avail);
+        self.usage.replace(usage);
+        self.device_error.replace(errors);
         Ok(())
     }
 }

@@ -83,8 +83,8 @@ impl Collect for Network {
                 continue;
             }
             let fields: Vec<&str> = counters.split_whitespace().collect();
+            let what = format!("/proc/net/dev: {device}");
             for (out, &column) in columns.iter_mut().zip(&COLUMNS) {
-                let what = format!("/proc/net/dev: {device}");
                 let value = read::field(&fields, column, &what).map_err(ExtractErrors::reading)?;
                 out.push(series([h, c, i, device], value));
             }

@@ -58,10 +58,6 @@ impl Collect for Process {
         let ticks = context.clock_ticks;
         let (utime, stime, start, vsize, rss) =
             (field(14)?, field(15)?, field(22)?, field(23)?, field(24)?);
-        let boot = read::text(&proc.join("stat"))
-            .ok()
-            .and_then(|s| read::keyed(&s, "btime"))
-            .ok_or_else(|| ExtractErrors::reading("/proc/stat: no btime".to_owned()))?;
         let page = match nix::unistd::sysconf(nix::unistd::SysconfVar::PAGE_SIZE) {
             Ok(Some(p)) if p > 0 => p as f64,
             _ => 4096.0,
@@ -79,12 +75,20 @@ impl Collect for Process {
                 ExtractErrors::reading("/proc/self/limits: no Max open files".to_owned())
             })?;
         let one = |v: f64| vec![series([], v)];
+        // The start time never changes: `/proc/stat` is read for the boot
+        // time only until it is known.
+        if self.start_time.series().is_empty() {
+            let boot = read::text(&proc.join("stat"))
+                .ok()
+                .and_then(|s| read::keyed(&s, "btime"))
+                .ok_or_else(|| ExtractErrors::reading("/proc/stat: no btime".to_owned()))?;
+            self.start_time.replace(one(boot as f64 + start / ticks));
+        }
         self.cpu_seconds.replace(one((utime + stime) / ticks));
         self.resident_memory.replace(one(rss * page));
         self.virtual_memory.replace(one(vsize));
         self.open_fds.replace(one(fds as f64));
         self.max_fds.replace(one(max_fds));
-        self.start_time.replace(one(boot as f64 + start / ticks));
         Ok(())
     }
 }

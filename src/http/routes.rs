@@ -45,12 +45,12 @@ pub fn route(endpoint: Endpoint, path: &str, plan: &Plan) -> Route {
     if let Endpoint::Metrics = endpoint
         && let Some(asked) = path.strip_prefix("/metrics/")
     {
-        let services = plan
+        let mut services = plan
             .groups
             .iter()
             .map(|g| g.service)
             .chain(plan.probes.iter().map(|p| p.service));
-        if let Some(service) = services.into_iter().find(|s| *s == asked) {
+        if let Some(service) = services.find(|s| *s == asked) {
             return Route::Service(service);
         }
     }
