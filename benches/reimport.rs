@@ -4,7 +4,7 @@
 //! Inputs: a scrape of the real node_exporter (Debian
 //! `prometheus-node-exporter`, started here on 127.0.0.1:19199 for one
 //! scrape, when installed) and a Prometheus server's own scrape
-//! (`../shared/conformance/prometheus-textparse/testdata/alltypes.237mfs.prom.txt`),
+//! (`tests/conformance/prometheus-textparse/testdata/alltypes.237mfs.prom.txt`),
 //! each repeated ×100 into one document, as a big target would serve.
 //! Measured: the lenient parse pme runs on every reading; the whole
 //! reading cycle (parse, route through an import of every family, write
@@ -80,7 +80,7 @@ fn main() {
     }
     let alltypes = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../shared/conformance/prometheus-textparse/testdata/alltypes.237mfs.prom.txt"
+        "/tests/conformance/prometheus-textparse/testdata/alltypes.237mfs.prom.txt"
     );
     match std::fs::read_to_string(alltypes) {
         // The file ends with a `# EOF` line the text format ignores.

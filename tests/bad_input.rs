@@ -2,10 +2,11 @@
 //! its own error (self-metrics and /health), follows `value_on_error` or
 //! keeps its last value, and nothing else is affected.
 
-use std::time::Duration;
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
 
-use crate::embedded::{Served, bad_input};
-use crate::util::{assert_valid_exposition, get, value_of, wait_for};
+use crate::embedded::{Served, bad_input, owned};
+use crate::util::{Dir, assert_valid_exposition, get, value_of, wait_for};
 
 fn series(service: &str, group: &str) -> String {
     format!(r#"{{service="{service}",group="{group}"}}"#)
@@ -13,12 +14,20 @@ fn series(service: &str, group: &str) -> String {
 
 #[test]
 fn failing_sources_are_reported_and_contained() {
-    let served = Served::start(&bad_input::PLAN);
+    let dir = Dir::new("bad-input");
+    let served = Served::start(owned(&bad_input::PLAN, &dir, None));
     wait_for(Duration::from_secs(20), "/ready", || {
         (get(served.health, "/ready").status == 200).then_some(())
     });
-    // Let the hanging command time out more than once.
-    std::thread::sleep(Duration::from_millis(2500));
+    // Let the hanging command time out more than once, noting every
+    // process of it: the shells by their marker, their children by parent.
+    let marker = dir.join("hanging").display().to_string();
+    let mut seen = BTreeSet::new();
+    let until = Instant::now() + Duration::from_millis(2500);
+    while Instant::now() < until {
+        seen.extend(processes_of(&marker));
+        std::thread::sleep(Duration::from_millis(20));
+    }
 
     let body = get(served.metrics, "/metrics").text();
     assert_valid_exposition(body.as_bytes());
@@ -105,42 +114,94 @@ fn failing_sources_are_reported_and_contained() {
         "a file source has no exit code"
     );
 
-    // The timed-out commands were killed and reaped: at most the current
-    // attempt is alive, and no zombie is left.
-    let sleepers = children_named("sleep");
+    // The timed-out commands were killed with their children: of every
+    // process seen, at most the current attempt (a shell and its `sleep`)
+    // is alive. pme reaps the shells it started (none stays a zombie; a
+    // killed `sleep` is reaped by whoever adopted it). A moment's grace
+    // covers an attempt killed just now.
+    let shells = seen.iter().filter(|p| p.marked).count();
     assert!(
-        sleepers.iter().filter(|(_, state)| *state != 'Z').count() <= 1,
-        "{sleepers:?}"
+        shells >= 2,
+        "the command timed out more than once: {seen:?}"
     );
-    assert!(
-        sleepers.iter().all(|(_, state)| *state != 'Z'),
-        "zombies: {sleepers:?}"
-    );
+    let verdict = || {
+        let states: Vec<(&Process, char)> = seen
+            .iter()
+            .filter_map(|p| Some((p, p.state_now()?)))
+            .collect();
+        let count = |marked: bool, zombie: bool| {
+            states
+                .iter()
+                .filter(|(p, s)| p.marked == marked && (*s == 'Z') == zombie)
+                .count()
+        };
+        let ok = count(true, true) == 0 && count(true, false) <= 1 && count(false, false) <= 1;
+        (ok, format!("{states:?}"))
+    };
+    let until = Instant::now() + Duration::from_secs(3);
+    let (mut ok, mut states) = verdict();
+    while !ok && Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(50));
+        (ok, states) = verdict();
+    }
+    assert!(ok, "killed attempts still alive, or unreaped: {states}");
     drop(served);
 }
 
-/// (pid, state) of this process's children whose command name is `name`.
-fn children_named(name: &str) -> Vec<(u32, char)> {
-    let me = std::process::id();
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-            continue;
-        };
-        // pid (comm) state ppid ...
-        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
-            continue;
-        };
-        let comm = &stat[open + 1..close];
-        let mut rest = stat[close + 2..].split(' ');
-        let state = rest.next().and_then(|s| s.chars().next()).unwrap_or('?');
-        let ppid: u32 = rest.next().and_then(|p| p.parse().ok()).unwrap_or(0);
-        if comm == name && ppid == me {
-            found.push((pid, state));
-        }
+/// A process seen once, identified by pid and start time (so a reused pid
+/// is not taken for it).
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Process {
+    pid: u32,
+    start: u64,
+    /// The shell carrying the marker, rather than its child.
+    marked: bool,
+}
+
+impl Process {
+    /// Its state (`R`, `S`, `Z`, …) if it still exists.
+    fn state_now(&self) -> Option<char> {
+        let (state, _, start) = stat(self.pid)?;
+        (start == self.start).then_some(state)
     }
-    found
+}
+
+/// `(state, ppid, start time)` of `pid` from `/proc/PID/stat`.
+fn stat(pid: u32) -> Option<(char, u32, u64)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // pid (comm) state ppid … field 22 is the start time.
+    let fields: Vec<&str> = stat[stat.rfind(')')? + 2..].split(' ').collect();
+    Some((
+        fields[0].chars().next()?,
+        fields[1].parse().ok()?,
+        fields[19].parse().ok()?,
+    ))
+}
+
+/// The live processes whose command line holds `marker`, and their children.
+fn processes_of(marker: &str) -> Vec<Process> {
+    let pids: Vec<u32> = std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse().ok())
+        .collect();
+    let marked: Vec<u32> = pids
+        .iter()
+        .copied()
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .is_ok_and(|c| c.split(|&b| b == 0).any(|arg| arg == marker.as_bytes()))
+        })
+        .collect();
+    pids.iter()
+        .filter_map(|&pid| {
+            let (_, ppid, start) = stat(pid)?;
+            let is_marked = marked.contains(&pid);
+            (is_marked || marked.contains(&ppid)).then_some(Process {
+                pid,
+                start,
+                marked: is_marked,
+            })
+        })
+        .collect()
 }

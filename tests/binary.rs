@@ -188,16 +188,25 @@ fn dry_run_names_what_cannot_run() {
         .enable_all()
         .build()
         .unwrap();
-    let (report, all_ok) = runtime.block_on(pme::dryrun::check(&crate::embedded::bad_input::PLAN));
+    let dir = crate::util::Dir::new("dry-run");
+    dir.write("http/token", "tok-123\n");
+    let server = crate::util::http_server::TestServer::start();
+    let plan = |plan| crate::embedded::owned(plan, &dir, Some(&server));
+    let (report, all_ok) =
+        runtime.block_on(pme::dryrun::check(plan(&crate::embedded::bad_input::PLAN)));
     assert!(!all_ok, "{report}");
-    assert!(
-        report.contains("FAIL source #2 (faulty/missing_file): /tmp/pme-tests/does-not-exist/value: No such file or directory"),
-        "{report}"
+    let missing = format!(
+        "FAIL source #2 (faulty/missing_file): {}/does-not-exist/value: No such file or directory",
+        dir.display()
     );
-    let (report, all_ok) = runtime.block_on(pme::dryrun::check(&crate::embedded::http_json::PLAN));
+    assert!(report.contains(&missing), "{missing} not in:\n{report}");
+    let (report, all_ok) =
+        runtime.block_on(pme::dryrun::check(plan(&crate::embedded::http_json::PLAN)));
     assert!(all_ok, "{report}");
-    assert!(
-        report.contains("http://127.77.1.1:18781/status.json resolves to [127.77.1.1:18781]"),
-        "{report}"
+    let resolved = format!(
+        "{} resolves to [{}]",
+        server.url("/status.json"),
+        server.addr
     );
+    assert!(report.contains(&resolved), "{resolved} not in:\n{report}");
 }

@@ -1,10 +1,102 @@
 //! The test specs, expanded in this test binary: no cargo build per spec.
+//!
+//! A spec is compiled in, so it names fixed places: its files under
+//! [`SPEC_DIR`], its HTTP server at [`http_server::SPEC_ADDR`], its
+//! `run_as` accounts by name. [`relocate`] rewrites those names in a plan's
+//! sources to what one test owns (its temporary directory, its server's
+//! port, its accounts), so that no two tests, and no two test runs on one
+//! machine, share a file, a port or a user.
 
 use std::time::Duration;
 
 use pme::app::Running;
 use pme::config::Options;
-use pme::plan::Plan;
+use pme::plan::{HttpAuth, HttpSource, Plan, RunAs, Secret, SourceKind, SourcePlan};
+
+use crate::util::Dir;
+use crate::util::http_server::{self, TestServer};
+
+/// The directory the test specs name for their files.
+pub const SPEC_DIR: &str = "/tmp/pme-tests";
+
+/// `plan` with every `from` in its sources (paths, URLs, command lines,
+/// environment, credentials' paths, `run_as` names) replaced by its `to`.
+/// The new plan lives for the rest of the test process.
+pub fn relocate(plan: &'static Plan, pairs: &[(&str, String)]) -> &'static Plan {
+    let swap = |text: &'static str| -> &'static str {
+        let mut out = text.to_owned();
+        for (from, to) in pairs {
+            out = out.replace(from, to);
+        }
+        if out == text { text } else { out.leak() }
+    };
+    let swap_all = |list: &'static [&'static str]| -> &'static [&'static str] {
+        list.iter().map(|s| swap(s)).collect::<Vec<_>>().leak()
+    };
+    let secret = |secret: &Secret| match secret {
+        Secret::File(path) => Secret::File(swap(path)),
+        Secret::Env(var) => Secret::Env(var),
+    };
+    let sources: Vec<SourcePlan> = plan
+        .sources
+        .iter()
+        .map(|source| SourcePlan {
+            kind: match &source.kind {
+                SourceKind::Command {
+                    argv,
+                    environment,
+                    working_directory,
+                } => SourceKind::Command {
+                    argv: swap_all(argv),
+                    environment: environment
+                        .iter()
+                        .map(|(name, value)| (*name, swap(value)))
+                        .collect::<Vec<_>>()
+                        .leak(),
+                    working_directory: working_directory.map(swap),
+                },
+                SourceKind::File { path } => SourceKind::File { path: swap(path) },
+                SourceKind::Static { content } => SourceKind::Static { content },
+                SourceKind::Http(http) => SourceKind::Http(HttpSource {
+                    url: swap(http.url),
+                    method: http.method,
+                    body: http.body,
+                    headers: http.headers,
+                    auth: http.auth.as_ref().map(|auth| match auth {
+                        HttpAuth::Bearer(token) => HttpAuth::Bearer(secret(token)),
+                        HttpAuth::Basic { username, password } => HttpAuth::Basic {
+                            username,
+                            password: secret(password),
+                        },
+                    }),
+                    cache: http.cache,
+                }),
+                SourceKind::Builtin { name } => SourceKind::Builtin { name },
+            },
+            max_bytes: source.max_bytes,
+            timeout: source.timeout,
+            run_as: source.run_as.as_ref().map(|run_as| RunAs {
+                user: swap(run_as.user),
+                group: run_as.group.map(swap),
+                optional: run_as.optional,
+            }),
+        })
+        .collect();
+    Box::leak(Box::new(Plan {
+        sources: sources.leak(),
+        ..*plan
+    }))
+}
+
+/// `plan` with its files in `dir` and its HTTP server `server`.
+pub fn owned(plan: &'static Plan, dir: &Dir, server: Option<&TestServer>) -> &'static Plan {
+    let mut pairs = vec![(SPEC_DIR, dir.display())];
+    if let Some(server) = server {
+        pairs.push((http_server::SPEC_ADDR, server.addr.to_string()));
+        pairs.push((http_server::SPEC_REFUSED, server.refused.to_string()));
+    }
+    relocate(plan, &pairs)
+}
 
 pub mod features {
     pme::include_spec!("tests/specs/features.yaml");

@@ -8,10 +8,8 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use crate::embedded::{escaping, once};
-use crate::util::{promtool_accepts, python_parse};
-
-const DIR: &str = "/tmp/pme-tests/escaping";
+use crate::embedded::{escaping, once, owned};
+use crate::util::{Dir, promtool_accepts, python_parse};
 /// Strings per run; the generator is seeded, so every run checks the same ones.
 const CASES: usize = 400;
 
@@ -96,14 +94,13 @@ fn arbitrary_label_values_and_help_survive_exactly() {
         .map(|_| format!("h{}h", rng.string()))
         .collect();
 
-    std::fs::create_dir_all(DIR).unwrap();
+    let dir = Dir::new("escaping");
     let items: Vec<serde_json::Value> =
         values.iter().map(|v| serde_json::json!({"v": v})).collect();
-    std::fs::write(
-        format!("{DIR}/values.json"),
-        serde_json::to_vec(&serde_json::json!({ "items": items })).unwrap(),
-    )
-    .unwrap();
+    dir.write(
+        "escaping/values.json",
+        &serde_json::json!({ "items": items }).to_string(),
+    );
     let mut upstream = String::new();
     for (f, help) in helps.iter().enumerate() {
         let _ = writeln!(upstream, "# HELP upstream_f{f} {}", escape(help, false));
@@ -117,9 +114,9 @@ fn arbitrary_label_values_and_help_survive_exactly() {
             );
         }
     }
-    std::fs::write(format!("{DIR}/upstream.prom"), upstream).unwrap();
+    dir.write("escaping/upstream.prom", &upstream);
 
-    let (body, ok) = once(&escaping::PLAN);
+    let (body, ok) = once(owned(&escaping::PLAN, &dir, None));
     assert!(ok, "{body}");
     promtool_accepts(body.as_bytes());
     let Some(samples) = python_parse(body.as_bytes()) else {

@@ -8,17 +8,17 @@ use std::collections::BTreeSet;
 use serde_json::Value;
 
 use crate::embedded::{
-    bad_input, exactly_once, features, http_json, once_in_both_formats, optional_run_as,
+    bad_input, exactly_once, features, http_json, once_in_both_formats, optional_run_as, owned,
     parameters, reimport, shared_file,
 };
-use crate::util::assert_valid_exposition;
+use crate::util::http_server::TestServer;
+use crate::util::{Dir, assert_valid_exposition};
 
 #[test]
 fn every_test_spec_gives_valid_exposition() {
-    let _files = crate::util::shared_files();
-    crate::util::http_server::start();
-    std::fs::create_dir_all("/tmp/pme-tests/exactly-once").unwrap();
-    // Its files may be missing (another test owns them): the output must be valid either way.
+    let (dir, server) = (Dir::new("exposition"), TestServer::start());
+    std::fs::create_dir_all(dir.join("exactly-once")).unwrap();
+    // Some of their files are missing: the output must be valid either way.
     let plans = [
         &features::PLAN,
         &exactly_once::PLAN,
@@ -32,7 +32,7 @@ fn every_test_spec_gives_valid_exposition() {
     ];
     let mut cases = Vec::new();
     for plan in plans {
-        let (text, openmetrics) = once_in_both_formats(plan);
+        let (text, openmetrics) = once_in_both_formats(owned(plan, &dir, Some(&server)));
         assert!(
             text.contains("# TYPE pme_source_up gauge"),
             "{}: {text}",

@@ -1,5 +1,5 @@
 //! The Prometheus/OpenMetrics re-import parser against other projects' test
-//! data in `../shared/conformance/`:
+//! data, vendored in `tests/conformance/`:
 //!
 //! - the OpenMetrics suite: every case's verdict in strict mode, the 44
 //!   valid ones parsed to the families client_python reads from them, and
@@ -19,23 +19,14 @@ use serde_json::{Value, json};
 
 use crate::util::{in_ci, peer, promtool_check};
 
-fn conformance(path: &str) -> Option<String> {
-    let full = format!(
-        "{}/../shared/conformance/{path}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    match std::fs::read_to_string(&full) {
-        Ok(text) => Some(text),
-        Err(e) => {
-            assert!(!in_ci(), "{full} is required in CI: {e}");
-            eprintln!("skipping: {full}: {e} (the shared/ folder sits beside the checkout)");
-            None
-        }
-    }
+/// A vendored conformance file (`tests/conformance/<path>`).
+fn conformance(path: &str) -> String {
+    let full = crate::util::conformance_path(path);
+    std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("{}: {e}", full.display()))
 }
 
-fn json_file(path: &str) -> Option<Value> {
-    conformance(path).map(|t| serde_json::from_str(&t).unwrap())
+fn json_file(path: &str) -> Value {
+    serde_json::from_str(&conformance(path)).unwrap()
 }
 
 /// A case's input bytes (`input`, or `input_base64` when not UTF-8).
@@ -220,12 +211,8 @@ struct OmCase {
     valid: bool,
 }
 
-fn openmetrics_suite() -> Option<Vec<OmCase>> {
-    let root = format!(
-        "{}/../shared/conformance/openmetrics-parsers/cases",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    conformance("openmetrics-parsers/README.md")?;
+fn openmetrics_suite() -> Vec<OmCase> {
+    let root = crate::util::conformance_path("openmetrics-parsers/cases");
     let mut cases: Vec<OmCase> = std::fs::read_dir(&root)
         .unwrap()
         .map(|entry| {
@@ -241,14 +228,12 @@ fn openmetrics_suite() -> Option<Vec<OmCase>> {
         .collect();
     cases.sort_by(|a, b| a.name.cmp(&b.name));
     assert_eq!(cases.len(), 211, "the suite has 211 cases");
-    Some(cases)
+    cases
 }
 
 #[test]
 fn openmetrics_suite_verdicts_in_strict_mode() {
-    let Some(cases) = openmetrics_suite() else {
-        return;
-    };
+    let cases = openmetrics_suite();
     let failures: Vec<String> = cases
         .iter()
         .filter_map(
@@ -269,10 +254,8 @@ fn openmetrics_suite_verdicts_in_strict_mode() {
 
 #[test]
 fn openmetrics_suite_valid_cases_parse_and_reexpose_to_the_same_families() {
-    let Some(cases) = openmetrics_suite() else {
-        return;
-    };
-    let expected = json_file("openmetrics-parsers/derived/expected-normalized.json").unwrap();
+    let cases = openmetrics_suite();
+    let expected = json_file("openmetrics-parsers/derived/expected-normalized.json");
     let mut failures = Vec::new();
     let mut reexposed = Vec::new();
     for case in cases.iter().filter(|c| c.valid) {
@@ -352,10 +335,8 @@ fn native_histogram(case: &Value) -> bool {
 
 #[test]
 fn client_python_vectors() {
-    let Some(om) = json_file("client-python-parser/openmetrics.json") else {
-        return;
-    };
-    let text = json_file("client-python-parser/prometheus-text.json").unwrap();
+    let om = json_file("client-python-parser/openmetrics.json");
+    let text = json_file("client-python-parser/prometheus-text.json");
     let mut failures = Vec::new();
     let mut checked = 0;
     for (suite, format, strict) in [
@@ -435,9 +416,7 @@ fn wrong_verdicts(
 
 #[test]
 fn prometheus_scrape_parser_error_tables_in_lenient_mode() {
-    let Some(table) = json_file("prometheus-textparse/parse-errors.json") else {
-        return;
-    };
+    let table = json_file("prometheus-textparse/parse-errors.json");
     assert_eq!(table["cases"].as_array().unwrap().len(), 109);
     let failures = wrong_verdicts(&table, false, |case| {
         let format = match case["format"].as_str().unwrap() {
@@ -456,9 +435,7 @@ fn prometheus_scrape_parser_error_tables_in_lenient_mode() {
 
 #[test]
 fn expfmt_error_table_in_strict_text_mode() {
-    let Some(table) = json_file("prometheus-expfmt/text-parse-errors.json") else {
-        return;
-    };
+    let table = json_file("prometheus-expfmt/text-parse-errors.json");
     assert_eq!(table["cases"].as_array().unwrap().len(), 48);
     // UTF-8 validation: what Prometheus 3 and pme accept.
     let failures = wrong_verdicts(&table, true, |case| {
@@ -497,9 +474,7 @@ fn real_expositions_parse_and_reexpose_to_valid_text() {
         ("prometheus-expfmt/testdata/text", true),
     ];
     for (path, strict) in files {
-        let Some(body) = conformance(path) else {
-            return;
-        };
+        let body = conformance(path);
         // By name: `alltypes.237mfs.prom.txt` is text format that ends
         // with a `# EOF` line, which Prometheus's text parser skips as a
         // comment but would make `Format::detect` say OpenMetrics.

@@ -5,9 +5,16 @@
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use crate::embedded::{Served, http_json};
-use crate::util::http_server::{self, CACHED_FULL, CACHED_NOT_MODIFIED};
-use crate::util::{assert_valid_exposition, get, value_of, wait_for};
+use crate::embedded::{Served, http_json, owned};
+use crate::util::http_server::TestServer;
+use crate::util::{Dir, assert_valid_exposition, get, value_of, wait_for};
+
+/// The HTTP server and the token file the spec names.
+fn fixtures() -> (Dir, TestServer) {
+    let dir = Dir::new("http-json");
+    dir.write("http/token", "tok-123\n");
+    (dir, TestServer::start())
+}
 
 fn series(service: &str, group: &str) -> String {
     format!(r#"{{service="{service}",group="{group}"}}"#)
@@ -15,13 +22,8 @@ fn series(service: &str, group: &str) -> String {
 
 #[test]
 fn http_sources_with_json_content() {
-    let _files = crate::util::shared_files();
-    http_server::start();
-    let (full_before, revalidated_before) = (
-        CACHED_FULL.load(Ordering::SeqCst),
-        CACHED_NOT_MODIFIED.load(Ordering::SeqCst),
-    );
-    let served = Served::start(&http_json::PLAN);
+    let (dir, server) = fixtures();
+    let served = Served::start(owned(&http_json::PLAN, &dir, Some(&server)));
     wait_for(Duration::from_secs(20), "/ready", || {
         (get(served.health, "/ready").status == 200).then_some(())
     });
@@ -68,8 +70,8 @@ fn http_sources_with_json_content() {
 
     // Caching: one full response, then revalidations with If-None-Match
     // once max-age lapsed; never one request per collection.
-    let full = CACHED_FULL.load(Ordering::SeqCst) - full_before;
-    let revalidated = CACHED_NOT_MODIFIED.load(Ordering::SeqCst) - revalidated_before;
+    let full = server.seen.cached_full.load(Ordering::SeqCst);
+    let revalidated = server.seen.cached_not_modified.load(Ordering::SeqCst);
     let collections = value_of(
         &body,
         &format!("pme_collections_total{}", series("api", "cached")),
@@ -135,9 +137,8 @@ fn credentials_are_not_in_the_binary_or_the_output() {
     ))
     .unwrap();
     assert!(!source.contains("tok-123") && !source.contains("s3cret"));
-    let _files = crate::util::shared_files();
-    http_server::start();
-    let (body, _) = crate::embedded::once(&http_json::PLAN);
+    let (dir, server) = fixtures();
+    let (body, _) = crate::embedded::once(owned(&http_json::PLAN, &dir, Some(&server)));
     assert_eq!(
         value_of(&body, "api_private_value"),
         Some(42.0),

@@ -7,11 +7,10 @@ use std::process::{Command, Stdio};
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use crate::util::http_server::TestServer;
 use crate::util::{
-    Daemon, Exporter, body_of, family_value, free_port, get, http_server, in_ci, peer,
-    start_daemon, value_of, wait_for,
+    Daemon, Dir, Exporter, body_of, family_value, get, in_ci, peer, skipped, value_of, wait_for,
 };
-use crate::web::Dir;
 
 #[test]
 fn node_exporter_reads_the_textfile_and_a_failed_write_keeps_the_old_file() {
@@ -19,7 +18,7 @@ fn node_exporter_reads_the_textfile_and_a_failed_write_keeps_the_old_file() {
         return;
     };
     let dir = Dir::new("textfile");
-    let path = dir.0.display().to_string();
+    let path = dir.display();
     // As root, pme runs as nobody so that a read-only directory stops it
     // (root would write anyway).
     let root = nix::unistd::geteuid().is_root();
@@ -38,16 +37,15 @@ fn node_exporter_reads_the_textfile_and_a_failed_write_keeps_the_old_file() {
     }
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let pme = Exporter::start(&args);
-    let file = dir.0.join("pme.prom");
+    let file = dir.join("pme.prom");
     wait_for(Duration::from_secs(30), "pme.prom", || {
         file.exists().then_some(())
     });
 
-    let port = free_port();
-    let _node = start_daemon(
+    let mut node = Daemon::start(
         &node_exporter,
         &[
-            format!("--web.listen-address=127.0.0.1:{port}"),
+            "--web.listen-address=127.0.0.1:0".to_owned(),
             "--collector.disable-defaults".to_owned(),
             // pme's textfile carries its own process_* (the `process`
             // built-in); node_exporter's would collide with them.
@@ -56,8 +54,10 @@ fn node_exporter_reads_the_textfile_and_a_failed_write_keeps_the_old_file() {
             format!("--collector.textfile.directory={path}"),
         ],
     );
-    let node: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-    let scraped = wait_for(Duration::from_secs(30), "node_exporter", || body_of(node));
+    let node_addr = node.listening();
+    let scraped = wait_for(Duration::from_secs(30), "node_exporter", || {
+        body_of(node_addr)
+    });
     assert_eq!(
         value_of(&scraped, "node_textfile_scrape_error"),
         Some(0.0),
@@ -91,7 +91,7 @@ fn node_exporter_reads_the_textfile_and_a_failed_write_keeps_the_old_file() {
         "pme keeps serving"
     );
     assert_eq!(std::fs::read(&file).unwrap(), before, "the old file stays");
-    let leftovers: Vec<_> = std::fs::read_dir(&dir.0)
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()
         .map(|e| e.unwrap().file_name())
         .collect();
@@ -104,12 +104,21 @@ fn pushgateway_receives_groups_and_loses_them_on_shutdown() {
     let Some(gateway) = peer("prometheus-pushgateway", "prometheus-pushgateway") else {
         return;
     };
-    let port = free_port();
-    let _gateway = start_daemon(
+    // Its state in a file of the test's own: Debian's build persists to
+    // /var/lib/prometheus/pushgateway.data by default, where any other
+    // Pushgateway on the machine may have left groups.
+    let dir = Dir::new("pushgateway");
+    let mut gateway = Daemon::start(
         &gateway,
-        &[format!("--web.listen-address=127.0.0.1:{port}")],
+        &[
+            "--web.listen-address=127.0.0.1:0".to_owned(),
+            format!(
+                "--persistence.file={}",
+                dir.join("pushgateway.data").display()
+            ),
+        ],
     );
-    let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let addr = gateway.listening();
     wait_for(Duration::from_secs(30), "the Pushgateway", || body_of(addr));
 
     let mut pme = Exporter::start(&[
@@ -147,14 +156,18 @@ fn pushgateway_receives_groups_and_loses_them_on_shutdown() {
 
 #[test]
 fn failing_receivers_are_counted_and_retries_bounded() {
-    http_server::start();
+    let server = TestServer::start();
     // A gateway answering 500, one not listening at all, and a remote_write
     // receiver answering 400 (not retried).
-    let closed = free_port();
-    let failing = Exporter::start(&["--push.gateway=http://127.77.1.1:18781/failing-gateway"]);
-    let down = Exporter::start(&[&format!("--push.gateway=http://127.0.0.1:{closed}")]);
-    let rejected =
-        Exporter::start(&["--remote-write.url=http://127.77.1.1:18781/rejecting-receiver"]);
+    let failing = Exporter::start(&[&format!(
+        "--push.gateway={}",
+        server.url("/failing-gateway")
+    )]);
+    let down = Exporter::start(&[&format!("--push.gateway=http://{}", server.refused)]);
+    let rejected = Exporter::start(&[&format!(
+        "--remote-write.url={}",
+        server.url("/rejecting-receiver")
+    )]);
     let mut failed_pushes = 0.0;
     for (pme, output) in [
         (&failing, "pushgateway"),
@@ -180,7 +193,7 @@ fn failing_receivers_are_counted_and_retries_bounded() {
             // A 4xx is final: one request per failed send (a later cycle's
             // may have started since).
             let sends = value_of(&body, &failures).unwrap();
-            let requests = http_server::REJECTED_WRITES.load(Ordering::SeqCst) as f64;
+            let requests = server.seen.rejected_writes.load(Ordering::SeqCst) as f64;
             assert!(
                 requests >= sends && requests <= sends + 1.0,
                 "{requests} requests for {sends} failed sends"
@@ -189,7 +202,7 @@ fn failing_receivers_are_counted_and_retries_bounded() {
     }
     // A failed push is three attempts (500 is retried), never more; a
     // later push may have started since.
-    let requests = http_server::FAILING_PUSHES.load(Ordering::SeqCst) as f64;
+    let requests = server.seen.failing_pushes.load(Ordering::SeqCst) as f64;
     assert!(
         requests >= 3.0 * failed_pushes && requests <= 3.0 * (failed_pushes + 1.0),
         "{requests} requests for {failed_pushes} failed pushes"
@@ -210,20 +223,18 @@ fn otlp_receiver_decodes_every_field() {
         .status()
         .is_ok_and(|s| s.success());
     if !has_proto {
-        assert!(
-            !in_ci(),
-            "the Python package opentelemetry-proto is required in CI"
+        skipped(
+            "Python package opentelemetry-proto",
+            "pip install opentelemetry-proto",
         );
-        eprintln!("skipping: pip install opentelemetry-proto");
         return;
     }
     let dir = Dir::new("otlp");
-    let output = dir.0.join("received.jsonl");
-    let port = free_port();
+    let output = dir.join("received.jsonl");
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/util/otlp_receiver.py");
+    // The receiver binds port 0 and prints the port it got.
     let mut receiver = Command::new(&python)
         .arg(script)
-        .arg(port.to_string())
         .arg(&output)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -235,11 +246,15 @@ fn otlp_receiver_decodes_every_field() {
         &mut ready,
     )
     .unwrap();
-    assert_eq!(ready.trim(), "ready");
+    let port: u16 = ready
+        .trim()
+        .strip_prefix("ready ")
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("receiver said {ready:?}"));
     let _receiver = Daemon(receiver);
 
     let started = std::time::SystemTime::now();
-    // The endpoint comes from seed 002's variable; the name and instance too.
+    // The endpoint comes from the `OTEL_ENDPOINT` variable; the name and instance too.
     let mut pme = Command::new(env!("CARGO_BIN_EXE_pme"))
         .args([
             "--web.listen-address=127.0.0.1:0",

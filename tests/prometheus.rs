@@ -1,24 +1,17 @@
 //! A real Prometheus server (Debian `prometheus`) scrapes the real binary
 //! on loopback, and its HTTP API returns the values.
 
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::Command;
 use std::time::Duration;
 
-use crate::util::{Exporter, free_port, get, peer, wait_for};
+use crate::util::{Daemon, Dir, Exporter, get, peer, wait_for};
 
+/// A Prometheus server whose configuration and storage live in a
+/// directory of the test's own.
 struct Prometheus {
-    child: Child,
-    dir: PathBuf,
+    _daemon: Daemon,
     addr: std::net::SocketAddr,
-}
-
-impl Drop for Prometheus {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
 }
 
 fn query(prom: &Prometheus, promql: &str) -> Option<serde_json::Value> {
@@ -38,31 +31,24 @@ fn query(prom: &Prometheus, promql: &str) -> Option<serde_json::Value> {
     Some(result)
 }
 
-/// Starts Prometheus with `config` in a directory of its own and waits
-/// until it is ready.
-fn spawn_prometheus(
-    binary: &std::path::Path,
-    config: &str,
-    dir: PathBuf,
-    extra: &[&str],
-) -> Prometheus {
-    std::fs::create_dir_all(&dir).unwrap();
+/// Starts Prometheus with `config`, its files and storage in `dir`, and
+/// waits until it is ready.
+fn spawn_prometheus(binary: &Path, config: &str, dir: &Path, extra: &[&str]) -> Prometheus {
+    std::fs::create_dir_all(dir).unwrap();
     let file = dir.join("prometheus.yml");
     std::fs::write(&file, config).unwrap();
-    let addr: std::net::SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
-    let child = Command::new(binary)
-        .arg(format!("--config.file={}", file.display()))
-        .arg(format!(
-            "--storage.tsdb.path={}",
-            dir.join("data").display()
-        ))
-        .arg(format!("--web.listen-address={addr}"))
-        .args(extra)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let prom = Prometheus { child, dir, addr };
+    let mut args = vec![
+        format!("--config.file={}", file.display()),
+        format!("--storage.tsdb.path={}", dir.join("data").display()),
+        "--web.listen-address=127.0.0.1:0".to_owned(),
+    ];
+    args.extend(extra.iter().map(|a| (*a).to_owned()));
+    let mut daemon = Daemon::start(binary, &args);
+    let addr = daemon.listening();
+    let prom = Prometheus {
+        _daemon: daemon,
+        addr,
+    };
     wait_for(Duration::from_secs(60), "Prometheus to be ready", || {
         let response = std::panic::catch_unwind(|| get(prom.addr, "/-/ready")).ok()?;
         (response.status == 200).then_some(())
@@ -72,7 +58,7 @@ fn spawn_prometheus(
 
 /// Starts Prometheus with `scrape_config` as its one job (a YAML mapping
 /// written after `- job_name: pme`) and waits until the target is up.
-fn start_prometheus(binary: &std::path::Path, scrape_config: &str, dir: PathBuf) -> Prometheus {
+fn start_prometheus(binary: &Path, scrape_config: &str, dir: &Path) -> Prometheus {
     let config = format!(
         "global: {{scrape_interval: 1s, scrape_timeout: 1s}}\nscrape_configs:\n  - job_name: pme\n{scrape_config}"
     );
@@ -97,11 +83,11 @@ fn prometheus_receives_remote_write() {
     let Some(prometheus) = peer("prometheus", "prometheus") else {
         return;
     };
-    let dir = std::env::temp_dir().join(format!("pme-prometheus-rw-{}", std::process::id()));
+    let dir = Dir::new("prometheus-rw");
     let prom = spawn_prometheus(
         &prometheus,
         "global: {scrape_interval: 1m}\n",
-        dir,
+        dir.path(),
         &["--web.enable-remote-write-receiver"],
     );
     let pme = Exporter::start(&[
@@ -133,11 +119,11 @@ fn prometheus_scrapes_the_binary() {
         return;
     };
     let pme = Exporter::start(&[]);
-    let dir = std::env::temp_dir().join(format!("pme-prometheus-{}", std::process::id()));
+    let dir = Dir::new("prometheus");
     let prom = start_prometheus(
         &prometheus,
         &format!("    static_configs: [{{targets: ['{}']}}]\n", pme.metrics),
-        dir,
+        dir.path(),
     );
     let release =
         String::from_utf8(Command::new("uname").arg("-r").output().unwrap().stdout).unwrap();
@@ -174,9 +160,9 @@ fn prometheus_scrapes_over_mutual_tls_with_a_token() {
     else {
         return;
     };
-    let keep = crate::web::Dir::new("prometheus-tls");
-    let dir = keep.0.clone();
-    crate::web::certificates(&openssl, &dir);
+    let keep = Dir::new("prometheus-tls");
+    let dir = keep.path();
+    crate::web::certificates(&openssl, dir);
     std::fs::write(dir.join("token"), "pme-test-token-metrics-9c2e51\n").unwrap();
     std::fs::write(
         dir.join("web.yml"),
@@ -197,7 +183,7 @@ fn prometheus_scrapes_over_mutual_tls_with_a_token() {
              authorization: {{credentials_file: {d}/token}}\n    static_configs: [{{targets: ['{}']}}]\n",
             pme.metrics
         ),
-        dir.join("prometheus"),
+        &dir.join("prometheus"),
     );
     let up = wait_for(
         Duration::from_secs(30),

@@ -4,17 +4,14 @@
 
 use std::time::Duration;
 
-use crate::embedded::{Served, reimport};
-use crate::util::http_server::{self, UPSTREAM_ACCEPT};
-use crate::util::{assert_valid_exposition, get, value_of, wait_for};
+use crate::embedded::{Served, owned, reimport};
+use crate::util::http_server::TestServer;
+use crate::util::{Dir, assert_valid_exposition, get, value_of, wait_for};
 
 #[test]
 fn reimported_families_keep_their_types_and_take_names_and_labels() {
-    let _files = crate::util::shared_files();
-    http_server::start();
-    // Other tests may have read the flaky source already: start it afresh.
-    http_server::FLAKY_REQUESTS.store(0, std::sync::atomic::Ordering::SeqCst);
-    let served = Served::start(&reimport::PLAN);
+    let (dir, server) = (Dir::new("reimport"), TestServer::start());
+    let served = Served::start(owned(&reimport::PLAN, &dir, Some(&server)));
     wait_for(Duration::from_secs(20), "/ready", || {
         (get(served.health, "/ready").status == 200).then_some(())
     });
@@ -87,7 +84,9 @@ fn reimported_families_keep_their_types_and_take_names_and_labels() {
     );
     assert!(!body.contains("go_goroutines"), "not selected");
     assert!(
-        UPSTREAM_ACCEPT
+        server
+            .seen
+            .upstream_accept
             .lock()
             .unwrap()
             .starts_with("text/plain;version=0.0.4"),

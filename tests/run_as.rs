@@ -4,7 +4,9 @@
 //! start (or skips an `optional` service).
 //!
 //! These tests need root: they create a user and a group of their own
-//! (removed again on drop) and root-owned files under /tmp/pme-run-as.
+//! (named after the test process, removed again on drop) and root-owned
+//! files in a temporary directory; the spec's names for them are replaced
+//! with these ([`crate::embedded::relocate`]).
 
 use std::collections::BTreeSet;
 use std::process::Command;
@@ -12,12 +14,13 @@ use std::time::Duration;
 
 use nix::unistd::{Group, User};
 
-use crate::embedded::{Served, optional_run_as, run_as};
-use crate::util::{assert_valid_exposition, get, in_ci, last_error, value_of, wait_for};
+use crate::embedded::{Served, optional_run_as, relocate, run_as};
+use crate::util::{Dir, assert_valid_exposition, get, in_ci, last_error, value_of, wait_for};
 
-const USER: &str = "pme-ra-user";
-const GROUP: &str = "pme-ra-group";
-const DIR: &str = "/tmp/pme-run-as";
+/// What the spec names: the user, its supplementary group, the directory.
+const SPEC_USER: &str = "pme-ra-user";
+const SPEC_GROUP: &str = "pme-ra-group";
+const SPEC_DIR: &str = "/tmp/pme-run-as";
 
 fn root_or_skip() -> bool {
     if nix::unistd::geteuid().is_root() {
@@ -28,14 +31,26 @@ fn root_or_skip() -> bool {
     false
 }
 
-/// The test user (primary group `nogroup`, supplementary group `GROUP`)
-/// and the files; all removed on drop.
-struct Accounts;
+/// The test user (primary group `nogroup`, supplementary group `group`)
+/// and the files; all removed on drop. The names hold the test process's
+/// id, so two test runs on one machine never share them.
+struct Accounts {
+    user: String,
+    group: String,
+    dir: Dir,
+}
 
 impl Accounts {
     fn create() -> Accounts {
-        Accounts::remove();
-        run(&["groupadd", "--system", GROUP]);
+        let id = std::process::id();
+        let accounts = Accounts {
+            user: format!("pme-ra-u{id}"),
+            group: format!("pme-ra-g{id}"),
+            dir: Dir::new("run-as"),
+        };
+        // Left by a crashed run whose process had the same id.
+        accounts.remove();
+        run(&["groupadd", "--system", &accounts.group]);
         run(&[
             "useradd",
             "--system",
@@ -47,33 +62,45 @@ impl Accounts {
             "--gid",
             "nogroup",
             "--groups",
-            GROUP,
-            USER,
+            &accounts.group,
+            &accounts.user,
         ]);
-        std::fs::create_dir_all(DIR).unwrap();
-        run(&["chmod", "0755", DIR]);
-        std::fs::write(format!("{DIR}/root-only"), "7\n").unwrap();
-        run(&["chmod", "0600", &format!("{DIR}/root-only")]);
-        std::fs::write(format!("{DIR}/group-only"), "42\n").unwrap();
-        run(&[
-            "chown",
-            &format!("root:{GROUP}"),
-            &format!("{DIR}/group-only"),
-        ]);
-        run(&["chmod", "0640", &format!("{DIR}/group-only")]);
-        Accounts
+        // The test user must reach the files: the directory is 0700 as made.
+        let dir = accounts.dir.display();
+        run(&["chmod", "0755", &dir]);
+        let root_only = accounts.dir.write("root-only", "7\n").display().to_string();
+        run(&["chmod", "0600", &root_only]);
+        let group_only = accounts
+            .dir
+            .write("group-only", "42\n")
+            .display()
+            .to_string();
+        run(&["chown", &format!("root:{}", accounts.group), &group_only]);
+        run(&["chmod", "0640", &group_only]);
+        accounts
     }
 
-    fn remove() {
-        let _ = Command::new("userdel").arg(USER).output();
-        let _ = Command::new("groupdel").arg(GROUP).output();
-        let _ = std::fs::remove_dir_all(DIR);
+    /// The run_as spec's plan with these accounts and this directory.
+    fn plan(&self) -> &'static pme::plan::Plan {
+        relocate(
+            &run_as::PLAN,
+            &[
+                (SPEC_DIR, self.dir.display()),
+                (SPEC_USER, self.user.clone()),
+                (SPEC_GROUP, self.group.clone()),
+            ],
+        )
+    }
+
+    fn remove(&self) {
+        let _ = Command::new("userdel").arg(&self.user).output();
+        let _ = Command::new("groupdel").arg(&self.group).output();
     }
 }
 
 impl Drop for Accounts {
     fn drop(&mut self) {
-        Accounts::remove();
+        self.remove();
     }
 }
 
@@ -121,8 +148,9 @@ fn services_act_with_exactly_their_users_rights() {
     if !root_or_skip() {
         return;
     }
-    let _accounts = Accounts::create();
-    let served = Served::start(&run_as::PLAN);
+    let accounts = Accounts::create();
+    let (user, group) = (accounts.user.as_str(), accounts.group.as_str());
+    let served = Served::start(accounts.plan());
     wait_for(Duration::from_secs(20), "every group collected", || {
         (get(served.health, "/ready").status == 200).then_some(())
     });
@@ -145,8 +173,8 @@ fn services_act_with_exactly_their_users_rights() {
         listed_groups(&body, "command_groups_info"),
         groups_of("nobody")
     );
-    let tester_groups = groups_of(USER);
-    let extra = Group::from_name(GROUP).unwrap().expect("group").gid;
+    let tester_groups = groups_of(user);
+    let extra = Group::from_name(group).unwrap().expect("group").gid;
     assert!(tester_groups.contains(&extra.as_raw()));
     assert_eq!(listed_groups(&body, "tester_groups_info"), tester_groups);
 
@@ -175,8 +203,8 @@ fn services_act_with_exactly_their_users_rights() {
         .into();
     assert_eq!(vars, expected, "{body}");
     for (var, value) in [
-        ("USER", USER),
-        ("LOGNAME", USER),
+        ("USER", user),
+        ("LOGNAME", user),
         ("HOME", "/nonexistent"),
         ("PATH", pme::sources::identity::RUN_AS_PATH),
         ("PME_DECLARED", "declared value"),
@@ -186,7 +214,7 @@ fn services_act_with_exactly_their_users_rights() {
     }
     assert_eq!(
         label_values(&body, "tester_directory_info", "dir"),
-        vec![DIR.to_owned()]
+        vec![accounts.dir.display()]
     );
 }
 

@@ -3,19 +3,19 @@
 
 use std::time::Duration;
 
-use crate::embedded::{Served, exactly_once, once};
-use crate::util::{get, value_of, wait_for};
+use crate::embedded::{Served, exactly_once, once, owned};
+use crate::util::{Dir, get, value_of, wait_for};
 
-const RUNS: &str = "/tmp/pme-tests/exactly-once/runs";
+/// The counting command's file, as the spec names it below its directory.
+const RUNS: &str = "exactly-once/runs";
 
-fn reset() {
-    let dir = std::path::Path::new(RUNS).parent().unwrap();
-    std::fs::create_dir_all(dir).unwrap();
-    let _ = std::fs::remove_file(RUNS);
+fn reset(dir: &Dir) {
+    std::fs::create_dir_all(dir.join("exactly-once")).unwrap();
+    let _ = std::fs::remove_file(dir.join(RUNS));
 }
 
-fn runs() -> u64 {
-    std::fs::read_to_string(RUNS)
+fn runs(dir: &Dir) -> u64 {
+    std::fs::read_to_string(dir.join(RUNS))
         .unwrap()
         .trim()
         .parse()
@@ -28,13 +28,14 @@ fn series(group: &str) -> String {
 
 #[test]
 fn shared_source_is_read_once_per_cycle_and_periods_round_up() {
-    let _files = crate::util::shared_files();
+    let dir = Dir::new("exactly-once");
+    let plan = owned(&exactly_once::PLAN, &dir, None);
     // `--once`: both groups are due, the shared command runs once.
-    reset();
-    let (body, ok) = once(&exactly_once::PLAN);
+    reset(&dir);
+    let (body, ok) = once(plan);
     assert!(ok, "{body}");
     assert_eq!(
-        runs(),
+        runs(&dir),
         1,
         "one collection cycle must run the shared command once"
     );
@@ -42,8 +43,8 @@ fn shared_source_is_read_once_per_cycle_and_periods_round_up() {
     assert_eq!(value_of(&body, "runs_seen_every_third_tick"), Some(1.0));
 
     // Scheduled: tick 2s; the slow group's 5s becomes 3 ticks (6s).
-    reset();
-    let served = Served::start(&exactly_once::PLAN);
+    reset(&dir);
+    let served = Served::start(plan);
     let collections = |body: &str| {
         value_of(
             body,
@@ -97,18 +98,16 @@ fn shared_source_is_read_once_per_cycle_and_periods_round_up() {
         ),
         Some(2.0)
     );
-    let _ = std::fs::remove_dir_all("/tmp/pme-tests/exactly-once");
 }
 
 #[test]
 fn groups_sharing_a_file_each_see_its_latest_content() {
-    let _files = crate::util::shared_files();
-    let dir = std::path::Path::new("/tmp/pme-tests/shared-file");
-    let _ = std::fs::remove_dir_all(dir);
-    std::fs::create_dir_all(dir).unwrap();
+    let root = Dir::new("shared-file");
+    let dir = root.join("shared-file");
+    std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("value"), "1\n").unwrap();
 
-    let served = crate::embedded::Served::start(&crate::embedded::shared_file::PLAN);
+    let served = Served::start(owned(&crate::embedded::shared_file::PLAN, &root, None));
     let scrape = || get(served.metrics, "/metrics").text();
     let collections = |body: &str, group: &str| {
         value_of(
@@ -152,5 +151,4 @@ fn groups_sharing_a_file_each_see_its_latest_content() {
         "a source that recovers is up again"
     );
     drop(served);
-    let _ = std::fs::remove_dir_all(dir);
 }

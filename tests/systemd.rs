@@ -6,24 +6,19 @@ use std::process::Command;
 use crate::embedded::run_as;
 
 /// Runs `systemd-analyze verify` on `unit`; `false` when systemd-analyze
-/// is missing (containers often lack systemd; the check is optional).
+/// is missing (outside CI: containers often lack systemd).
 fn verify(unit: &str, name: &str) -> bool {
-    let Ok(version) = Command::new("systemd-analyze").arg("--version").output() else {
-        eprintln!("skipping verify: systemd-analyze is not installed");
+    let Some(analyze) = crate::util::peer("systemd-analyze", "systemd") else {
         return false;
     };
-    assert!(version.status.success());
-    let dir = std::env::temp_dir().join(format!("pme-systemd-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(name);
-    std::fs::write(&path, unit).unwrap();
-    let out = Command::new("systemd-analyze")
+    let dir = crate::util::Dir::new("systemd");
+    let path = dir.write(name, unit);
+    let out = Command::new(analyze)
         .args(["verify", "--man=no"])
         .arg(&path)
-        .current_dir(&dir)
+        .current_dir(dir.path())
         .output()
         .unwrap();
-    let _ = std::fs::remove_dir_all(&dir);
     assert!(
         out.status.success() && out.stderr.is_empty(),
         "{unit}\n{}",

@@ -8,39 +8,15 @@ use std::process::Command;
 
 use base64::Engine;
 
-use crate::util::{Exporter, peer, request_with};
+use crate::util::{Dir, Exporter, peer, request_with};
 
-/// The credentials the tests use; tests/util/credentials.txt lists them
+/// The credentials the tests use; tests/credentials.txt lists them
 /// for the check that no binary contains one.
 const PASSWORD: &str = "pme-test-password-basic-4417";
 const METRICS_TOKEN: &str = "pme-test-token-metrics-9c2e51";
 const STATUS_TOKEN: &str = "pme-test-token-status-06b7d3";
 const ADMIN_TOKEN: &str = "pme-test-token-admin-e4a190";
 const ROTATED_TOKEN: &str = "pme-test-token-rotated-5d88fa";
-
-/// A directory of its own, removed on drop.
-pub struct Dir(pub PathBuf);
-
-impl Dir {
-    pub fn new(name: &str) -> Dir {
-        let dir = std::env::temp_dir().join(format!("pme-web-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Dir(dir)
-    }
-
-    fn write(&self, name: &str, content: &str) -> PathBuf {
-        let path = self.0.join(name);
-        std::fs::write(&path, content).unwrap();
-        path
-    }
-}
-
-impl Drop for Dir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 fn run(program: &Path, args: &[&str], dir: &Path) -> String {
     let out = Command::new(program)
@@ -69,7 +45,7 @@ fn status(pme: &Exporter, health: bool, method: &str, path: &str, auth: Option<&
 
 /// A config with one basic-auth user and three tokens; `extra` is appended.
 fn auth_config(dir: &Dir, htpasswd: &Path, extra: &str) -> PathBuf {
-    let line = run(htpasswd, &["-nbBC", "10", "alice", PASSWORD], &dir.0);
+    let line = run(htpasswd, &["-nbBC", "10", "alice", PASSWORD], dir.path());
     let hash = line.trim().strip_prefix("alice:").expect("htpasswd output");
     dir.write("metrics.token", &format!("{METRICS_TOKEN}\n"));
     dir.write("status.token", STATUS_TOKEN);
@@ -289,7 +265,7 @@ fn curl(curl: &Path, dir: &Dir, url: &str, args: &[&str]) -> (i32, String) {
         ])
         .args(args)
         .arg(url)
-        .current_dir(&dir.0)
+        .current_dir(dir.path())
         .output()
         .unwrap();
     (
@@ -304,7 +280,7 @@ fn tls_and_mutual_tls() {
         return;
     };
     let dir = Dir::new("tls");
-    certificates(&openssl, &dir.0);
+    certificates(&openssl, dir.path());
 
     // TLS with a token: curl trusts the test CA.
     dir.write("token", ADMIN_TOKEN);

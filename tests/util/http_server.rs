@@ -1,9 +1,12 @@
-//! A real HTTP server for HTTP-source tests, on 127.77.1.1:18781 (the
-//! address the test specs name), started once per test process.
+//! A real HTTP server for HTTP-source and output tests. Each test starts
+//! its own on an ephemeral loopback port, with counters of its own; the
+//! test specs name `127.77.1.1:18781` in its place
+//! ([`crate::embedded::relocate`] puts in the real address).
 
 use std::convert::Infallible;
-use std::sync::OnceLock;
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -12,24 +15,110 @@ use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 
-pub const ADDR: &str = "127.77.1.1:18781";
+/// The address the test specs name for the server.
+pub const SPEC_ADDR: &str = "127.77.1.1:18781";
+/// The address the test specs name for a port where nothing listens.
+pub const SPEC_REFUSED: &str = "127.77.1.2:9";
 
-/// Full responses of `/cached.json` (200) and revalidations (304).
-pub static CACHED_FULL: AtomicU64 = AtomicU64::new(0);
-pub static CACHED_NOT_MODIFIED: AtomicU64 = AtomicU64::new(0);
+/// What one server has seen.
+#[derive(Debug, Default)]
+pub struct Seen {
+    /// Full responses of `/cached.json` (200) and revalidations (304).
+    pub cached_full: AtomicU64,
+    pub cached_not_modified: AtomicU64,
+    /// The `Accept` header of the last request for `/upstream/metrics`.
+    pub upstream_accept: Mutex<String>,
+    /// Requests for `/upstream/flaky`: the first is answered well, the others not.
+    pub flaky_requests: AtomicU64,
+    /// Pushes to `/failing-gateway/…`, all answered 500.
+    pub failing_pushes: AtomicU64,
+    /// Requests to `/rejecting-receiver`, all answered 400.
+    pub rejected_writes: AtomicU64,
+}
+
+/// A running server, stopped on drop.
+pub struct TestServer {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// A loopback port bound but never listened on: connections to it are
+    /// refused for as long as the server lives, and no one else can take it.
+    pub refused: SocketAddr,
+    pub seen: Arc<Seen>,
+    _refused: tokio::net::TcpSocket,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl TestServer {
+    pub fn start() -> TestServer {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+        listener.set_nonblocking(true).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let refused_socket = tokio::net::TcpSocket::new_v4().unwrap();
+        refused_socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let refused = refused_socket.local_addr().unwrap();
+        let seen = Arc::new(Seen::default());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let state = Arc::clone(&seen);
+        let thread = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+                let accept = async {
+                    loop {
+                        let Ok((stream, _)) = listener.accept().await else {
+                            continue;
+                        };
+                        let state = Arc::clone(&state);
+                        tokio::spawn(async move {
+                            let service = hyper::service::service_fn(move |req| {
+                                handle(req, Arc::clone(&state))
+                            });
+                            let _ = hyper::server::conn::http1::Builder::new()
+                                .serve_connection(TokioIo::new(stream), service)
+                                .await;
+                        });
+                    }
+                };
+                tokio::select! {
+                    () = accept => {}
+                    _ = stopped => {}
+                }
+            });
+        });
+        TestServer {
+            addr,
+            refused,
+            seen,
+            _refused: refused_socket,
+            stop: Some(stop),
+            thread: Some(thread),
+        }
+    }
+
+    /// `http://ADDR{path}`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
 
 pub const STATUS: &str = r#"{"up": true, "load": "0.5", "version": "1.2.3", "state": "degraded",
  "queues": [{"name": "a", "depth": 3}, {"name": "b", "depth": 5}],
  "disks": {"sda": {"used_kib": 10}, "sdb": {"used_kib": 20}}}"#;
-
-/// The `Accept` header of the last request for `/upstream/metrics`.
-pub static UPSTREAM_ACCEPT: std::sync::Mutex<String> = std::sync::Mutex::new(String::new());
-/// Requests for `/upstream/flaky`: the first is answered well, the others not.
-pub static FLAKY_REQUESTS: AtomicU64 = AtomicU64::new(0);
-/// Pushes to `/failing-gateway/…`, all answered 500.
-pub static FAILING_PUSHES: AtomicU64 = AtomicU64::new(0);
-/// Requests to `/rejecting-receiver`, all answered 400.
-pub static REJECTED_WRITES: AtomicU64 = AtomicU64::new(0);
 
 /// A Prometheus text exposition as an application would serve it.
 pub const UPSTREAM: &str = r#"# HELP node_load1 1m load average.
@@ -86,59 +175,16 @@ temperature_celsius 21.5
 # EOF
 "#;
 
-/// Starts the server (once) and writes the token file the specs name.
-pub fn start() {
-    static STARTED: OnceLock<()> = OnceLock::new();
-    STARTED.get_or_init(|| {
-        std::fs::create_dir_all("/tmp/pme-tests/http").unwrap();
-        std::fs::write("/tmp/pme-tests/http/token", "tok-123\n").unwrap();
-        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(async move {
-                // Another test process (a second `cargo test`) may hold the
-                // address for a while: wait for it rather than fail at once.
-                let mut attempts = 0;
-                let listener = loop {
-                    match tokio::net::TcpListener::bind(ADDR).await {
-                        Ok(listener) => break listener,
-                        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse && attempts < 150 => {
-                            attempts += 1;
-                            tokio::time::sleep(Duration::from_millis(200)).await;
-                        }
-                        Err(e) => panic!("bind {ADDR}: {e}"),
-                    }
-                };
-                ready_tx.send(()).unwrap();
-                loop {
-                    let Ok((stream, _)) = listener.accept().await else {
-                        continue;
-                    };
-                    tokio::spawn(async move {
-                        let service = hyper::service::service_fn(handle);
-                        let _ = hyper::server::conn::http1::Builder::new()
-                            .serve_connection(TokioIo::new(stream), service)
-                            .await;
-                    });
-                }
-            });
-        });
-        ready_rx
-            .recv_timeout(Duration::from_secs(40))
-            .expect("test HTTP server did not start");
-    });
-}
-
 fn reply(status: StatusCode, body: impl Into<Bytes>) -> Response<Full<Bytes>> {
     let mut r = Response::new(Full::new(body.into()));
     *r.status_mut() = status;
     r
 }
 
-async fn handle(req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
+async fn handle(
+    req: Request<Incoming>,
+    seen: Arc<Seen>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
     let auth = req
         .headers()
         .get("authorization")
@@ -180,10 +226,10 @@ async fn handle(req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infalli
                 .get("if-none-match")
                 .is_some_and(|v| v == "\"v1\"")
             {
-                CACHED_NOT_MODIFIED.fetch_add(1, Ordering::SeqCst);
+                seen.cached_not_modified.fetch_add(1, Ordering::SeqCst);
                 reply(StatusCode::NOT_MODIFIED, Bytes::new())
             } else {
-                CACHED_FULL.fetch_add(1, Ordering::SeqCst);
+                seen.cached_full.fetch_add(1, Ordering::SeqCst);
                 reply(StatusCode::OK, r#"{"value": 99}"#)
             };
             r.headers_mut().insert("etag", "\"v1\"".parse().unwrap());
@@ -219,13 +265,13 @@ async fn handle(req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infalli
         }
         ("GET", "/upstream/metrics") => {
             let accept = req.headers().get("accept").and_then(|v| v.to_str().ok());
-            *UPSTREAM_ACCEPT.lock().unwrap() = accept.unwrap_or("").to_owned();
+            *seen.upstream_accept.lock().unwrap() = accept.unwrap_or("").to_owned();
             reply(StatusCode::OK, UPSTREAM)
         }
         ("GET", "/upstream/openmetrics") => reply(StatusCode::OK, UPSTREAM_OM),
         ("GET", "/upstream/malformed") => reply(StatusCode::OK, "xa_total 1\nxb{le=\"1\" 2\n"),
         ("GET", "/upstream/flaky") => {
-            if FLAKY_REQUESTS.fetch_add(1, Ordering::SeqCst) == 0 {
+            if seen.flaky_requests.fetch_add(1, Ordering::SeqCst) == 0 {
                 reply(
                     StatusCode::OK,
                     "# HELP flaky_kept Kept.\nflaky_kept 4\n# HELP flaky_nan NaN on error.\nflaky_nan 5\n",
@@ -236,12 +282,12 @@ async fn handle(req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infalli
         }
         // A remote_write receiver that refuses every request as malformed.
         ("POST", "/rejecting-receiver") => {
-            REJECTED_WRITES.fetch_add(1, Ordering::SeqCst);
+            seen.rejected_writes.fetch_add(1, Ordering::SeqCst);
             reply(StatusCode::BAD_REQUEST, "out of order sample")
         }
         // A Pushgateway that fails: every push answers 500 and is counted.
         (_, p) if p.starts_with("/failing-gateway/") => {
-            FAILING_PUSHES.fetch_add(1, Ordering::SeqCst);
+            seen.failing_pushes.fetch_add(1, Ordering::SeqCst);
             reply(StatusCode::INTERNAL_SERVER_ERROR, "down for maintenance")
         }
         ("GET", "/malformed") => reply(StatusCode::OK, r#"{"value": "#),

@@ -10,7 +10,7 @@ pub mod http_server;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -156,8 +156,39 @@ pub fn family_value(body: &str, name: &str) -> Option<f64> {
     })
 }
 
-/// A peer daemon, killed on drop.
+/// A peer daemon the test started, killed on drop.
 pub struct Daemon(pub Child);
+
+impl Daemon {
+    /// Starts `program` with `args`, its output discarded. Give it a listen
+    /// address with port 0 and ask [`Daemon::listening`] which port it took:
+    /// no port is picked ahead and released, so no other process can take it
+    /// in between.
+    pub fn start(program: &Path, args: &[String]) -> Daemon {
+        Daemon(
+            Command::new(program)
+                .args(args)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap_or_else(|e| panic!("start {}: {e}", program.display())),
+        )
+    }
+
+    /// The one TCP address the daemon listens on, once it does.
+    pub fn listening(&mut self) -> SocketAddr {
+        let pid = self.0.id();
+        let child = &mut self.0;
+        wait_for(Duration::from_secs(30), "the peer to listen", || {
+            if let Some(status) = child.try_wait().unwrap() {
+                panic!("peer {pid} exited with {status} before it listened");
+            }
+            let mut addrs = listening_addrs(pid);
+            assert!(addrs.len() <= 1, "peer {pid} listens on {addrs:?}");
+            addrs.pop()
+        })
+    }
+}
 
 impl Drop for Daemon {
     fn drop(&mut self) {
@@ -166,16 +197,58 @@ impl Drop for Daemon {
     }
 }
 
-/// Starts `program` with `args`, its output discarded.
-pub fn start_daemon(program: &std::path::Path, args: &[String]) -> Daemon {
-    Daemon(
-        Command::new(program)
-            .args(args)
-            .stdout(Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap(),
-    )
+/// The TCP addresses process `pid` listens on: its own sockets (from
+/// `/proc/PID/fd`) that its network namespace's tables list in state LISTEN.
+pub fn listening_addrs(pid: u32) -> Vec<SocketAddr> {
+    let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
+        return Vec::new();
+    };
+    let inodes: std::collections::HashSet<String> = fds
+        .flatten()
+        .filter_map(|fd| std::fs::read_link(fd.path()).ok())
+        .filter_map(|target| {
+            let target = target.to_str()?;
+            Some(
+                target
+                    .strip_prefix("socket:[")?
+                    .strip_suffix(']')?
+                    .to_owned(),
+            )
+        })
+        .collect();
+    let mut found = Vec::new();
+    for (table, v6) in [("tcp", false), ("tcp6", true)] {
+        let Ok(text) = std::fs::read_to_string(format!("/proc/{pid}/net/{table}")) else {
+            continue;
+        };
+        for line in text.lines().skip(1) {
+            // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            if fields.len() > 9 && fields[3] == "0A" && inodes.contains(fields[9]) {
+                found.push(proc_net_addr(fields[1], v6));
+            }
+        }
+    }
+    found
+}
+
+/// An address as `/proc/net/tcp{,6}` writes it: hex words in host order, then the port.
+fn proc_net_addr(field: &str, v6: bool) -> SocketAddr {
+    let (ip, port) = field.split_once(':').unwrap();
+    let port = u16::from_str_radix(port, 16).unwrap();
+    let words: Vec<u32> = (0..ip.len() / 8)
+        .map(|i| u32::from_str_radix(&ip[i * 8..i * 8 + 8], 16).unwrap())
+        .collect();
+    let ip: std::net::IpAddr = if v6 {
+        let mut bytes = [0u8; 16];
+        for (chunk, word) in bytes.chunks_mut(4).zip(&words) {
+            chunk.copy_from_slice(&word.to_ne_bytes());
+        }
+        std::net::Ipv6Addr::from(bytes).into()
+    } else {
+        std::net::Ipv4Addr::from(words[0].to_ne_bytes()).into()
+    };
+    SocketAddr::new(ip, port)
 }
 
 /// `/metrics` of `addr` once it answers 200.
@@ -191,8 +264,8 @@ pub fn in_ci() -> bool {
     std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false")
 }
 
-/// Finds `tool` on PATH; in CI its absence fails the test, elsewhere it
-/// prints why the check is skipped.
+/// Finds `tool` on PATH; in CI its absence fails the test, elsewhere the
+/// check is skipped and listed in the line printed when the run ends.
 pub fn peer(tool: &str, package: &str) -> Option<PathBuf> {
     let found = std::env::var_os("PATH").and_then(|paths| {
         std::env::split_paths(&paths)
@@ -200,13 +273,49 @@ pub fn peer(tool: &str, package: &str) -> Option<PathBuf> {
             .find(|p| p.is_file())
     });
     if found.is_none() {
-        assert!(
-            !in_ci(),
-            "`{tool}` is required in CI (Debian package `{package}`)"
-        );
-        eprintln!("skipping: `{tool}` not found (install the Debian package `{package}`)");
+        skipped(&format!("`{tool}`"), &format!("apt-get install {package}"));
     }
     found
+}
+
+/// Records that a check was skipped because `what` is missing, which
+/// `install` brings. In CI (peers mandatory) it fails the test instead.
+pub fn skipped(what: &str, install: &str) {
+    assert!(!in_ci(), "{what} is required in CI ({install})");
+    eprintln!("skipping: {what} not found ({install})");
+    skips::record(format!("{what} ({install})"));
+}
+
+/// The skipped checks, listed once on stderr when the test binary exits.
+mod skips {
+    use std::collections::BTreeSet;
+    use std::sync::Mutex;
+
+    static SKIPPED: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
+
+    pub(super) fn record(what: String) {
+        let mut skipped = SKIPPED.lock().unwrap_or_else(|e| e.into_inner());
+        if skipped.is_empty() {
+            // libtest prints its summary and then returns from `main` (or
+            // calls `exit`): either way, `atexit` handlers run after it.
+            #[allow(unsafe_code, reason = "atexit with a plain extern \"C\" fn")]
+            // SAFETY: `report` is a valid `extern "C" fn()` that neither
+            // unwinds nor calls `exit`.
+            unsafe {
+                libc::atexit(report);
+            }
+        }
+        skipped.insert(what);
+    }
+
+    extern "C" fn report() {
+        let skipped = SKIPPED.lock().unwrap_or_else(|e| e.into_inner());
+        let list: Vec<&str> = skipped.iter().map(String::as_str).collect();
+        eprintln!(
+            "\nskipped checks, peers missing (CI would fail): {}",
+            list.join(", ")
+        );
+    }
 }
 
 /// Runs `promtool check metrics` on `body`: its exit status and everything
@@ -273,12 +382,9 @@ pub fn python_parse(body: &[u8]) -> Option<Vec<PySample>> {
         .status()
         .is_ok_and(|s| s.success());
     if !has_client {
-        assert!(
-            !in_ci(),
-            "the Python package `prometheus-client` is required in CI"
-        );
-        eprintln!(
-            "skipping: Python package prometheus-client not installed (pip install prometheus-client)"
+        skipped(
+            "Python package prometheus_client",
+            "pip install prometheus-client",
         );
         return None;
     }
@@ -383,20 +489,44 @@ pub fn last_error(health: &serde_json::Value, group: &str) -> String {
         .to_owned()
 }
 
-/// A port that was free a moment ago on 127.0.0.1.
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+/// A temporary directory of the test's own (a unique name under
+/// `$TMPDIR`), removed with everything in it on drop.
+pub struct Dir(tempfile::TempDir);
+
+impl Dir {
+    /// A new empty directory; `name` goes into its name, for a reader of `/tmp`.
+    pub fn new(name: &str) -> Dir {
+        Dir(tempfile::Builder::new()
+            .prefix(&format!("pme-test-{name}-"))
+            .tempdir()
+            .expect("a temporary directory"))
+    }
+
+    pub fn path(&self) -> &Path {
+        self.0.path()
+    }
+
+    pub fn join(&self, name: &str) -> PathBuf {
+        self.0.path().join(name)
+    }
+
+    /// Writes `content` to `name` inside (parent directories included).
+    pub fn write(&self, name: &str, content: &str) -> PathBuf {
+        let path = self.join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, content).unwrap();
+        path
+    }
+
+    /// The directory as a string, for flags and specs.
+    pub fn display(&self) -> String {
+        self.0.path().display().to_string()
+    }
 }
 
-/// Serializes tests that run the specs whose commands and files live under
-/// /tmp/pme-tests (one test counting a command's runs must not see another
-/// test run it).
-pub fn shared_files() -> std::sync::MutexGuard<'static, ()> {
-    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    LOCK.lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
+/// A file of the vendored conformance suites (`tests/conformance/`).
+pub fn conformance_path(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/conformance")
+        .join(path)
 }

@@ -2,7 +2,8 @@
 /v1/metrics with the official generated classes (pip opentelemetry-proto)
 and appends it, as JSON with the proto field names, to the file given.
 
-Usage: otlp_receiver.py PORT OUTPUT_FILE. Prints "ready" once listening.
+Usage: otlp_receiver.py OUTPUT_FILE. Listens on an ephemeral loopback port
+and prints "ready PORT" once listening.
 Answers 400 to a body that does not decode, so a wrong encoding fails.
 """
 import json
@@ -12,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from google.protobuf.json_format import MessageToDict
 from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2
 
-PORT, OUTPUT = int(sys.argv[1]), sys.argv[2]
+OUTPUT = sys.argv[1]
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -44,6 +45,6 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
 
-server = ThreadingHTTPServer(("127.0.0.1", PORT), Handler)
-print("ready", flush=True)
+server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+print("ready", server.server_address[1], flush=True)
 server.serve_forever()
