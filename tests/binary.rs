@@ -92,10 +92,7 @@ fn answers_http_edge_cases() {
 
 #[test]
 fn once_prints_the_exposition_and_exits() {
-    let out = Command::new(env!("CARGO_BIN_EXE_pme"))
-        .arg("--once")
-        .output()
-        .unwrap();
+    let out = crate::util::pme_command().arg("--once").output().unwrap();
     assert!(
         out.status.success(),
         "{}",
@@ -118,7 +115,7 @@ fn sigterm_shuts_down_gracefully() {
 
 #[test]
 fn rejects_bad_command_lines() {
-    let out = Command::new(env!("CARGO_BIN_EXE_pme"))
+    let out = crate::util::pme_command()
         .arg("--web.listen-address=nowhere")
         .output()
         .unwrap();
@@ -164,7 +161,7 @@ fn drops_to_the_user_named_by_flag() {
 /// `--dry-run` checks the default spec on this host and prints its plan.
 #[test]
 fn dry_run_checks_and_prints_the_plan() {
-    let out = Command::new(env!("CARGO_BIN_EXE_pme"))
+    let out = crate::util::pme_command()
         .arg("--dry-run")
         .output()
         .unwrap();

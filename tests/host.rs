@@ -30,7 +30,7 @@ fn fixture(name: &str) -> PathBuf {
 /// `pme --once` with `flags`: whether it succeeded, and its output. It
 /// must exit, never die of a signal.
 fn once(flags: &[String]) -> (bool, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_pme"))
+    let out = crate::util::pme_command()
         .arg("--once")
         .args(flags)
         .output()

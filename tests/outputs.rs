@@ -255,7 +255,7 @@ fn otlp_receiver_decodes_every_field() {
 
     let started = std::time::SystemTime::now();
     // The endpoint comes from the `OTEL_ENDPOINT` variable; the name and instance too.
-    let mut pme = Command::new(env!("CARGO_BIN_EXE_pme"))
+    let mut pme = crate::util::pme_command()
         .args([
             "--web.listen-address=127.0.0.1:0",
             "--health.listen-address=127.0.0.1:0",

@@ -29,7 +29,7 @@ fn verify(unit: &str, name: &str) -> bool {
 
 #[test]
 fn the_default_spec_runs_unprivileged() {
-    let out = Command::new(env!("CARGO_BIN_EXE_pme"))
+    let out = crate::util::pme_command()
         .args(["systemd-unit", "--", "--web.listen-address=127.0.0.1:19866"])
         .output()
         .unwrap();
@@ -54,7 +54,7 @@ fn the_default_spec_runs_unprivileged() {
     verify(&unit, "pme.service");
 
     // Flags that pme would not accept are refused, not written into a unit.
-    let bad = Command::new(env!("CARGO_BIN_EXE_pme"))
+    let bad = crate::util::pme_command()
         .args(["systemd-unit", "--", "--no-such-flag"])
         .output()
         .unwrap();

@@ -342,7 +342,7 @@ fn a_bad_web_config_stops_pme_with_its_reason() {
         "web.yml",
         "tls_server_config: {cert_file: missing.crt, key_file: missing.key}\n",
     );
-    let out = Command::new(env!("CARGO_BIN_EXE_pme"))
+    let out = crate::util::pme_command()
         .arg(format!("--web.config.file={}", config.display()))
         .args([
             "--web.listen-address=127.0.0.1:0",

@@ -67,13 +67,16 @@ mod tests {
 
     #[test]
     fn replaces_whole_files_and_leaves_no_temporary() {
-        let dir = std::env::temp_dir().join(format!("pme-textfile-unit-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let temporary = tempfile::Builder::new()
+            .prefix("pme-textfile-unit-")
+            .tempdir()
+            .unwrap();
+        let dir = temporary.path();
         let target = dir.join("pme.prom");
         write_atomically(&target, b"a 1\n").unwrap();
         write_atomically(&target, b"a 2\n").unwrap();
         assert_eq!(std::fs::read(&target).unwrap(), b"a 2\n");
-        let names: Vec<_> = std::fs::read_dir(&dir)
+        let names: Vec<_> = std::fs::read_dir(dir)
             .unwrap()
             .map(|e| e.unwrap().file_name())
             .collect();
@@ -84,6 +87,5 @@ mod tests {
                 .unwrap_err()
                 .contains("no-such-dir")
         );
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -132,10 +132,14 @@ mod tests {
     use super::*;
     use std::time::SystemTime;
 
-    fn path(name: &str) -> &'static str {
-        let dir = std::env::temp_dir().join(format!("pme-file-tests-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        Box::leak(dir.join(name).display().to_string().into_boxed_str())
+    /// A path `name` in a new temporary directory, removed when the guard drops.
+    fn path(name: &str) -> (tempfile::TempDir, &'static str) {
+        let dir = tempfile::Builder::new()
+            .prefix("pme-file-unit-")
+            .tempdir()
+            .unwrap();
+        let path = dir.path().join(name).display().to_string();
+        (dir, path.leak())
     }
 
     async fn read_text(p: &'static str, seen: &Mutex<Seen>) -> String {
@@ -147,7 +151,7 @@ mod tests {
 
     #[tokio::test]
     async fn old_unchanged_files_are_not_read_again() {
-        let p = path("old");
+        let (_dir, p) = path("old");
         std::fs::write(p, "1\n").unwrap();
         let old = SystemTime::now() - Duration::from_secs(60);
         std::fs::File::options()
@@ -180,7 +184,7 @@ mod tests {
 
     #[tokio::test]
     async fn recently_modified_files_are_always_read() {
-        let p = path("fresh");
+        let (_dir, p) = path("fresh");
         std::fs::write(p, "1\n").unwrap();
         let seen = Mutex::new(Seen::default());
         assert_eq!(read_text(p, &seen).await, "1\n");
@@ -200,13 +204,13 @@ mod tests {
     #[tokio::test]
     async fn errors_are_reported_and_forget_the_cache() {
         let seen = Mutex::new(Seen::default());
-        let missing = path("missing");
+        let (_dir, missing) = path("missing");
         let _ = std::fs::remove_file(missing);
         assert!(matches!(
             read(missing, 16, Duration::from_secs(5), &seen, None).await,
             Err(SourceError::Io(_))
         ));
-        let big = path("big");
+        let (_big_dir, big) = path("big");
         std::fs::write(big, [b'x'; 17]).unwrap();
         assert!(matches!(
             read(big, 16, Duration::from_secs(5), &seen, None).await,

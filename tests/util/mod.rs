@@ -416,6 +416,27 @@ pub fn assert_valid_exposition(body: &[u8]) {
     python_parse(body);
 }
 
+/// The real `pme` binary (built from the default metrics.yaml) as a
+/// command, without the variables of the developer's environment that
+/// would change what it does: the OpenTelemetry ones (an `OTEL_*`
+/// endpoint would make every test pme send there), `INSTANCE_ID` and
+/// `SERVICE_INSTANCE_ID` (labels), and pme's own `PME_*`.
+pub fn pme_command() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_pme"));
+    for (name, _) in std::env::vars_os() {
+        let Some(text) = name.to_str() else {
+            continue;
+        };
+        if text.starts_with("OTEL_")
+            || text.starts_with("PME_")
+            || ["INSTANCE_ID", "SERVICE_INSTANCE_ID"].contains(&text)
+        {
+            command.env_remove(&name);
+        }
+    }
+    command
+}
+
 /// The real `pme` binary (built from the default metrics.yaml), killed on drop.
 pub struct Exporter {
     pub child: Child,
@@ -427,7 +448,7 @@ impl Exporter {
     /// Starts the binary on loopback with ephemeral ports and waits for it
     /// to print both addresses.
     pub fn start(extra: &[&str]) -> Exporter {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_pme"))
+        let mut child = crate::util::pme_command()
             .args([
                 "--web.listen-address=127.0.0.1:0",
                 "--health.listen-address=127.0.0.1:0",
