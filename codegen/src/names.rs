@@ -108,7 +108,7 @@ pub fn check_metric_name(name: &str) -> Result<(), String> {
 
 /// Checks the naming conventions that depend on the type: counters end in
 /// `_total`, gauges and info metrics do not, and info metrics end in
-/// `_info`. An untyped family may end in `_total` (seed 002's
+/// `_info`. An untyped family may end in `_total` (the `processes` built-in's
 /// `node_processes_total` does; promtool accepts it).
 pub fn check_kind_suffix(name: &str, kind: Kind) -> Result<(), String> {
     match kind {

@@ -191,7 +191,7 @@ impl Validator<'_> {
             Some(f) => f.value,
             None => service.period,
         };
-        // Seed 000: next_collection = ceil(frequency / global) * global.
+        // next_collection = ceil(frequency / global) * global.
         let every = period.as_millis().div_ceil(self.tick.as_millis()).max(1) as u32;
         let effective = self.tick * every;
         let timeout = match g.timeout.as_ref().or(self.default_timeout.as_ref()) {

@@ -1,5 +1,5 @@
 //! Where pme runs — a bare host, an LXC container or a Proxmox VE host —
-//! and the labels that say so (seed 002's strategy per environment).
+//! and the labels that say so (one strategy per environment).
 //!
 //! Detected once at startup from files below [`Paths`], so a fixture tree
 //! is detected exactly as the machine it was copied from.
@@ -61,7 +61,7 @@ fn in_lxc(paths: &Paths) -> bool {
         || read::text(&paths.root("run/systemd/container")).is_ok_and(|t| t.trim() == "lxc")
 }
 
-/// Seed 002's labels, on every host series.
+/// The labels every host series carries: `host_name`, `container_id`, `instance`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Identity {
     /// The machine's (or container's) host name.

@@ -1,4 +1,4 @@
-//! `exporter`: pme's build and server metrics — seed 004's server metrics
+//! `exporter`: pme's build and server metrics — the usual server metrics
 //! (requests by path and code, time spent per path, uptime) under pme's
 //! names, plus how often and how long `/metrics` bodies were built.
 //!

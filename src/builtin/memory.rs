@@ -1,4 +1,4 @@
-//! `memory`: seed 002's four memory families, from `/proc/meminfo` — or,
+//! `memory`: pme's four memory families, from `/proc/meminfo` — or,
 //! inside an LXC container whose `/proc` is not virtualized (no LXCFS),
 //! from the container's cgroup, so that the total is the container's limit
 //! and not the host's RAM (node_exporter #3479).

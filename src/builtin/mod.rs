@@ -12,7 +12,7 @@
 //! Host collectors read below `--path.procfs`, `--path.sysfs` and
 //! `--path.rootfs` ([`Paths`]), so tests point them at fixture trees, and
 //! label every series with [`Identity`]'s `host_name`, `container_id` and
-//! `instance` (seed 002).
+//! `instance`.
 
 mod cgroup;
 mod containers;
@@ -93,7 +93,7 @@ pub struct Context {
     pub paths: Paths,
     /// Bare host, LXC container or Proxmox host, and what that implies.
     pub environment: Environment,
-    /// The seed-002 labels of every host series.
+    /// The `host_name`, `container_id` and `instance` labels of every host series.
     pub identity: Identity,
     /// The kernel's clock tick (`USER_HZ`), for `/proc` times.
     pub clock_ticks: f64,

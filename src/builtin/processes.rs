@@ -1,4 +1,4 @@
-//! `processes`: seed 002's process count, the numeric entries of `/proc`.
+//! `processes`: the host's process count, the numeric entries of `/proc`.
 
 use super::{Collect, Context, series};
 use crate::Untyped;
@@ -8,9 +8,9 @@ use crate::metric::ExtractErrors;
 #[derive(Debug, Default, crate::MetricGroup)]
 #[group(labels("host_name", "container_id", "instance"))]
 pub(crate) struct Processes {
-    // Seed 002's name. `_total` marks counters, and a count that falls is
+    // `_total` marks counters, and a count that falls is
     // no counter; a gauge may not end in `_total` (promtool rejects it),
-    // so the family keeps the seed's name with the type left unknown.
+    // so the family keeps its name with the type left unknown.
     #[metric(
         name = "node_processes_total",
         help = "Number of processes (numeric entries of /proc)."

@@ -9,7 +9,7 @@
 //! series, `_bucket`, `_sum` and `_count`, a documented simplification);
 //! labels become attributes. The resource carries `service.name`,
 //! `service.version` and `service.instance.id` from the standard OTEL
-//! variables (and seed 002's `OTEL_SERVICE_NAME`, `SERVICE_INSTANCE_ID`,
+//! variables (`OTEL_SERVICE_NAME`, and also `SERVICE_INSTANCE_ID` and
 //! `INSTANCE_ID`), defaulting to `pme`, pme's version and the host name.
 //!
 //! The messages are written here with prost's derive, field numbers as in
@@ -178,7 +178,7 @@ pub struct Otlp {
 
 impl Otlp {
     /// From `--otlp.endpoint` or the environment (`OTEL_EXPORTER_OTLP_METRICS_ENDPOINT`
-    /// is used as is; `OTEL_EXPORTER_OTLP_ENDPOINT` and seed 002's
+    /// is used as is; `OTEL_EXPORTER_OTLP_ENDPOINT` and the shorter
     /// `OTEL_ENDPOINT` get `/v1/metrics` appended); `None` when neither is set.
     pub fn from_flag_or_env(
         flag: Option<&str>,

@@ -3,7 +3,7 @@
 Reads a JSON list of {"id", "format": "openmetrics" | "text", "body"} from
 stdin and prints {id: {"families": [...]} | {"error": message}}. The strict
 OpenMetrics parser judges "openmetrics" bodies; the text parser "text" ones.
-Families use the schema of ../shared/conformance/openmetrics-parsers/README.md
+Families use the schema of tests/conformance/openmetrics-parsers/README.md
 (derived/expected-normalized.json), so the Rust tests compare them with the
 same code.
 """

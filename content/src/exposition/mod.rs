@@ -2,7 +2,7 @@
 //! into families, selecting and relabelling them, and writing them back.
 //!
 //! Own code, because the crates on offer lose data (escapes left in label
-//! values, invented timestamps; `../shared/dependencies.md` §2.4).
+//! values, invented timestamps; `docs/dependencies.md` in the repository).
 //!
 //! Two modes:
 //! - **lenient** (what pme uses on a source): the syntax Prometheus's scrape
