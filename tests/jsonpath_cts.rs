@@ -18,6 +18,7 @@ fn jsonpath_compliance_suite() {
     let suite: Value = serde_json::from_str(&text).unwrap();
     let cases = suite["tests"].as_array().unwrap();
     assert!(cases.len() >= 700, "the suite has {} cases", cases.len());
+    crate::util::suite_ran(format!("JSONPath CTS: {}", cases.len()));
     let mut failures = Vec::new();
     for case in cases {
         let name = case["name"].as_str().unwrap();

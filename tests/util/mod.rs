@@ -278,24 +278,33 @@ pub fn peer(tool: &str, package: &str) -> Option<PathBuf> {
     found
 }
 
-/// Records that a check was skipped because `what` is missing, which
-/// `install` brings. In CI (peers mandatory) it fails the test instead.
+/// Records that a check was skipped because `what` is missing, and how to
+/// get it. In CI (peers mandatory) it fails the test instead.
 pub fn skipped(what: &str, install: &str) {
     assert!(!in_ci(), "{what} is required in CI ({install})");
-    eprintln!("skipping: {what} not found ({install})");
-    skips::record(format!("{what} ({install})"));
+    eprintln!("skipping: {what} is missing ({install})");
+    at_exit::record(&at_exit::SKIPPED, format!("{what} ({install})"));
 }
 
-/// The skipped checks, listed once on stderr when the test binary exits.
-mod skips {
+/// Records that a conformance suite ran `cases` (e.g. "JSONPath CTS: 703
+/// cases"), for the line printed when the test binary exits.
+pub fn suite_ran(cases: String) {
+    at_exit::record(&at_exit::SUITES, cases);
+}
+
+/// Lines printed once on stderr when the test binary exits, after
+/// libtest's summary: the conformance cases that ran, and the checks
+/// skipped for a missing peer.
+mod at_exit {
     use std::collections::BTreeSet;
-    use std::sync::Mutex;
+    use std::sync::{Mutex, Once};
 
-    static SKIPPED: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
+    pub(super) static SKIPPED: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
+    pub(super) static SUITES: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
 
-    pub(super) fn record(what: String) {
-        let mut skipped = SKIPPED.lock().unwrap_or_else(|e| e.into_inner());
-        if skipped.is_empty() {
+    pub(super) fn record(list: &Mutex<BTreeSet<String>>, what: String) {
+        static REGISTER: Once = Once::new();
+        REGISTER.call_once(|| {
             // libtest prints its summary and then returns from `main` (or
             // calls `exit`): either way, `atexit` handlers run after it.
             #[allow(unsafe_code, reason = "atexit with a plain extern \"C\" fn")]
@@ -304,17 +313,25 @@ mod skips {
             unsafe {
                 libc::atexit(report);
             }
-        }
-        skipped.insert(what);
+        });
+        list.lock().unwrap_or_else(|e| e.into_inner()).insert(what);
     }
 
     extern "C" fn report() {
-        let skipped = SKIPPED.lock().unwrap_or_else(|e| e.into_inner());
-        let list: Vec<&str> = skipped.iter().map(String::as_str).collect();
-        eprintln!(
-            "\nskipped checks, peers missing (CI would fail): {}",
-            list.join(", ")
-        );
+        let line = |list: &Mutex<BTreeSet<String>>| {
+            let list = list.lock().unwrap_or_else(|e| e.into_inner());
+            list.iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>()
+                .join("; ")
+        };
+        let (suites, skipped) = (line(&SUITES), line(&SKIPPED));
+        if !suites.is_empty() {
+            eprintln!("\nconformance suites run: {suites}");
+        }
+        if !skipped.is_empty() {
+            eprintln!("\nskipped checks, what they need is missing (CI would fail): {skipped}");
+        }
     }
 }
 
