@@ -241,7 +241,7 @@ pub trait MetricGroup: Send + Sync + fmt::Debug + 'static {
     fn fail(&mut self);
 
     /// Appends the exposition text of every family.
-    fn encode(&self, out: &mut Vec<u8>, format: crate::encode::Format);
+    fn encode(&self, out: &mut Vec<u8>, format: pme_content::exposition::Format);
 
     /// The names of the families the group declares; empty for a group
     /// that re-imports a Prometheus source, whose families come from it.

@@ -14,6 +14,7 @@ use pme_codegen::names::{self, Kind};
 use pme_codegen::xml::{self, XmlPart};
 
 use crate::attr::{self, MetricAttr};
+use crate::tokens::float;
 
 /// One metric field, checked.
 struct Field<'a> {
@@ -541,23 +542,6 @@ fn extract(f: &Field<'_>) -> TokenStream {
                 plan.value.as_deref(),
                 labels.collect(),
             )
-        }
-    }
-}
-
-pub(crate) fn float(v: f64) -> TokenStream {
-    if v.is_nan() {
-        quote!(::core::f64::NAN)
-    } else if v == f64::INFINITY {
-        quote!(::core::f64::INFINITY)
-    } else if v == f64::NEG_INFINITY {
-        quote!(::core::f64::NEG_INFINITY)
-    } else {
-        let lit = Literal::f64_suffixed(v.abs());
-        if v.is_sign_negative() {
-            quote!(-#lit)
-        } else {
-            quote!(#lit)
         }
     }
 }

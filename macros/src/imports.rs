@@ -67,7 +67,7 @@ pub(crate) fn derive(
             let labels = import.labels.iter().map(|(n, v)| quote!((#n, #v)));
             let value_on_error = match import.value_on_error {
                 Some(v) => {
-                    let v = crate::expand::float(v);
+                    let v = crate::tokens::float(v);
                     quote!(::core::option::Option::Some(#v))
                 }
                 None => quote!(::core::option::Option::None),

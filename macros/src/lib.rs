@@ -15,6 +15,7 @@ mod attr;
 mod expand;
 mod imports;
 mod spec;
+mod tokens;
 
 /// Implements `pme::metric::MetricGroup` for a struct of metric fields.
 ///

@@ -15,6 +15,7 @@
 //!   parser checks it (the OpenMetrics suite's verdicts), Prometheus text as
 //!   Go's expfmt checks it (what `promtool check metrics` uses).
 
+mod number;
 mod parse;
 mod select;
 mod strict;

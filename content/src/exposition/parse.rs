@@ -5,6 +5,7 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 
+use super::number::parse_value;
 use super::strict::{self, Groups};
 use super::{
     Exemplar, Family, Format, MetricType, ParseError, Sample, Timestamp, is_legacy_label_name,
@@ -659,23 +660,6 @@ impl<'a> Cursor<'a> {
             timestamp,
         })
     }
-}
-
-/// A sample value: a decimal or exponent number, or `NaN`/`Inf` forms.
-/// Underscores, hex, octal and binary forms are refused, as Go's and
-/// Python's parsers refuse them.
-pub(crate) fn parse_value(s: &str) -> Option<f64> {
-    let digits = s.trim_start_matches(['+', '-']);
-    if digits.len() > 1
-        && digits.as_bytes()[0] == b'0'
-        && matches!(
-            digits.as_bytes()[1],
-            b'x' | b'X' | b'o' | b'O' | b'b' | b'B'
-        )
-    {
-        return None;
-    }
-    s.parse().ok()
 }
 
 /// OpenMetrics timestamp: seconds, exact to the nanosecond when written

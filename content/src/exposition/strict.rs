@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 
-use super::parse::parse_value;
+use super::number::parse_value;
 use super::{Family, MetricType, Sample, Timestamp};
 
 type Group = Vec<(String, String)>;
