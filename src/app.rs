@@ -1,5 +1,6 @@
-//! Wiring: plan → scheduler → store → listeners, for the binary and for
-//! tests or applications that embed a spec.
+//! Wiring: plan → scheduler → store → listeners and outputs, for the
+//! binary and for tests or applications that embed a spec. The top of the
+//! crate: nothing else imports this module.
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -13,36 +14,14 @@ use tokio::task::JoinHandle;
 use crate::builtin::{Context, ServerStats};
 use crate::config::{Command, Options};
 use crate::encode::Format;
+use crate::exposition::Exposition;
 use crate::http::service::Probes;
-use crate::http::{self, Endpoint, Web};
+use crate::http::{self, Endpoint, State, Web};
 use crate::plan::Plan;
 use crate::scheduler::{Scheduler, StartupError};
-use crate::sources::Source;
 use crate::sources::identity::Identity;
 use crate::store::Store;
 use crate::{exposition, outputs};
-
-/// What the listeners read: the plan and the latest snapshots.
-#[derive(Debug)]
-pub struct Shared {
-    /// The plan being run.
-    pub plan: &'static Plan,
-    /// Latest snapshots.
-    pub store: Arc<Store>,
-    /// Where `/health` is served, for the landing page.
-    pub health_addr: Option<SocketAddr>,
-    /// TLS, credentials and limits of the listeners.
-    pub web: Web,
-    /// Every source, as the scheduler prepared them (identities resolved),
-    /// for services collected per request.
-    pub sources: Vec<Arc<Source>>,
-    /// Services with parameters, their patterns compiled.
-    pub probes: Probes,
-    /// `/metrics` bodies of the current store generation.
-    pub cache: exposition::Cache,
-    /// Request and exposition counters, for the `exporter` built-in.
-    pub server: Arc<ServerStats>,
-}
 
 /// Why pme could not start.
 #[derive(Debug, thiserror::Error)]
@@ -239,7 +218,7 @@ pub async fn start(plan: &'static Plan, options: &Options) -> Result<Running, Er
     );
     let scheduler = Scheduler::new(plan, store.clone(), Arc::new(context))?;
     let web = Web::load(options.web_config_file.clone()).map_err(Error::WebConfig)?;
-    let probes = Probes::new(plan).map_err(Error::Parameters)?;
+    let probes = Probes::new(plan, scheduler.prober()).map_err(Error::Parameters)?;
     let bind = |addr: SocketAddr| async move {
         TcpListener::bind(addr)
             .await
@@ -262,23 +241,21 @@ pub async fn start(plan: &'static Plan, options: &Options) -> Result<Running, Er
     let until_stopped = |mut rx: watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|stop| *stop).await;
     };
-    let shared = Arc::new(Shared {
-        plan,
-        store,
+    let exposition = Arc::new(Exposition::new(plan, store, server.clone()));
+    let state = Arc::new(State {
+        exposition: exposition.clone(),
         health_addr: Some(health_addr),
         web,
-        sources: scheduler.sources(),
         probes,
-        cache: exposition::Cache::new(server.clone()),
         server,
     });
     if options.web_config_file.is_some() {
         tokio::spawn(reload_on_sighup(
-            shared.clone(),
+            state.clone(),
             until_stopped(stopped.clone()),
         ));
     }
-    let scheme = if shared.web.current().tls.is_some() {
+    let scheme = if state.web.current().tls.is_some() {
         "https"
     } else {
         "http"
@@ -290,19 +267,19 @@ pub async fn start(plan: &'static Plan, options: &Options) -> Result<Running, Er
         tokio::spawn(http::serve(
             metrics_listener,
             Endpoint::Metrics,
-            shared.clone(),
+            state.clone(),
             until_stopped(stopped.clone()),
         )),
         tokio::spawn(http::serve(
             health_listener,
             Endpoint::Health,
-            shared.clone(),
+            state.clone(),
             until_stopped(stopped.clone()),
         )),
     ];
     for output in outputs::configured(options) {
         tasks.push(output.start(
-            shared.clone(),
+            exposition.clone(),
             cycles_done.clone(),
             until_stopped(stopped.clone()),
         ));
@@ -365,7 +342,7 @@ fn drop_privileges(plan: &Plan, user: &str) -> Result<(), Error> {
 }
 
 /// Re-reads the web configuration on each SIGHUP until `stop` resolves.
-async fn reload_on_sighup(shared: Arc<Shared>, stop: impl std::future::Future<Output = ()>) {
+async fn reload_on_sighup(state: Arc<State>, stop: impl std::future::Future<Output = ()>) {
     use tokio::signal::unix::{SignalKind, signal};
     let Ok(mut hangup) = signal(SignalKind::hangup()) else {
         tracing::warn!("cannot listen for SIGHUP; reload with POST /-/reload");
@@ -375,7 +352,7 @@ async fn reload_on_sighup(shared: Arc<Shared>, stop: impl std::future::Future<Ou
     loop {
         tokio::select! {
             _ = hangup.recv() => {
-                if let Err(e) = shared.web.reload() {
+                if let Err(e) = state.web.reload() {
                     tracing::error!("reload failed, the previous web configuration stays: {e}");
                 }
             }

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use pme_content::duration::format as dur;
 
 use crate::plan::{GroupPlan, Plan, SourceKind, SourcePlan};
-use crate::scheduler::prepare_run_as;
+
 use crate::sources::RunAsState;
 use crate::sources::identity::RUN_AS_PATH;
 
@@ -83,7 +83,7 @@ fn owner(plan: &Plan, i: usize) -> String {
 async fn check_source(source: &SourcePlan) -> Result<String, String> {
     let run_as = match &source.run_as {
         None => None,
-        Some(r) => Some(prepare_run_as(r).map_err(|e| format!("run_as: {e}"))?),
+        Some(r) => Some(RunAsState::prepare(r).map_err(|e| format!("run_as: {e}"))?),
     };
     let who = run_as.as_ref().map_or_else(String::new, |r| {
         format!(" as uid {} gid {}", r.identity.uid, r.identity.gid)

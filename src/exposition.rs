@@ -3,8 +3,9 @@
 //! that builds each (format, gzip) body once per store generation, so
 //! every scrape between two collections shares the same bytes.
 //!
-//! `/metrics`, the textfile writer and the pushers all take their bytes
-//! from here: one catalog, the same names everywhere.
+//! `/metrics`, `/metrics/<service>`, the textfile writer and the pushers
+//! all take their bytes from here ([`assemble`] writes every one): one
+//! catalog, the same names everywhere.
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -16,7 +17,7 @@ use crate::builtin::ServerStats;
 use crate::encode::Format;
 use crate::plan::Plan;
 use crate::selfmetrics::{self, Entry};
-use crate::store::Store;
+use crate::store::{OutputStatus, Store};
 
 /// Bodies smaller than this are not worth compressing.
 pub const GZIP_MIN_BYTES: usize = 1024;
@@ -27,20 +28,59 @@ pub fn build(plan: &Plan, store: &Store, service: Option<&str>, format: Format) 
     let entries: Vec<Entry<'_>> = Entry::scheduled(plan, &snapshots)
         .filter(|e| service.is_none_or(|s| e.group.service == s))
         .collect();
+    assemble(&entries, &store.outputs(), format)
+}
+
+/// One exposition: each entry's published series in order, then the
+/// groups' self-metrics and the outputs', then OpenMetrics' `# EOF`.
+pub fn assemble(entries: &[Entry<'_>], outputs: &[Arc<OutputStatus>], format: Format) -> Vec<u8> {
     let size: usize = entries
         .iter()
         .map(|e| e.snapshot.body_in(format).len())
         .sum();
     let mut out = Vec::with_capacity(size + 256 * entries.len() + 8);
-    for entry in &entries {
+    for entry in entries {
         out.extend_from_slice(entry.snapshot.body_in(format));
     }
-    selfmetrics::encode(&mut out, &entries, format);
-    selfmetrics::encode_outputs(&mut out, &store.outputs(), format);
+    selfmetrics::encode(&mut out, entries, format);
+    selfmetrics::encode_outputs(&mut out, outputs, format);
     if format == Format::OpenMetrics {
         out.extend_from_slice(b"# EOF\n");
     }
     out
+}
+
+/// What a running plan publishes: its latest snapshots and the bodies
+/// built from them. The listeners and the outputs read it; the scheduler
+/// writes the store.
+#[derive(Debug)]
+pub struct Exposition {
+    /// The plan being run.
+    pub plan: &'static Plan,
+    /// Latest snapshots.
+    pub store: Arc<Store>,
+    cache: Cache,
+}
+
+impl Exposition {
+    /// The exposition of `store`, counting body builds in `stats`.
+    pub fn new(plan: &'static Plan, store: Arc<Store>, stats: Arc<ServerStats>) -> Exposition {
+        Exposition {
+            plan,
+            store,
+            cache: Cache::new(stats),
+        }
+    }
+
+    /// The whole exposition, cached per store generation ([`Cache::get`]).
+    pub fn body(&self, format: Format, gzip: bool) -> (Bytes, bool) {
+        self.cache.get(self.plan, &self.store, format, gzip)
+    }
+
+    /// One scheduled service's exposition, built for this request.
+    pub fn service(&self, service: &str, format: Format) -> Vec<u8> {
+        build(self.plan, &self.store, Some(service), format)
+    }
 }
 
 /// gzip at the default level.

@@ -31,6 +31,7 @@ pub mod exposition;
 pub mod generated;
 pub mod health;
 pub mod http;
+pub mod https;
 pub mod imported;
 pub mod metric;
 pub mod outputs;

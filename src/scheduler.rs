@@ -17,8 +17,7 @@ use tokio::task::JoinHandle;
 use crate::builtin::{self, Collect, Context};
 use crate::encode::Format;
 use crate::metric::MetricGroup;
-use crate::plan::{self, GroupPlan, Plan, RunAs};
-use crate::sources::identity::{self, Identity};
+use crate::plan::{self, GroupPlan, Plan, ProbePlan};
 use crate::sources::{Access, Reading, RunAsState, Source, SourceError};
 use crate::store::{GroupStatus, Snapshot, Store};
 
@@ -112,7 +111,7 @@ impl Scheduler {
                 .map_or("?", |g| g.service);
             let access = match &source.run_as {
                 None => Access::Own,
-                Some(run_as) => match prepare_run_as(run_as) {
+                Some(run_as) => match RunAsState::prepare(run_as) {
                     Ok(state) => Access::As(state),
                     Err(message) if run_as.optional => {
                         tracing::warn!(service, "optional service skipped: run_as: {message}");
@@ -159,9 +158,12 @@ impl Scheduler {
         })
     }
 
-    /// Every source, for reads outside the schedule (per-request services).
-    pub fn sources(&self) -> Vec<Arc<Source>> {
-        self.sources.clone()
+    /// What collects the services with parameters, once per request, with
+    /// the sources prepared here (identities resolved).
+    pub fn prober(&self) -> Prober {
+        Prober {
+            sources: self.sources.clone(),
+        }
     }
 
     /// Starts the reads due on tick `tick`; the handles finish when every
@@ -206,11 +208,7 @@ impl Scheduler {
                 let started = Instant::now();
                 let reading = source.read().await;
                 source.finish();
-                let exit_code = match &reading {
-                    _ if !source.is_command() => None,
-                    Ok(_) => Some(0),
-                    Err(e) => e.exit_code(),
-                };
+                let exit_code = exit_code(&source, &reading);
                 for (g, collector) in groups {
                     let previous = store.get(g);
                     let mut snapshot = collect(&collector, &reading, &previous, started);
@@ -272,6 +270,59 @@ impl Scheduler {
                 ..(*previous).clone()
             },
         );
+    }
+}
+
+/// Collects the services with parameters ([`Plan::probes`]): each request
+/// runs the service's groups once, through the same [`collect`] as a
+/// scheduled tick.
+#[derive(Debug, Clone)]
+pub struct Prober {
+    sources: Vec<Arc<Source>>,
+}
+
+impl Prober {
+    /// Runs every group of `probe` once, with `args` put into its command
+    /// arguments; the snapshot of each group, in order. The source's own
+    /// timeout bounds each read (a command is killed).
+    pub async fn probe(&self, probe: &ProbePlan, args: &[(&str, &str)]) -> Vec<Snapshot> {
+        let mut snapshots = Vec::with_capacity(probe.groups.len());
+        for group in probe.groups {
+            let started = Instant::now();
+            // The build refuses built-in collectors in services with parameters.
+            let Some(extractor) = group.new_extractor() else {
+                let error = Some("no extractor for a built-in collector".to_owned());
+                snapshots.push(next_snapshot(&Snapshot::default(), started, error, None));
+                continue;
+            };
+            let state = Mutex::new(GroupState {
+                collector: Collector::Extract(extractor),
+                parsed: None,
+            });
+            let source = &self.sources[group.source];
+            let reading = source.read_with(args).await;
+            let mut snapshot = collect(&state, &reading, &Snapshot::default(), started);
+            snapshot.status.exit_code = exit_code(source, &reading);
+            if let Some((_, e)) = &snapshot.status.last_error {
+                tracing::debug!(
+                    service = group.service,
+                    group = group.group,
+                    "collection failed: {e}"
+                );
+            }
+            snapshots.push(snapshot);
+        }
+        snapshots
+    }
+}
+
+/// A command's exit code after a read (0 when it succeeded, none when it
+/// was killed); none for other sources.
+fn exit_code(source: &Source, reading: &Result<Reading, SourceError>) -> Option<i32> {
+    match reading {
+        _ if !source.is_command() => None,
+        Ok(_) => Some(0),
+        Err(e) => e.exit_code(),
     }
 }
 
@@ -443,25 +494,4 @@ fn next_snapshot(
         openmetrics,
         status,
     }
-}
-
-/// Resolves a `run_as` and checks pme may take it.
-///
-/// # Errors
-/// Unknown user or group, or missing capabilities.
-pub fn prepare_run_as(run_as: &RunAs) -> Result<RunAsState, String> {
-    let identity = Identity::of(run_as)?;
-    let switch = !identity.is_current();
-    if switch {
-        let missing = identity::missing_capabilities();
-        if !missing.is_empty() {
-            return Err(format!(
-                "acting as uid {} needs {}, which pme (uid {}) lacks; run pme as root, grant it the capabilities, or mark the service `optional: true`",
-                identity.uid,
-                missing.join(" and "),
-                nix::unistd::geteuid()
-            ));
-        }
-    }
-    Ok(RunAsState { identity, switch })
 }

@@ -6,8 +6,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use std::sync::Arc;
 
 use crate::encode::{self, Format};
-use crate::outputs::OutputStatus;
 use crate::plan::{GroupPlan, Plan};
+use crate::store::OutputStatus;
 use crate::store::Snapshot;
 
 /// One group as the self-metrics see it.

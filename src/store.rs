@@ -10,7 +10,6 @@ use std::time::{Duration, SystemTime};
 use bytes::Bytes;
 
 use crate::encode::Format;
-use crate::outputs::OutputStatus;
 
 /// How a group's collections have gone.
 #[derive(Clone, Debug, Default)]
@@ -125,5 +124,74 @@ impl Store {
     /// Every group's snapshot, in plan order.
     pub fn all(&self) -> Vec<Arc<Snapshot>> {
         (0..self.slots.len()).map(|i| self.get(i)).collect()
+    }
+}
+
+/// How one output has fared.
+#[derive(Debug)]
+pub struct OutputStatus {
+    /// `textfile`, `pushgateway`, …: the `output` label.
+    pub name: &'static str,
+    sends: AtomicU64,
+    failures: AtomicU64,
+    last_success: Mutex<Option<SystemTime>>,
+    last_error: Mutex<Option<String>>,
+}
+
+impl OutputStatus {
+    /// A fresh status for the output `name`.
+    pub fn new(name: &'static str) -> OutputStatus {
+        OutputStatus {
+            name,
+            sends: AtomicU64::new(0),
+            failures: AtomicU64::new(0),
+            last_success: Mutex::new(None),
+            last_error: Mutex::new(None),
+        }
+    }
+
+    /// Records one attempt; a failure is logged when it is new.
+    pub fn record(&self, result: Result<(), String>) {
+        self.sends.fetch_add(1, Ordering::Relaxed);
+        let mut last_error = self.last_error.lock().unwrap_or_else(|p| p.into_inner());
+        match result {
+            Ok(()) => {
+                if last_error.take().is_some() {
+                    tracing::info!(output = self.name, "output recovered");
+                }
+                *self.last_success.lock().unwrap_or_else(|p| p.into_inner()) =
+                    Some(SystemTime::now());
+            }
+            Err(e) => {
+                self.failures.fetch_add(1, Ordering::Relaxed);
+                if last_error.as_deref() != Some(e.as_str()) {
+                    tracing::warn!(output = self.name, "output failed: {e}");
+                }
+                *last_error = Some(e);
+            }
+        }
+    }
+
+    /// Attempts so far.
+    pub fn sends(&self) -> u64 {
+        self.sends.load(Ordering::Relaxed)
+    }
+
+    /// Failed attempts so far.
+    pub fn failures(&self) -> u64 {
+        self.failures.load(Ordering::Relaxed)
+    }
+
+    /// When an attempt last succeeded.
+    pub fn last_success(&self) -> Option<SystemTime> {
+        *self.last_success.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The last failure's message, while failing.
+    pub fn last_error(&self) -> Option<String> {
+        self.last_error
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 }

@@ -33,7 +33,8 @@ use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 
-use crate::app::Shared;
+use crate::builtin::ServerStats;
+use crate::exposition::Exposition;
 use auth::Denied;
 use webconfig::WebConfig;
 
@@ -104,6 +105,21 @@ impl Web {
     }
 }
 
+/// What the listeners serve from; the application that runs them makes it.
+#[derive(Debug)]
+pub struct State {
+    /// The plan's published exposition (snapshots and cached bodies).
+    pub exposition: Arc<Exposition>,
+    /// Where `/health` is served, for the landing page.
+    pub health_addr: Option<SocketAddr>,
+    /// TLS, credentials and limits of the listeners.
+    pub web: Web,
+    /// The services with parameters, and what collects them.
+    pub probes: service::Probes,
+    /// Request counters, for the `exporter` built-in.
+    pub server: Arc<ServerStats>,
+}
+
 type Reply = Response<Full<Bytes>>;
 
 /// Serves connections on `listener` until `shutdown` resolves, then lets
@@ -111,7 +127,7 @@ type Reply = Response<Full<Bytes>>;
 pub async fn serve(
     listener: TcpListener,
     endpoint: Endpoint,
-    shared: Arc<Shared>,
+    state: Arc<State>,
     shutdown: impl std::future::Future<Output = ()>,
 ) {
     let graceful = GracefulShutdown::new();
@@ -129,18 +145,18 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
-        let shared = shared.clone();
+        let state = state.clone();
         let graceful = graceful.watcher();
         tokio::spawn(async move {
             // TLS or not is decided per connection, so a reload takes
             // effect for the next client.
-            match shared.web.current().tls.clone() {
-                None => connection(stream, peer, endpoint, shared, graceful).await,
+            match state.web.current().tls.clone() {
+                None => connection(stream, peer, endpoint, state, graceful).await,
                 Some(tls) => {
                     let acceptor = tokio_rustls::TlsAcceptor::from(tls);
                     match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
                         Ok(Ok(stream)) => {
-                            connection(stream, peer, endpoint, shared, graceful).await;
+                            connection(stream, peer, endpoint, state, graceful).await;
                         }
                         Ok(Err(e)) => tracing::debug!(%peer, "TLS handshake failed: {e}"),
                         Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
@@ -156,18 +172,18 @@ async fn connection<IO>(
     io: IO,
     peer: SocketAddr,
     endpoint: Endpoint,
-    shared: Arc<Shared>,
+    state: Arc<State>,
     graceful: Watcher,
 ) where
     IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let service = service_fn(move |req: Request<Incoming>| {
-        let shared = shared.clone();
+        let state = state.clone();
         async move {
             let started = Instant::now();
-            let route = routes::route(endpoint, req.uri().path(), shared.plan);
-            let reply = respond(req, peer, endpoint, &shared).await;
-            shared
+            let route = routes::route(endpoint, req.uri().path(), state.exposition.plan);
+            let reply = respond(req, peer, endpoint, &state).await;
+            state
                 .server
                 .record_request(route, reply.status().as_u16(), started.elapsed());
             Ok::<Reply, Infallible>(reply)
@@ -184,15 +200,10 @@ async fn connection<IO>(
     }
 }
 
-async fn respond<B>(
-    req: Request<B>,
-    peer: SocketAddr,
-    endpoint: Endpoint,
-    shared: &Shared,
-) -> Reply {
-    let web = shared.web.current();
+async fn respond<B>(req: Request<B>, peer: SocketAddr, endpoint: Endpoint, state: &State) -> Reply {
+    let web = state.web.current();
     if let Some(limit) = web.rate_limit
-        && let Err(wait) = shared.web.limiter.check(peer.ip(), limit, Instant::now())
+        && let Err(wait) = state.web.limiter.check(peer.ip(), limit, Instant::now())
     {
         let mut r = routes::text(StatusCode::TOO_MANY_REQUESTS, "too many requests\n");
         let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
@@ -239,10 +250,10 @@ async fn respond<B>(
     }
     let reply = match endpoint {
         Endpoint::Metrics => match req.uri().path().strip_prefix("/metrics/") {
-            Some(service) => service::metrics(&req, service, shared).await,
-            None => routes::metrics(&req, shared),
+            Some(service) => service::metrics(&req, service, state).await,
+            None => routes::metrics(&req, state),
         },
-        Endpoint::Health => routes::health(&req, shared),
+        Endpoint::Health => routes::health(&req, state),
     };
     with_headers(reply, &web)
 }

@@ -9,9 +9,9 @@ use hyper::header::{
 };
 use hyper::{Method, Request, Response, StatusCode};
 
+use super::State;
 use super::auth::Scope;
 use super::{Endpoint, negotiate};
-use crate::app::Shared;
 use crate::builtin::Route;
 use crate::health;
 use crate::plan::Plan;
@@ -58,9 +58,9 @@ pub fn route(endpoint: Endpoint, path: &str, plan: &Plan) -> Route {
 }
 
 /// The metrics listener: `/metrics`, `/` and `POST /-/reload`.
-pub fn metrics<B>(req: &Request<B>, shared: &Shared) -> Reply {
+pub fn metrics<B>(req: &Request<B>, state: &State) -> Reply {
     match req.uri().path() {
-        "/-/reload" => only_post(req, || match shared.web.reload() {
+        "/-/reload" => only_post(req, || match state.web.reload() {
             Ok(()) => text(StatusCode::OK, "reloaded\n"),
             Err(e) => {
                 tracing::error!("reload failed, the previous web configuration stays: {e}");
@@ -73,16 +73,14 @@ pub fn metrics<B>(req: &Request<B>, shared: &Shared) -> Reply {
         "/metrics" => only_get(req, || {
             let choice = negotiate::format(header(req, ACCEPT));
             let gzip = negotiate::gzip(header(req, ACCEPT_ENCODING));
-            let (body, zipped) = shared
-                .cache
-                .get(shared.plan, &shared.store, choice.format, gzip);
+            let (body, zipped) = state.exposition.body(choice.format, gzip);
             exposition_reply(choice.content_type, body, zipped)
         }),
         "/" => only_get(req, || {
             reply(
                 StatusCode::OK,
                 "text/html; charset=utf-8",
-                landing_page(shared),
+                landing_page(state),
             )
         }),
         _ => not_found(),
@@ -90,16 +88,16 @@ pub fn metrics<B>(req: &Request<B>, shared: &Shared) -> Reply {
 }
 
 /// The health listener: `/health` and `/ready`.
-pub fn health<B>(req: &Request<B>, shared: &Shared) -> Reply {
+pub fn health<B>(req: &Request<B>, state: &State) -> Reply {
     match req.uri().path() {
         "/health" => only_get(req, || {
-            let snapshots = shared.store.all();
-            let doc = health::health(shared.plan, &snapshots);
+            let snapshots = state.exposition.store.all();
+            let doc = health::health(state.exposition.plan, &snapshots);
             let json = serde_json::to_vec_pretty(&doc).unwrap_or_default();
             reply(StatusCode::OK, "application/json", json)
         }),
         "/ready" => only_get(req, || {
-            if health::ready(&shared.store.all()) {
+            if health::ready(&state.exposition.store.all()) {
                 reply(
                     StatusCode::OK,
                     "text/plain; charset=utf-8",
@@ -199,8 +197,8 @@ pub fn reply(status: StatusCode, content_type: &'static str, body: Vec<u8>) -> R
     r
 }
 
-fn landing_page(shared: &Shared) -> Vec<u8> {
-    let plan = shared.plan;
+fn landing_page(state: &State) -> Vec<u8> {
+    let plan = state.exposition.plan;
     let mut rows = String::new();
     for group in plan.groups {
         rows.push_str(&format!(
@@ -226,7 +224,7 @@ fn landing_page(shared: &Shared) -> Vec<u8> {
             ));
         }
     }
-    let health = match shared.health_addr {
+    let health = match state.health_addr {
         Some(addr) => format!(
             "<p>Health: <code>http://{addr}/health</code>, readiness: <code>/ready</code>.</p>"
         ),

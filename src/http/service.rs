@@ -9,9 +9,6 @@
 //! request chooses a command, a file or a URL: only values for the
 //! arguments the spec marked.
 
-use std::sync::Arc;
-use std::time::Instant;
-
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::{Method, Request, Response, StatusCode};
@@ -19,35 +16,35 @@ use percent_encoding::percent_decode_str;
 use regex::Regex;
 use tokio::sync::Semaphore;
 
-use super::negotiate;
 use super::routes::{self, text};
-use crate::app::Shared;
+use super::{State, negotiate};
 use crate::encode::Format;
 use crate::exposition;
 use crate::plan::{Plan, ProbePlan};
-use crate::selfmetrics::{self, Entry};
-use crate::sources::Source;
-use crate::store::{GroupStatus, Snapshot};
+use crate::scheduler::Prober;
+use crate::selfmetrics::Entry;
 use hyper::header::ACCEPT;
 
 /// Per-request collections allowed at once (each may run commands).
 const IN_FLIGHT: usize = 8;
 
-/// The services with parameters, their patterns compiled once.
+/// The services with parameters, their patterns compiled once, and what
+/// collects them.
 #[derive(Debug)]
 pub struct Probes {
     /// For each [`Plan::probes`] entry, each parameter's anchored pattern.
     patterns: Vec<Vec<Regex>>,
     in_flight: Semaphore,
+    prober: Prober,
 }
 
 impl Probes {
-    /// Compiles every parameter pattern of `plan`.
+    /// Compiles every parameter pattern of `plan`; `prober` collects them.
     ///
     /// # Errors
     /// A pattern that does not compile (the build checks them, so only a
     /// hand-written plan can fail here).
-    pub fn new(plan: &Plan) -> Result<Probes, String> {
+    pub fn new(plan: &Plan, prober: Prober) -> Result<Probes, String> {
         let patterns = plan
             .probes
             .iter()
@@ -66,47 +63,39 @@ impl Probes {
         Ok(Probes {
             patterns,
             in_flight: Semaphore::new(IN_FLIGHT),
+            prober,
         })
-    }
-}
-
-impl Probes {
-    /// No per-request services (for `--once`, which serves nothing).
-    pub fn none() -> Probes {
-        Probes {
-            patterns: Vec::new(),
-            in_flight: Semaphore::new(0),
-        }
     }
 }
 
 type Reply = Response<Full<Bytes>>;
 
 /// Answers `/metrics/<service>` (`path` is what follows `/metrics/`).
-pub async fn metrics<B>(req: &Request<B>, service: &str, shared: &Shared) -> Reply {
+pub async fn metrics<B>(req: &Request<B>, service: &str, state: &State) -> Reply {
     if !matches!(*req.method(), Method::GET | Method::HEAD) {
         return routes::method_not_allowed("GET, HEAD");
     }
     let query = req.uri().query().unwrap_or("");
     let choice = negotiate::format(routes::header(req, ACCEPT));
-    let reply = if let Some(i) = shared.plan.probes.iter().position(|p| p.service == service) {
-        let probe = &shared.plan.probes[i];
-        match arguments(probe, &shared.probes.patterns[i], query) {
+    let plan = state.exposition.plan;
+    let reply = if let Some(i) = plan.probes.iter().position(|p| p.service == service) {
+        let probe = &plan.probes[i];
+        match arguments(probe, &state.probes.patterns[i], query) {
             Err(why) => text(StatusCode::BAD_REQUEST, why),
-            Ok(args) => match shared.probes.in_flight.try_acquire() {
+            Ok(args) => match state.probes.in_flight.try_acquire() {
                 Err(_) => text(
                     StatusCode::SERVICE_UNAVAILABLE,
                     format!("{IN_FLIGHT} collections are running; try again\n"),
                 ),
                 Ok(_permit) => {
-                    let body = collect(probe, &args, &shared.sources, choice.format).await;
+                    let body = probe_body(&state.probes.prober, probe, &args, choice.format).await;
                     routes::exposition_reply(choice.content_type, Bytes::from(body), false)
                 }
             },
         }
-    } else if shared.plan.groups.iter().any(|g| g.service == service) {
+    } else if plan.groups.iter().any(|g| g.service == service) {
         if query.is_empty() {
-            let body = exposition::build(shared.plan, &shared.store, Some(service), choice.format);
+            let body = state.exposition.service(service, choice.format);
             routes::exposition_reply(choice.content_type, Bytes::from(body), false)
         } else {
             text(
@@ -202,73 +191,16 @@ fn check_value(value: &str, pattern: &Regex) -> Result<(), String> {
     Ok(())
 }
 
-/// Runs every group of `probe` once with `args`, as the scheduler would,
-/// and writes their series and self-metrics.
-async fn collect(
+/// Collects `probe` once with `args` and writes its exposition: the
+/// groups' series and self-metrics (no period, so no counters).
+async fn probe_body(
+    prober: &Prober,
     probe: &ProbePlan,
     args: &[(&'static str, String)],
-    sources: &[Arc<Source>],
     format: Format,
 ) -> Vec<u8> {
     let args: Vec<(&str, &str)> = args.iter().map(|(n, v)| (*n, v.as_str())).collect();
-    let mut snapshots = Vec::with_capacity(probe.groups.len());
-    for group in probe.groups {
-        let started = Instant::now();
-        // The build refuses built-in collectors in services with parameters.
-        let Some(mut collector) = group.new_extractor() else {
-            snapshots.push(Snapshot {
-                status: GroupStatus {
-                    collections: 1,
-                    errors: 1,
-                    ..GroupStatus::default()
-                },
-                ..Snapshot::default()
-            });
-            continue;
-        };
-        let source = &sources[group.source];
-        // The source's own timeout bounds the read (a command is killed).
-        let (error, exit_code) = match source.read_with(&args).await {
-            Err(e) => {
-                collector.fail();
-                let code = source.is_command().then(|| e.exit_code()).flatten();
-                (Some(format!("read: {e}")), code)
-            }
-            Ok(reading) => (
-                collector
-                    .extract(&reading.content)
-                    .err()
-                    .map(|e| format!("extract: {e}")),
-                source.is_command().then_some(0),
-            ),
-        };
-        if let Some(e) = &error {
-            tracing::debug!(
-                service = group.service,
-                group = group.group,
-                "collection failed: {e}"
-            );
-        }
-        let mut body = Vec::new();
-        collector.encode(&mut body, format);
-        let body = Bytes::from(body);
-        let (body, openmetrics) = match format {
-            Format::Prometheus => (body, Bytes::new()),
-            Format::OpenMetrics => (Bytes::new(), body),
-        };
-        snapshots.push(Snapshot {
-            body,
-            openmetrics,
-            status: GroupStatus {
-                collections: 1,
-                errors: u64::from(error.is_some()),
-                up: error.is_none(),
-                last_duration: started.elapsed(),
-                exit_code,
-                ..GroupStatus::default()
-            },
-        });
-    }
+    let snapshots = prober.probe(probe, &args).await;
     let entries: Vec<Entry<'_>> = probe
         .groups
         .iter()
@@ -279,15 +211,7 @@ async fn collect(
             snapshot,
         })
         .collect();
-    let mut out = Vec::new();
-    for snapshot in &snapshots {
-        out.extend_from_slice(snapshot.body_in(format));
-    }
-    selfmetrics::encode(&mut out, &entries, format);
-    if format == Format::OpenMetrics {
-        out.extend_from_slice(b"# EOF\n");
-    }
-    out
+    exposition::assemble(&entries, &[], format)
 }
 
 #[cfg(test)]

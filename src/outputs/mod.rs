@@ -10,19 +10,19 @@ pub mod remote_write;
 pub mod textfile;
 
 use std::future::Future;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime};
+use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::{Method, Request, StatusCode};
 use tokio::sync::watch;
 
-use crate::app::Shared;
 use crate::config::Options;
 use crate::encode::Format;
-use crate::sources::http::{Connector, error_chain};
+use crate::exposition::Exposition;
+use crate::https::{Client, error_chain};
+use crate::store::OutputStatus;
 
 /// An output the command line asks for.
 #[derive(Debug)]
@@ -99,32 +99,32 @@ impl Output {
     /// writes or sends after every cycle sent on `cycles` until `stop`.
     pub fn start(
         self,
-        shared: Arc<Shared>,
+        exposition: Arc<Exposition>,
         cycles: watch::Receiver<u64>,
         stop: impl Future<Output = ()> + Send + 'static,
     ) -> tokio::task::JoinHandle<()> {
-        let status = shared.store.add_output(self.name());
-        tokio::spawn(self.run(shared, status, cycles, stop))
+        let status = exposition.store.add_output(self.name());
+        tokio::spawn(self.run(exposition, status, cycles, stop))
     }
 
     async fn run(
         self,
-        shared: Arc<Shared>,
+        exposition: Arc<Exposition>,
         status: Arc<OutputStatus>,
         cycles: watch::Receiver<u64>,
         stop: impl Future<Output = ()>,
     ) {
         match self {
             Output::Textfile { dir, name } => {
-                textfile::run(dir, name, shared, status, cycles, stop).await;
+                textfile::run(dir, name, exposition, status, cycles, stop).await;
             }
             Output::Pushgateway(config) => {
-                pushgateway::run(config, shared, status, cycles, stop).await;
+                pushgateway::run(config, exposition, status, cycles, stop).await;
             }
             Output::RemoteWrite { url, labels } => {
-                remote_write::run(url, labels, shared, status, cycles, stop).await;
+                remote_write::run(url, labels, exposition, status, cycles, stop).await;
             }
-            Output::Otlp(config) => otlp::run(config, shared, status, cycles, stop).await,
+            Output::Otlp(config) => otlp::run(config, exposition, status, cycles, stop).await,
         }
     }
 }
@@ -133,7 +133,7 @@ impl Output {
 /// `cycles`, until `stop` resolves, and records each outcome (which also
 /// refreshes the cached expositions, whose self-metrics it changes).
 pub async fn after_each_cycle<W, F>(
-    shared: &Shared,
+    exposition: &Exposition,
     status: &OutputStatus,
     mut cycles: watch::Receiver<u64>,
     stop: impl Future<Output = ()>,
@@ -148,20 +148,18 @@ pub async fn after_each_cycle<W, F>(
             changed = cycles.changed() => if changed.is_err() { return },
             () = &mut stop => return,
         }
-        let (body, _) = shared
-            .cache
-            .get(shared.plan, &shared.store, Format::Prometheus, false);
+        let (body, _) = exposition.body(Format::Prometheus, false);
         // `None`: this output skips the cycle (e.g. its interval has not passed).
         if let Some(written) = write(body) {
             status.record(written.await);
-            shared.store.touch();
+            exposition.store.touch();
         }
     }
 }
 
 /// The pushers' client, or the reason there is none (recorded as a failure).
 fn client_or_record(status: &OutputStatus) -> Option<Arc<Client>> {
-    match crate::sources::http::https_client() {
+    match crate::https::client() {
         Ok(client) => Some(Arc::new(client)),
         Err(e) => {
             status.record(Err(e));
@@ -169,9 +167,6 @@ fn client_or_record(status: &OutputStatus) -> Option<Arc<Client>> {
         }
     }
 }
-
-/// The HTTP client of the pushers.
-pub type Client = hyper_util::client::legacy::Client<Connector, Full<Bytes>>;
 
 /// Attempts per send, and the wait before the second.
 const ATTEMPTS: u32 = 3;
@@ -229,74 +224,5 @@ pub async fn send(
             }
             Err((_, e)) => return Err(e),
         }
-    }
-}
-
-/// How one output has fared.
-#[derive(Debug)]
-pub struct OutputStatus {
-    /// `textfile`, `pushgateway`, …: the `output` label.
-    pub name: &'static str,
-    sends: AtomicU64,
-    failures: AtomicU64,
-    last_success: Mutex<Option<SystemTime>>,
-    last_error: Mutex<Option<String>>,
-}
-
-impl OutputStatus {
-    /// A fresh status for the output `name`.
-    pub fn new(name: &'static str) -> OutputStatus {
-        OutputStatus {
-            name,
-            sends: AtomicU64::new(0),
-            failures: AtomicU64::new(0),
-            last_success: Mutex::new(None),
-            last_error: Mutex::new(None),
-        }
-    }
-
-    /// Records one attempt; a failure is logged when it is new.
-    pub fn record(&self, result: Result<(), String>) {
-        self.sends.fetch_add(1, Ordering::Relaxed);
-        let mut last_error = self.last_error.lock().unwrap_or_else(|p| p.into_inner());
-        match result {
-            Ok(()) => {
-                if last_error.take().is_some() {
-                    tracing::info!(output = self.name, "output recovered");
-                }
-                *self.last_success.lock().unwrap_or_else(|p| p.into_inner()) =
-                    Some(SystemTime::now());
-            }
-            Err(e) => {
-                self.failures.fetch_add(1, Ordering::Relaxed);
-                if last_error.as_deref() != Some(e.as_str()) {
-                    tracing::warn!(output = self.name, "output failed: {e}");
-                }
-                *last_error = Some(e);
-            }
-        }
-    }
-
-    /// Attempts so far.
-    pub fn sends(&self) -> u64 {
-        self.sends.load(Ordering::Relaxed)
-    }
-
-    /// Failed attempts so far.
-    pub fn failures(&self) -> u64 {
-        self.failures.load(Ordering::Relaxed)
-    }
-
-    /// When an attempt last succeeded.
-    pub fn last_success(&self) -> Option<SystemTime> {
-        *self.last_success.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// The last failure's message, while failing.
-    pub fn last_error(&self) -> Option<String> {
-        self.last_error
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
     }
 }

@@ -23,8 +23,9 @@ use hyper::Method;
 use prost::{Message, Oneof};
 use tokio::sync::watch;
 
-use super::{OutputStatus, after_each_cycle, client_or_record, send};
-use crate::app::Shared;
+use super::{after_each_cycle, client_or_record, send};
+use crate::exposition::Exposition;
+use crate::store::OutputStatus;
 use pme_content::exposition::{self, MetricType};
 
 /// `ExportMetricsServiceRequest`.
@@ -272,7 +273,7 @@ const HEADERS: [(&str, &str); 2] = [
 /// Sends after each cycle sent on `cycles` until `stop` resolves.
 pub async fn run(
     config: Otlp,
-    shared: Arc<Shared>,
+    exposition: Arc<Exposition>,
     status: Arc<OutputStatus>,
     cycles: watch::Receiver<u64>,
     stop: impl std::future::Future<Output = ()>,
@@ -280,7 +281,7 @@ pub async fn run(
     let Some(client) = client_or_record(&status) else {
         return;
     };
-    after_each_cycle(&shared, &status, cycles, stop, |body| {
+    after_each_cycle(&exposition, &status, cycles, stop, |body| {
         let request = request(&body, &config, SystemTime::now());
         let (client, url) = (client.clone(), config.url.clone());
         Some(async move { send(&client, Method::POST, &url, &HEADERS, request?.into()).await })

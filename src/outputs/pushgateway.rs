@@ -17,9 +17,10 @@ use hyper::Method;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use tokio::sync::watch;
 
-use super::{OutputStatus, after_each_cycle, client_or_record, send};
-use crate::app::Shared;
+use super::{after_each_cycle, client_or_record, send};
 use crate::encode::TEXT_CONTENT_TYPE;
+use crate::exposition::Exposition;
+use crate::store::OutputStatus;
 
 /// Characters left as they are in a path segment.
 const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
@@ -75,7 +76,7 @@ impl Pushgateway {
 /// Pushes after each cycle sent on `cycles` until `stop` resolves.
 pub async fn run(
     config: Pushgateway,
-    shared: Arc<Shared>,
+    exposition: Arc<Exposition>,
     status: Arc<OutputStatus>,
     cycles: watch::Receiver<u64>,
     stop: impl std::future::Future<Output = ()>,
@@ -85,7 +86,7 @@ pub async fn run(
     };
     let url = config.group_url();
     let mut last_push: Option<Instant> = None;
-    after_each_cycle(&shared, &status, cycles, stop, |body| {
+    after_each_cycle(&exposition, &status, cycles, stop, |body| {
         if last_push.is_some_and(|t| t.elapsed() < config.interval) {
             return None;
         }

@@ -16,8 +16,9 @@ use hyper::Method;
 use prost::Message;
 use tokio::sync::watch;
 
-use super::{OutputStatus, after_each_cycle, client_or_record, send};
-use crate::app::Shared;
+use super::{after_each_cycle, client_or_record, send};
+use crate::exposition::Exposition;
+use crate::store::OutputStatus;
 use pme_content::exposition;
 
 /// Series per request (Prometheus's own `max_samples_per_send` is 2000).
@@ -76,7 +77,7 @@ const HEADERS: [(&str, &str); 4] = [
 pub async fn run(
     url: String,
     labels: Vec<(String, String)>,
-    shared: Arc<Shared>,
+    exposition: Arc<Exposition>,
     status: Arc<OutputStatus>,
     cycles: watch::Receiver<u64>,
     stop: impl std::future::Future<Output = ()>,
@@ -84,7 +85,7 @@ pub async fn run(
     let Some(client) = client_or_record(&status) else {
         return;
     };
-    after_each_cycle(&shared, &status, cycles, stop, |body| {
+    after_each_cycle(&exposition, &status, cycles, stop, |body| {
         let now_ms = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_millis() as i64);

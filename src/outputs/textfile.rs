@@ -13,20 +13,21 @@ use std::sync::Arc;
 
 use tokio::sync::watch;
 
-use super::{OutputStatus, after_each_cycle};
-use crate::app::Shared;
+use super::after_each_cycle;
+use crate::exposition::Exposition;
+use crate::store::OutputStatus;
 
 /// Writes after each cycle sent on `cycles` until `stop` resolves.
 pub async fn run(
     dir: PathBuf,
     name: String,
-    shared: Arc<Shared>,
+    exposition: Arc<Exposition>,
     status: Arc<OutputStatus>,
     cycles: watch::Receiver<u64>,
     stop: impl std::future::Future<Output = ()>,
 ) {
     let target = dir.join(format!("{name}.prom"));
-    after_each_cycle(&shared, &status, cycles, stop, |body| {
+    after_each_cycle(&exposition, &status, cycles, stop, |body| {
         let target = target.clone();
         Some(async move {
             tokio::task::spawn_blocking(move || write_atomically(&target, &body))

@@ -10,6 +10,9 @@
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use super::{Reading, SourceError};
+use crate::https::{self, error_chain};
+use crate::plan::{HttpAuth, HttpSource, Method};
 use base64::Engine;
 use bytes::{Bytes, BytesMut};
 use http_body_util::{BodyExt, Full};
@@ -17,20 +20,11 @@ use hyper::header::{
     AUTHORIZATION, CACHE_CONTROL, ETAG, HeaderName, HeaderValue, IF_NONE_MATCH, USER_AGENT,
 };
 use hyper::{Request, StatusCode};
-use hyper_util::client::legacy::Client as HyperClient;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
-
-use super::{Reading, SourceError};
-use crate::plan::{HttpAuth, HttpSource, Method};
-
-/// The connector of [`https_client`].
-pub type Connector = hyper_rustls::HttpsConnector<HttpConnector>;
 
 /// A client for one source, with its response cache.
 #[derive(Debug)]
 pub(super) struct Client {
-    client: HyperClient<Connector, Full<Bytes>>,
+    client: https::Client,
     cache: Mutex<Option<Cached>>,
 }
 
@@ -44,7 +38,7 @@ struct Cached {
 impl Client {
     pub(super) fn new() -> Result<Client, String> {
         Ok(Client {
-            client: https_client()?,
+            client: https::client()?,
             cache: Mutex::new(None),
         })
     }
@@ -104,21 +98,6 @@ impl Client {
             status => Err(SourceError::Io(format!("{} answered {status}", source.url))),
         }
     }
-}
-
-/// An HTTP/1.1 client for `http://` and `https://` (rustls on ring, the
-/// Mozilla roots compiled in), for sources and for the pushers.
-///
-/// # Errors
-/// The TLS setup failed.
-pub fn https_client() -> Result<HyperClient<Connector, Full<Bytes>>, String> {
-    let connector = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_provider_and_webpki_roots(rustls::crypto::ring::default_provider())
-        .map_err(|e| format!("TLS setup failed: {e}"))?
-        .https_or_http()
-        .enable_http1()
-        .build();
-    Ok(HyperClient::builder(TokioExecutor::new()).build(connector))
 }
 
 fn build_request(
@@ -200,19 +179,6 @@ fn max_age(headers: &hyper::HeaderMap) -> Option<Duration> {
             .eq_ignore_ascii_case("max-age")
             .then(|| value.trim().parse().ok().map(Duration::from_secs))?
     })
-}
-
-/// An error with its causes, for messages like "connection refused".
-/// An error and its causes, joined with `: `.
-pub fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 #[cfg(test)]

@@ -238,3 +238,35 @@ pub fn missing_capabilities() -> Vec<&'static str> {
         .map(|(_, name)| name)
         .collect()
 }
+
+/// A resolved `run_as`.
+#[derive(Debug)]
+pub struct RunAsState {
+    /// The identity.
+    pub identity: Identity,
+    /// Whether pme must switch to it (it is not already that identity).
+    pub switch: bool,
+}
+
+impl RunAsState {
+    /// Resolves a `run_as` and checks pme may take it.
+    ///
+    /// # Errors
+    /// Unknown user or group, or missing capabilities.
+    pub fn prepare(run_as: &RunAs) -> Result<RunAsState, String> {
+        let identity = Identity::of(run_as)?;
+        let switch = !identity.is_current();
+        if switch {
+            let missing = missing_capabilities();
+            if !missing.is_empty() {
+                return Err(format!(
+                    "acting as uid {} needs {}, which pme (uid {}) lacks; run pme as root, grant it the capabilities, or mark the service `optional: true`",
+                    identity.uid,
+                    missing.join(" and "),
+                    nix::unistd::geteuid()
+                ));
+            }
+        }
+        Ok(RunAsState { identity, switch })
+    }
+}

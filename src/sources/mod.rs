@@ -20,7 +20,7 @@ use std::time::Duration;
 use bytes::Bytes;
 
 use crate::plan::{SourceKind, SourcePlan};
-use identity::Identity;
+pub use identity::RunAsState;
 
 /// What one read produced.
 #[derive(Clone, Debug)]
@@ -92,15 +92,6 @@ pub enum Access {
     /// An `optional` service whose `run_as` cannot be assumed: every read
     /// fails with this reason.
     Unavailable(String),
-}
-
-/// A resolved `run_as`.
-#[derive(Debug)]
-pub struct RunAsState {
-    /// The identity.
-    pub identity: Identity,
-    /// Whether pme must switch to it (it is not already that identity).
-    pub switch: bool,
 }
 
 /// A source and its state between reads.
