@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 use std::hint::black_box;
 
-use pme::http::auth::{Auth, Scope, TokenSpec};
+use pme::__private::{Auth, Scope, TokenSpec};
 
 mod common;
 use common::median_secs;

@@ -48,7 +48,7 @@ fn main() {
         .extract(&doc)
         .expect("the bench document extracts cleanly");
     let mut out = Vec::new();
-    group.encode(&mut out, pme::encode::Format::Prometheus);
+    group.encode(&mut out, pme::Format::Prometheus);
     let series = out
         .split(|b| *b == b'\n')
         .filter(|l| !l.is_empty() && l[0] != b'#')

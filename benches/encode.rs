@@ -29,7 +29,7 @@ const ITERS: usize = 20;
 
 fn main() {
     let source = match &spec::PLAN.sources[0].kind {
-        pme::plan::SourceKind::Static { content } => content.as_bytes(),
+        pme::__private::plan::SourceKind::Static { content } => content.as_bytes(),
         other => panic!("unexpected source {other:?}"),
     };
     let mut group = spec::PLAN.groups[0]
@@ -39,7 +39,7 @@ fn main() {
         .extract(source)
         .expect("the bench spec extracts cleanly");
     let mut out = Vec::new();
-    group.encode(&mut out, pme::encode::Format::Prometheus);
+    group.encode(&mut out, pme::Format::Prometheus);
     let pme_lines = out.iter().filter(|&&b| b == b'\n').count() - 2 * FAMILIES;
     assert_eq!(
         pme_lines,
@@ -74,7 +74,7 @@ fn main() {
 
     let pme = median_secs(ROUNDS, ITERS, || {
         out.clear();
-        group.encode(&mut out, pme::encode::Format::Prometheus);
+        group.encode(&mut out, pme::Format::Prometheus);
         black_box(&out);
     });
     let client = median_secs(ROUNDS, ITERS, || {

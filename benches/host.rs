@@ -16,9 +16,9 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use pme::builtin::{Collect, Context, Paths, ServerStats};
-use pme::encode::Format;
-use pme::plan::Builtin;
+use pme::__private::plan::Builtin;
+use pme::__private::{Collect, Context, Paths, ServerStats};
+use pme::Format;
 
 mod common;
 use common::median_secs;
@@ -55,7 +55,7 @@ fn main() {
                 name: entry.name,
                 options: Box::leak(entry.options.to_vec().into_boxed_slice()),
             };
-            pme::builtin::create(&builtin).unwrap()
+            pme::__private::create_builtin(&builtin).unwrap()
         })
         .collect();
     let mut out = Vec::with_capacity(64 * 1024);

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 mod common;
 use common::median_secs;
 
-use pme::parsers::exposition::{Format, Import, parse, route, write_text};
+use pme::__private::parsers::exposition::{Format, Import, parse, route, write_text};
 
 const COPIES: usize = 100;
 const ROUNDS: usize = 11;

@@ -164,7 +164,7 @@ pub async fn once(plan: &'static Plan) -> Result<(Vec<u8>, bool), StartupError> 
 ///
 /// # Errors
 /// The spec cannot run here.
-pub async fn once_with(
+pub(crate) async fn once_with(
     plan: &'static Plan,
     context: Arc<Context>,
 ) -> Result<(Vec<u8>, bool), StartupError> {
@@ -189,7 +189,7 @@ pub async fn collect_once(plan: &'static Plan) -> Result<(Arc<Store>, bool), Sta
 ///
 /// # Errors
 /// The spec cannot run here.
-pub async fn collect_once_with(
+pub(crate) async fn collect_once_with(
     plan: &'static Plan,
     context: Arc<Context>,
 ) -> Result<(Arc<Store>, bool), StartupError> {

@@ -4,12 +4,6 @@ use std::net::SocketAddr;
 
 use clap::Parser;
 
-/// The default `/metrics` port. Prometheus's default-port allocation list
-/// has filled the whole 9100–9999 range, so pme stays clear of it.
-pub const DEFAULT_METRICS_PORT: u16 = 19866;
-/// The default `/health` port.
-pub const DEFAULT_HEALTH_PORT: u16 = 19867;
-
 /// pme's command line.
 #[derive(Clone, Debug, Parser)]
 #[command(
@@ -19,6 +13,8 @@ pub const DEFAULT_HEALTH_PORT: u16 = 19867;
 )]
 pub struct Options {
     /// Address for /metrics and the landing page (`:PORT` means every interface).
+    // 19866/19867: Prometheus's default-port allocation list has filled the
+    // whole 9100–9999 range, so pme stays clear of it.
     #[arg(long = "web.listen-address", value_name = "ADDR", default_value = ":19866", value_parser = parse_addr)]
     pub web_listen_address: SocketAddr,
     /// Address for /health and /ready.

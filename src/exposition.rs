@@ -20,7 +20,7 @@ use crate::selfmetrics::{self, Entry};
 use crate::store::{OutputStatus, Store};
 
 /// Bodies smaller than this are not worth compressing.
-pub const GZIP_MIN_BYTES: usize = 1024;
+pub(crate) const GZIP_MIN_BYTES: usize = 1024;
 
 /// The exposition of every scheduled group (only `service`'s when set).
 pub fn build(plan: &Plan, store: &Store, service: Option<&str>, format: Format) -> Vec<u8> {
@@ -33,7 +33,11 @@ pub fn build(plan: &Plan, store: &Store, service: Option<&str>, format: Format) 
 
 /// One exposition: each entry's published series in order, then the
 /// groups' self-metrics and the outputs', then OpenMetrics' `# EOF`.
-pub fn assemble(entries: &[Entry<'_>], outputs: &[Arc<OutputStatus>], format: Format) -> Vec<u8> {
+pub(crate) fn assemble(
+    entries: &[Entry<'_>],
+    outputs: &[Arc<OutputStatus>],
+    format: Format,
+) -> Vec<u8> {
     let size: usize = entries
         .iter()
         .map(|e| e.snapshot.body_in(format).len())
@@ -54,7 +58,7 @@ pub fn assemble(entries: &[Entry<'_>], outputs: &[Arc<OutputStatus>], format: Fo
 /// built from them. The listeners and the outputs read it; the scheduler
 /// writes the store.
 #[derive(Debug)]
-pub struct Exposition {
+pub(crate) struct Exposition {
     /// The plan being run.
     pub plan: &'static Plan,
     /// Latest snapshots.
@@ -64,7 +68,11 @@ pub struct Exposition {
 
 impl Exposition {
     /// The exposition of `store`, counting body builds in `stats`.
-    pub fn new(plan: &'static Plan, store: Arc<Store>, stats: Arc<ServerStats>) -> Exposition {
+    pub(crate) fn new(
+        plan: &'static Plan,
+        store: Arc<Store>,
+        stats: Arc<ServerStats>,
+    ) -> Exposition {
         Exposition {
             plan,
             store,
@@ -73,18 +81,18 @@ impl Exposition {
     }
 
     /// The whole exposition, cached per store generation ([`Cache::get`]).
-    pub fn body(&self, format: Format, gzip: bool) -> (Bytes, bool) {
+    pub(crate) fn body(&self, format: Format, gzip: bool) -> (Bytes, bool) {
         self.cache.get(self.plan, &self.store, format, gzip)
     }
 
     /// One scheduled service's exposition, built for this request.
-    pub fn service(&self, service: &str, format: Format) -> Vec<u8> {
+    pub(crate) fn service(&self, service: &str, format: Format) -> Vec<u8> {
         build(self.plan, &self.store, Some(service), format)
     }
 }
 
 /// gzip at the default level.
-pub fn gzip(body: &[u8]) -> Bytes {
+pub(crate) fn gzip(body: &[u8]) -> Bytes {
     let mut encoder = flate2::write::GzEncoder::new(
         Vec::with_capacity(body.len() / 4 + 64),
         flate2::Compression::default(),
@@ -96,7 +104,7 @@ pub fn gzip(body: &[u8]) -> Bytes {
 
 /// The bodies of `/metrics` for the current store generation.
 #[derive(Debug, Default)]
-pub struct Cache {
+pub(crate) struct Cache {
     current: Mutex<Cached>,
     /// Where builds are counted.
     stats: Arc<ServerStats>,
@@ -119,7 +127,7 @@ fn slot(format: Format, gzip: bool) -> usize {
 
 impl Cache {
     /// An empty cache that counts its builds in `stats`.
-    pub fn new(stats: Arc<ServerStats>) -> Cache {
+    pub(crate) fn new(stats: Arc<ServerStats>) -> Cache {
         Cache {
             current: Mutex::default(),
             stats,
@@ -129,7 +137,13 @@ impl Cache {
     /// The whole exposition in `format`, gzipped when `gzip` (and large
     /// enough; the flag returned says whether it is). Built at most once per
     /// store generation; concurrent scrapes wait for the one building it.
-    pub fn get(&self, plan: &Plan, store: &Store, format: Format, gzip: bool) -> (Bytes, bool) {
+    pub(crate) fn get(
+        &self,
+        plan: &Plan,
+        store: &Store,
+        format: Format,
+        gzip: bool,
+    ) -> (Bytes, bool) {
         let generation = store.generation();
         let mut cached = self.current.lock().unwrap_or_else(|p| p.into_inner());
         if cached.generation != Some(generation) {

@@ -9,7 +9,7 @@ use crate::store::Snapshot;
 
 /// The `/health` document.
 #[derive(Debug, Serialize)]
-pub struct Health<'a> {
+pub(crate) struct Health<'a> {
     /// `ok` when every group's last collection succeeded, else `degraded`.
     pub status: &'static str,
     /// The spec the binary was built from.
@@ -20,7 +20,7 @@ pub struct Health<'a> {
 
 /// One service's groups.
 #[derive(Debug, Serialize)]
-pub struct ServiceHealth<'a> {
+pub(crate) struct ServiceHealth<'a> {
     /// Service id.
     pub id: &'a str,
     /// Its groups.
@@ -29,7 +29,7 @@ pub struct ServiceHealth<'a> {
 
 /// One group's state.
 #[derive(Debug, Serialize)]
-pub struct GroupHealth<'a> {
+pub(crate) struct GroupHealth<'a> {
     /// Group id.
     pub id: &'a str,
     /// Whether the last collection succeeded.
@@ -52,7 +52,7 @@ pub struct GroupHealth<'a> {
 }
 
 /// Builds the health document from the current snapshots.
-pub fn health<'a>(plan: &'a Plan, snapshots: &'a [std::sync::Arc<Snapshot>]) -> Health<'a> {
+pub(crate) fn health<'a>(plan: &'a Plan, snapshots: &'a [std::sync::Arc<Snapshot>]) -> Health<'a> {
     let mut services: Vec<ServiceHealth<'a>> = Vec::new();
     for (g, snapshot) in snapshots.iter().enumerate() {
         let group = &plan.groups[g];
@@ -85,6 +85,6 @@ pub fn health<'a>(plan: &'a Plan, snapshots: &'a [std::sync::Arc<Snapshot>]) -> 
 }
 
 /// True once every group has finished at least one collection.
-pub fn ready(snapshots: &[std::sync::Arc<Snapshot>]) -> bool {
+pub(crate) fn ready(snapshots: &[std::sync::Arc<Snapshot>]) -> bool {
     snapshots.iter().all(|s| s.status.collections > 0)
 }

@@ -9,16 +9,16 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 
 /// The connector of [`Client`]: `http://` and `https://`.
-pub type Connector = hyper_rustls::HttpsConnector<HttpConnector>;
+pub(crate) type Connector = hyper_rustls::HttpsConnector<HttpConnector>;
 
 /// A client with whole-body requests.
-pub type Client = hyper_util::client::legacy::Client<Connector, Full<Bytes>>;
+pub(crate) type Client = hyper_util::client::legacy::Client<Connector, Full<Bytes>>;
 
 /// A new client.
 ///
 /// # Errors
 /// The TLS setup failed.
-pub fn client() -> Result<Client, String> {
+pub(crate) fn client() -> Result<Client, String> {
     let connector = hyper_rustls::HttpsConnectorBuilder::new()
         .with_provider_and_webpki_roots(rustls::crypto::ring::default_provider())
         .map_err(|e| format!("TLS setup failed: {e}"))?
@@ -30,7 +30,7 @@ pub fn client() -> Result<Client, String> {
 
 /// An error and its causes, joined with `: `, for messages like
 /// "client error (Connect): tcp connect error: Connection refused".
-pub fn error_chain(e: &dyn std::error::Error) -> String {
+pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
     let mut text = e.to_string();
     let mut source = e.source();
     while let Some(cause) = source {

@@ -1,52 +1,112 @@
 //! pme: a Prometheus exporter compiled from its spec.
 //!
+//! An operator describes what to measure in `metrics.yaml`; `build.rs`
+//! turns it into typed collectors and a [`Plan`], and the `pme` binary runs
+//! that plan: it collects on a schedule and serves `/metrics`. This crate
+//! is also a library, for running a spec inside another program or test.
+//!
+//! # Embedding a spec
+//!
+//! [`include_spec!`] expands a spec file into the same code `build.rs`
+//! writes: one collector struct per metric group and a `PLAN`. Run it like
+//! the binary does, or start it inside your own async runtime:
+//!
+//! ```no_run
+//! mod spec {
+//!     ::pme::include_spec!("metrics.yaml");
+//! }
+//!
+//! # async fn run() -> Result<(), pme::Error> {
+//! // `pme::main(&spec::PLAN)` is the whole binary: flags, signals, exit code.
+//! let options = <pme::Options as clap::Parser>::parse_from(["my-exporter"]);
+//! let running = pme::start(&spec::PLAN, &options).await?;
+//! println!("serving on http://{}/metrics", running.metrics_addr);
+//! running.shutdown().await;
+//! # Ok(())
+//! # }
+//! # fn main() {}
+//! ```
+//!
+//! [`once`] collects every group a single time and returns the exposition,
+//! as `pme --once` prints it.
+//!
+//! # Writing a collector by hand
+//!
+//! A struct of [`Gauge`], [`Counter`], [`Info`] and [`Untyped`] fields
+//! derives [`MetricGroup`]: each `#[metric(...)]` becomes a byte-constant
+//! `# HELP`/`# TYPE` header and series prefix, and the struct encodes
+//! itself in both [`Format`]s.
+//!
 //! # Where the bytes of `/metrics` come from
 //!
-//! 1. `build.rs` hands `metrics.yaml` to `pme-codegen`, which validates it
-//!    and writes `$OUT_DIR/metrics.rs`: one struct per metric group, fields
-//!    annotated with `#[metric(...)]`, and a [`plan::Plan`] table.
-//! 2. [`generated`] includes that file; `#[derive(MetricGroup)]` (from
-//!    `pme-macros`) turns each struct into a [`metric::MetricGroup`] with the
-//!    `# HELP`/`# TYPE` header and series prefixes as byte constants.
-//! 3. [`scheduler`] ticks, reads each due [`sources::Source`] once, and
-//!    hands the bytes to every due group ([`parsers`] extract the values).
-//! 4. Each group encodes itself ([`encode`]) right after collecting, and
-//!    publishes the bytes to the [`store`].
-//! 5. [`http::routes`] answers a scrape by concatenating the published
-//!    bytes and appending the [`selfmetrics`].
-//!
-//! A spec can also be embedded in another crate or test with
-//! [`include_spec!`], which expands to the same code `build.rs` writes.
+//! The README's section of that name follows one byte from `metrics.yaml`
+//! to the socket, file by file. Paths under `__private` exist for generated
+//! code and pme's own tests; they are not an API.
 
 // Generated code and derive expansions name this crate as `::pme`, inside
 // it as well as outside.
 extern crate self as pme;
 
-pub mod app;
-pub mod builtin;
-pub mod config;
-pub mod dryrun;
-pub mod encode;
-pub mod exposition;
+mod app;
+mod builtin;
+mod config;
+mod dryrun;
+mod encode;
+mod exposition;
 pub mod generated;
-pub mod health;
-pub mod http;
-pub mod https;
-pub mod imported;
-pub mod metric;
-pub mod outputs;
-pub mod parsers;
-pub mod plan;
-pub mod scheduler;
-pub mod selfmetrics;
-pub mod sources;
-pub mod store;
-pub mod systemd;
+mod health;
+mod http;
+mod https;
+mod imported;
+mod metric;
+mod outputs;
+mod parsers;
+mod plan;
+mod scheduler;
+mod selfmetrics;
+mod sources;
+mod store;
+mod systemd;
 
+pub use app::{Error, Running, main, once, start};
+pub use config::Options;
+pub use encode::Format;
 pub use imported::Imported;
 pub use metric::{Counter, Gauge, Info, MetricGroup, Untyped};
-/// Derives [`metric::MetricGroup`] for a struct of metric fields.
+pub use plan::Plan;
+/// Derives [`MetricGroup`] for a struct of metric fields.
 pub use pme_macros::MetricGroup;
 /// Expands a spec file (path relative to the crate root) into collectors
 /// and a `PLAN`, as `build.rs` does for the built-in spec.
 pub use pme_macros::include_spec;
+pub use scheduler::StartupError;
+
+/// Not an API: what generated code and derive expansions name, and what
+/// pme's own tests and benchmarks reach into. It may change in any release.
+#[doc(hidden)]
+pub mod __private {
+    /// The plan tables generated code writes.
+    pub mod plan {
+        pub use crate::plan::*;
+    }
+    /// What derive expansions implement and call.
+    pub mod metric {
+        pub use crate::metric::*;
+    }
+    /// The encoder derive expansions call.
+    pub mod encode {
+        pub use crate::encode::*;
+    }
+    /// The content parsers generated filters run.
+    pub mod parsers {
+        pub use crate::parsers::*;
+    }
+
+    pub use crate::app::collect_once;
+    pub use crate::builtin::{Collect, Context, Paths, ServerStats, create as create_builtin};
+    pub use crate::dryrun::check as dry_run;
+    pub use crate::exposition::build as build_exposition;
+    pub use crate::http::auth::{Auth, Scope, TokenSpec};
+    pub use crate::sources::identity::{RUN_AS_PATH, missing_capabilities};
+    pub use crate::systemd::unit as systemd_unit;
+}

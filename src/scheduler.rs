@@ -80,7 +80,7 @@ pub enum StartupError {
 
 /// The running state of a plan.
 #[derive(Debug)]
-pub struct Scheduler {
+pub(crate) struct Scheduler {
     plan: &'static Plan,
     sources: Vec<Arc<Source>>,
     /// For each source, the groups that read it.
@@ -97,7 +97,7 @@ impl Scheduler {
     /// # Errors
     /// An unknown user or group, or a `run_as` that needs privileges pme
     /// does not have.
-    pub fn new(
+    pub(crate) fn new(
         plan: &'static Plan,
         store: Arc<Store>,
         context: Arc<Context>,
@@ -160,7 +160,7 @@ impl Scheduler {
 
     /// What collects the services with parameters, once per request, with
     /// the sources prepared here (identities resolved).
-    pub fn prober(&self) -> Prober {
+    pub(crate) fn prober(&self) -> Prober {
         Prober {
             sources: self.sources.clone(),
         }
@@ -168,7 +168,7 @@ impl Scheduler {
 
     /// Starts the reads due on tick `tick`; the handles finish when every
     /// due group has published.
-    pub fn start_cycle(&self, tick: u64) -> Vec<JoinHandle<()>> {
+    pub(crate) fn start_cycle(&self, tick: u64) -> Vec<JoinHandle<()>> {
         let mut handles = Vec::new();
         for (source, readers) in self.sources.iter().zip(&self.readers) {
             let due: Vec<usize> = readers
@@ -224,7 +224,7 @@ impl Scheduler {
     /// Ticks until `shutdown` resolves. When every read a tick started has
     /// been published, the tick's number is sent on `cycles` (outputs such
     /// as the textfile and the pushers write then).
-    pub async fn run(
+    pub(crate) async fn run(
         self,
         cycles: watch::Sender<u64>,
         shutdown: impl std::future::Future<Output = ()>,
@@ -277,7 +277,7 @@ impl Scheduler {
 /// runs the service's groups once, through the same [`collect`] as a
 /// scheduled tick.
 #[derive(Debug, Clone)]
-pub struct Prober {
+pub(crate) struct Prober {
     sources: Vec<Arc<Source>>,
 }
 
@@ -285,7 +285,7 @@ impl Prober {
     /// Runs every group of `probe` once, with `args` put into its command
     /// arguments; the snapshot of each group, in order. The source's own
     /// timeout bounds each read (a command is killed).
-    pub async fn probe(&self, probe: &ProbePlan, args: &[(&str, &str)]) -> Vec<Snapshot> {
+    pub(crate) async fn probe(&self, probe: &ProbePlan, args: &[(&str, &str)]) -> Vec<Snapshot> {
         let mut snapshots = Vec::with_capacity(probe.groups.len());
         for group in probe.groups {
             let started = Instant::now();

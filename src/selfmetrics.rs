@@ -12,7 +12,7 @@ use crate::store::Snapshot;
 
 /// One group as the self-metrics see it.
 #[derive(Debug)]
-pub struct Entry<'a> {
+pub(crate) struct Entry<'a> {
     /// The group.
     pub group: &'a GroupPlan,
     /// Its effective period; `None` for a group collected per request,
@@ -24,7 +24,7 @@ pub struct Entry<'a> {
 
 impl Entry<'_> {
     /// The entries of every scheduled group of `plan`.
-    pub fn scheduled<'a>(
+    pub(crate) fn scheduled<'a>(
         plan: &'a Plan,
         snapshots: &'a [std::sync::Arc<Snapshot>],
     ) -> impl Iterator<Item = Entry<'a>> {
@@ -99,7 +99,7 @@ const FAMILIES: &[Family] = &[
 
 /// Appends every self-metric family for `entries` in `format`; a family
 /// with no series is left out, header included.
-pub fn encode(out: &mut Vec<u8>, entries: &[Entry<'_>], format: Format) {
+pub(crate) fn encode(out: &mut Vec<u8>, entries: &[Entry<'_>], format: Format) {
     for family in FAMILIES {
         let mut header_written = false;
         for entry in entries {
@@ -144,7 +144,7 @@ const OUTPUT_FAMILIES: &[OutputFamily] = &[
 ];
 
 /// Appends the self-metrics of `outputs` (label `output`).
-pub fn encode_outputs(out: &mut Vec<u8>, outputs: &[Arc<OutputStatus>], format: Format) {
+pub(crate) fn encode_outputs(out: &mut Vec<u8>, outputs: &[Arc<OutputStatus>], format: Format) {
     if outputs.is_empty() {
         return;
     }
@@ -193,7 +193,7 @@ fn series(out: &mut Vec<u8>, name: &str, group: &GroupPlan, value: f64) {
 }
 
 /// Seconds since the Unix epoch, with fractions.
-pub fn unix_seconds(t: SystemTime) -> f64 {
+pub(crate) fn unix_seconds(t: SystemTime) -> f64 {
     t.duration_since(UNIX_EPOCH)
         .map_or(0.0, |d| d.as_secs_f64())
 }

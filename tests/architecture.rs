@@ -199,10 +199,7 @@ fn references(module: &str, text: &str) -> Vec<String> {
 fn use_tree(text: &str) -> Vec<String> {
     let text = text.trim_start();
     if let Some(inner) = text.strip_prefix('{') {
-        return group(inner)
-            .into_iter()
-            .flat_map(use_tree)
-            .collect();
+        return group(inner).into_iter().flat_map(use_tree).collect();
     }
     let end = text
         .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':'))

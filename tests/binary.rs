@@ -188,16 +188,18 @@ fn dry_run_names_what_cannot_run() {
     dir.write("http/token", "tok-123\n");
     let server = crate::util::http_server::TestServer::start();
     let plan = |plan| crate::embedded::owned(plan, &dir, Some(&server));
-    let (report, all_ok) =
-        runtime.block_on(pme::dryrun::check(plan(&crate::embedded::bad_input::PLAN)));
+    let (report, all_ok) = runtime.block_on(pme::__private::dry_run(plan(
+        &crate::embedded::bad_input::PLAN,
+    )));
     assert!(!all_ok, "{report}");
     let missing = format!(
         "FAIL source #2 (faulty/missing_file): {}/does-not-exist/value: No such file or directory",
         dir.display()
     );
     assert!(report.contains(&missing), "{missing} not in:\n{report}");
-    let (report, all_ok) =
-        runtime.block_on(pme::dryrun::check(plan(&crate::embedded::http_json::PLAN)));
+    let (report, all_ok) = runtime.block_on(pme::__private::dry_run(plan(
+        &crate::embedded::http_json::PLAN,
+    )));
     assert!(all_ok, "{report}");
     let resolved = format!(
         "{} resolves to [{}]",

@@ -9,9 +9,9 @@
 
 use std::time::Duration;
 
-use pme::app::Running;
-use pme::config::Options;
-use pme::plan::{HttpAuth, HttpSource, Plan, RunAs, Secret, SourceKind, SourcePlan};
+use pme::__private::plan::{HttpAuth, HttpSource, Plan, RunAs, Secret, SourceKind, SourcePlan};
+use pme::Options;
+use pme::Running;
 
 use crate::util::Dir;
 use crate::util::http_server::{self, TestServer};
@@ -158,9 +158,7 @@ impl Served {
             "--web.listen-address=127.0.0.1:0",
             "--health.listen-address=127.0.0.1:0",
         ]);
-        let running = runtime
-            .block_on(pme::app::start(plan, &options))
-            .expect("start");
+        let running = runtime.block_on(pme::start(plan, &options)).expect("start");
         Served {
             metrics: running.metrics_addr,
             health: running.health_addr,
@@ -186,22 +184,23 @@ pub fn once(plan: &'static Plan) -> (String, bool) {
         .enable_all()
         .build()
         .unwrap();
-    let (body, ok) = runtime.block_on(pme::app::once(plan)).expect("once");
+    let (body, ok) = runtime.block_on(pme::once(plan)).expect("once");
     (String::from_utf8(body).unwrap(), ok)
 }
 
 /// Collects a spec once, in-process: the exposition in text format and in
 /// OpenMetrics, from the same collection.
 pub fn once_in_both_formats(plan: &'static Plan) -> (String, String) {
-    use pme::encode::Format;
+    use pme::Format;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
     let (store, _) = runtime
-        .block_on(pme::app::collect_once(plan))
+        .block_on(pme::__private::collect_once(plan))
         .expect("once");
-    let body =
-        |format| String::from_utf8(pme::exposition::build(plan, &store, None, format)).unwrap();
+    let body = |format| {
+        String::from_utf8(pme::__private::build_exposition(plan, &store, None, format)).unwrap()
+    };
     (body(Format::Prometheus), body(Format::OpenMetrics))
 }

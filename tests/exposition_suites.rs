@@ -14,7 +14,9 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use pme::parsers::exposition::{Family, Format, MetricType, parse, write_openmetrics, write_text};
+use pme::__private::parsers::exposition::{
+    Family, Format, MetricType, parse, write_openmetrics, write_text,
+};
 use serde_json::{Value, json};
 
 use crate::util::{peer, promtool_check};
@@ -68,7 +70,7 @@ fn base64_decode(s: &str) -> Vec<u8> {
 fn normalize(families: &[Family<'_>]) -> Value {
     let number = |v: f64| {
         let mut out = Vec::new();
-        pme::parsers::exposition::value(&mut out, v);
+        pme::__private::parsers::exposition::value(&mut out, v);
         String::from_utf8(out).unwrap()
     };
     let labels = |l: &[(std::borrow::Cow<'_, str>, std::borrow::Cow<'_, str>)]| {

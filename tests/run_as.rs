@@ -80,7 +80,7 @@ impl Accounts {
     }
 
     /// The run_as spec's plan with these accounts and this directory.
-    fn plan(&self) -> &'static pme::plan::Plan {
+    fn plan(&self) -> &'static pme::__private::plan::Plan {
         relocate(
             &run_as::PLAN,
             &[
@@ -205,7 +205,7 @@ fn services_act_with_exactly_their_users_rights() {
         ("USER", user),
         ("LOGNAME", user),
         ("HOME", "/nonexistent"),
-        ("PATH", pme::sources::identity::RUN_AS_PATH),
+        ("PATH", pme::__private::RUN_AS_PATH),
         ("PME_DECLARED", "declared value"),
     ] {
         let series = format!("tester_environment_info{{var=\"{var}\",value=\"{value}\"}}");
@@ -255,7 +255,7 @@ fn without_capabilities_pme_refuses_or_skips_optional_services() {
 
 fn check_without_capabilities() {
     assert_eq!(
-        pme::sources::identity::missing_capabilities(),
+        pme::__private::missing_capabilities(),
         ["CAP_SETUID", "CAP_SETGID"]
     );
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -263,7 +263,7 @@ fn check_without_capabilities() {
         .build()
         .unwrap();
     let refused = runtime
-        .block_on(pme::app::once(&run_as::PLAN))
+        .block_on(pme::once(&run_as::PLAN))
         .expect_err("a run_as service without the capabilities must stop pme");
     let message = refused.to_string();
     assert!(
@@ -272,7 +272,7 @@ fn check_without_capabilities() {
         "{message}"
     );
     let (body, all_ok) = runtime
-        .block_on(pme::app::once(&optional_run_as::PLAN))
+        .block_on(pme::once(&optional_run_as::PLAN))
         .expect("an optional service does not stop pme");
     let body = String::from_utf8(body).unwrap();
     assert!(!all_ok);

@@ -63,7 +63,7 @@ fn the_default_spec_runs_unprivileged() {
 
 #[test]
 fn run_as_keeps_only_the_capabilities_to_switch_users() {
-    let unit = pme::systemd::unit(
+    let unit = pme::__private::systemd_unit(
         &run_as::PLAN,
         std::path::Path::new(env!("CARGO_BIN_EXE_pme")),
         &[],

@@ -215,7 +215,7 @@ fn group_plan(s: &Service, g: &Group, m: &Model) -> TokenStream {
         SourceKind::Builtin { name, options } => {
             let names = options.iter().map(|(n, _)| n);
             let values = options.iter().map(|(_, v)| raw_str(v));
-            quote!(::pme::plan::Collector::Builtin(::pme::plan::Builtin {
+            quote!(::pme::__private::plan::Collector::Builtin(::pme::__private::plan::Builtin {
                 name: #name,
                 options: &[#((#names, #values)),*],
             }))
@@ -223,14 +223,14 @@ fn group_plan(s: &Service, g: &Group, m: &Model) -> TokenStream {
         _ => {
             let module = ident::field(&s.id);
             let ty = ident::type_name(&g.id);
-            quote!(::pme::plan::Collector::Extract(::pme::plan::new_group::<#module::#ty>))
+            quote!(::pme::__private::plan::Collector::Extract(::pme::__private::plan::new_group::<#module::#ty>))
         }
     };
     let index = Literal::usize_unsuffixed(g.source);
     let every = Literal::u32_unsuffixed(g.every);
     let timeout = millis(g.timeout);
     quote! {
-        ::pme::plan::GroupPlan {
+        ::pme::__private::plan::GroupPlan {
             service: #service_id,
             group: #group_id,
             source: #index,
@@ -246,11 +246,11 @@ fn probe_plan(s: &Service, m: &Model) -> TokenStream {
     let service_id = &s.id;
     let parameters = s.parameters.iter().map(|p| {
         let (name, pattern) = (&p.name, &p.pattern);
-        quote!(::pme::plan::Parameter { name: #name, pattern: #pattern })
+        quote!(::pme::__private::plan::Parameter { name: #name, pattern: #pattern })
     });
     let groups = s.groups.iter().map(|g| group_plan(s, g, m));
     quote! {
-        ::pme::plan::ProbePlan {
+        ::pme::__private::plan::ProbePlan {
             service: #service_id,
             parameters: &[#(#parameters),*],
             groups: &[#(#groups),*],
@@ -278,7 +278,7 @@ fn plan(m: &Model) -> TokenStream {
     ));
     quote! {
         #[doc = #doc]
-        pub static PLAN: ::pme::plan::Plan = ::pme::plan::Plan {
+        pub static PLAN: ::pme::__private::plan::Plan = ::pme::__private::plan::Plan {
             spec: #file,
             spec_sha256: #sha256,
             tick: #tick,
@@ -299,19 +299,21 @@ fn source(s: &Source) -> TokenStream {
             let names = environment.iter().map(|(n, _)| n);
             let values = environment.iter().map(|(_, v)| v);
             let working_directory = option(working_directory.as_ref().map(|w| quote!(#w)));
-            quote!(::pme::plan::SourceKind::Command {
+            quote!(::pme::__private::plan::SourceKind::Command {
                 argv: &[#(#argv),*],
                 environment: &[#((#names, #values)),*],
                 working_directory: #working_directory,
             })
         }
-        SourceKind::File { path } => quote!(::pme::plan::SourceKind::File { path: #path }),
+        SourceKind::File { path } => {
+            quote!(::pme::__private::plan::SourceKind::File { path: #path })
+        }
         SourceKind::Static { content } => {
-            quote!(::pme::plan::SourceKind::Static { content: #content })
+            quote!(::pme::__private::plan::SourceKind::Static { content: #content })
         }
         SourceKind::Http(http) => http_source(http),
         SourceKind::Builtin { name, .. } => {
-            quote!(::pme::plan::SourceKind::Builtin { name: #name })
+            quote!(::pme::__private::plan::SourceKind::Builtin { name: #name })
         }
     };
     let max_bytes = Literal::u64_unsuffixed(s.max_bytes);
@@ -324,11 +326,11 @@ fn source(s: &Source) -> TokenStream {
             optional,
         }) => {
             let group = option(group.as_ref().map(|g| quote!(#g)));
-            quote!(::core::option::Option::Some(::pme::plan::RunAs { user: #user, group: #group, optional: #optional }))
+            quote!(::core::option::Option::Some(::pme::__private::plan::RunAs { user: #user, group: #group, optional: #optional }))
         }
     };
     quote! {
-        ::pme::plan::SourcePlan { kind: #kind, max_bytes: #max_bytes, timeout: #timeout, run_as: #run_as }
+        ::pme::__private::plan::SourcePlan { kind: #kind, max_bytes: #max_bytes, timeout: #timeout, run_as: #run_as }
     }
 }
 
@@ -345,23 +347,23 @@ fn http_source(h: &HttpSource) -> TokenStream {
     let body = option(body.as_ref().map(|b| quote!(#b)));
     let headers = headers.iter().map(|(n, v)| quote!((#n, #v)));
     let secret = |s: &Secret| match s {
-        Secret::File(path) => quote!(::pme::plan::Secret::File(#path)),
-        Secret::Env(var) => quote!(::pme::plan::Secret::Env(#var)),
+        Secret::File(path) => quote!(::pme::__private::plan::Secret::File(#path)),
+        Secret::Env(var) => quote!(::pme::__private::plan::Secret::Env(#var)),
     };
     let auth = option(auth.as_ref().map(|a| match a {
         HttpAuth::Bearer(token) => {
             let token = secret(token);
-            quote!(::pme::plan::HttpAuth::Bearer(#token))
+            quote!(::pme::__private::plan::HttpAuth::Bearer(#token))
         }
         HttpAuth::Basic { username, password } => {
             let password = secret(password);
-            quote!(::pme::plan::HttpAuth::Basic { username: #username, password: #password })
+            quote!(::pme::__private::plan::HttpAuth::Basic { username: #username, password: #password })
         }
     }));
     quote! {
-        ::pme::plan::SourceKind::Http(::pme::plan::HttpSource {
+        ::pme::__private::plan::SourceKind::Http(::pme::__private::plan::HttpSource {
             url: #url,
-            method: ::pme::plan::Method::#method,
+            method: ::pme::__private::plan::Method::#method,
             body: #body,
             headers: &[#(#headers),*],
             auth: #auth,

@@ -115,7 +115,7 @@ pub(crate) fn derive(input: &DeriveInput) -> syn::Result<TokenStream> {
     let constants = fields.iter().map(|f| &f.constant);
     let encodes = fields.iter().map(|f| {
         let (ident, constant) = (f.ident, &f.constant);
-        quote!(::pme::encode::family(out, &Self::#constant, &self.#ident, format);)
+        quote!(::pme::__private::encode::family(out, &Self::#constant, &self.#ident, format);)
     });
     let extract_body = if let Some(module) = match content {
         Content::Json => Some(quote!(json)),
@@ -124,20 +124,20 @@ pub(crate) fn derive(input: &DeriveInput) -> syn::Result<TokenStream> {
     } {
         quote! {
             // Parsed once; every family queries this one document.
-            let doc = match ::pme::parsers::#module::parse(input) {
+            let doc = match ::pme::__private::parsers::#module::parse(input) {
                 ::core::result::Result::Ok(doc) => doc,
                 ::core::result::Result::Err(message) => {
-                    ::pme::metric::MetricGroup::fail(self);
-                    return ::core::result::Result::Err(::pme::metric::ExtractErrors::reading(message));
+                    ::pme::__private::metric::MetricGroup::fail(self);
+                    return ::core::result::Result::Err(::pme::__private::metric::ExtractErrors::reading(message));
                 }
             };
-            let mut errors = ::pme::metric::ExtractErrors::default();
+            let mut errors = ::pme::__private::metric::ExtractErrors::default();
             #(#extracts)*
             errors.into_result()
         }
     } else if content == Content::Text {
         quote! {
-            let mut errors = ::pme::metric::ExtractErrors::default();
+            let mut errors = ::pme::__private::metric::ExtractErrors::default();
             #(#extracts)*
             errors.into_result()
         }
@@ -155,8 +155,8 @@ pub(crate) fn derive(input: &DeriveInput) -> syn::Result<TokenStream> {
 
         #(#checks)*
 
-        impl #impl_generics ::pme::metric::MetricGroup for #name #ty_generics #where_clause {
-            fn extract(&mut self, input: &[u8]) -> ::core::result::Result<(), ::pme::metric::ExtractErrors> {
+        impl #impl_generics ::pme::__private::metric::MetricGroup for #name #ty_generics #where_clause {
+            fn extract(&mut self, input: &[u8]) -> ::core::result::Result<(), ::pme::__private::metric::ExtractErrors> {
                 #extract_body
             }
 
@@ -164,7 +164,7 @@ pub(crate) fn derive(input: &DeriveInput) -> syn::Result<TokenStream> {
                 #(#fails)*
             }
 
-            fn encode(&self, out: &mut ::std::vec::Vec<u8>, format: ::pme::encode::Format) {
+            fn encode(&self, out: &mut ::std::vec::Vec<u8>, format: ::pme::__private::encode::Format) {
                 #(#encodes)*
             }
 
@@ -398,7 +398,7 @@ fn desc_const(f: &Field<'_>, vis: &syn::Visibility) -> TokenStream {
     let doc = format!(" The `{name}` family: {help}");
     quote_spanned! {f.attr.span=>
         #[doc = #doc]
-        #vis const #constant: ::pme::metric::MetricDesc = ::pme::metric::MetricDesc {
+        #vis const #constant: ::pme::__private::metric::MetricDesc = ::pme::__private::metric::MetricDesc {
             name: #name,
             header: #header,
             openmetrics_header: #openmetrics_header,
@@ -424,10 +424,10 @@ fn type_check(f: &Field<'_>) -> TokenStream {
     quote_spanned! {ty.span()=>
         const _: () = {
             ::core::assert!(
-                ::core::matches!(<#ty as ::pme::metric::Metric>::KIND, ::pme::metric::Kind::#kind),
+                ::core::matches!(<#ty as ::pme::__private::metric::Metric>::KIND, ::pme::__private::metric::Kind::#kind),
                 #kind_msg
             );
-            ::core::assert!(<#ty as ::pme::metric::Metric>::LABELS == #n, #labels_msg);
+            ::core::assert!(<#ty as ::pme::__private::metric::Metric>::LABELS == #n, #labels_msg);
         };
     }
 }
@@ -455,7 +455,7 @@ fn extract(f: &Field<'_>) -> TokenStream {
         };
         quote! {
             {
-                static QUERY: ::pme::parsers::#module::#query = ::pme::parsers::#module::#query {
+                static QUERY: ::pme::__private::parsers::#module::#query = ::pme::__private::parsers::#module::#query {
                     filter: #filter,
                     value: #value,
                     labels: &[#(#labels),*],
@@ -465,14 +465,14 @@ fn extract(f: &Field<'_>) -> TokenStream {
                     value_map: #value_map,
                     compiled: ::std::sync::OnceLock::new(),
                 };
-                errors.record(self.#ident.apply(::pme::parsers::#module::extract(&QUERY, &doc), &Self::#constant));
+                errors.record(self.#ident.apply(::pme::__private::parsers::#module::extract(&QUERY, &doc), &Self::#constant));
             }
         }
     };
     match &f.plan {
         Plan::Manual => quote!(),
         Plan::Text(None) => quote! {
-            errors.record(self.#ident.apply(::pme::parsers::text::whole(input, #info, #scale, #value_map), &Self::#constant));
+            errors.record(self.#ident.apply(::pme::__private::parsers::text::whole(input, #info, #scale, #value_map), &Self::#constant));
         },
         Plan::Text(Some(plan)) => {
             let pattern = f
@@ -487,14 +487,16 @@ fn extract(f: &Field<'_>) -> TokenStream {
             };
             let labels = plan.labels.iter().map(|template| {
                 let parts = template.iter().map(|part| match part {
-                    Part::Literal(text) => quote!(::pme::parsers::text::Part::Literal(#text)),
-                    Part::Capture(i) => quote!(::pme::parsers::text::Part::Capture(#i)),
+                    Part::Literal(text) => {
+                        quote!(::pme::__private::parsers::text::Part::Literal(#text))
+                    }
+                    Part::Capture(i) => quote!(::pme::__private::parsers::text::Part::Capture(#i)),
                 });
                 quote!(&[#(#parts),*])
             });
             quote! {
                 {
-                    static FILTER: ::pme::parsers::text::TextFilter = ::pme::parsers::text::TextFilter {
+                    static FILTER: ::pme::__private::parsers::text::TextFilter = ::pme::__private::parsers::text::TextFilter {
                         pattern: #pattern,
                         compiled: ::std::sync::OnceLock::new(),
                         value: #value,
@@ -503,15 +505,19 @@ fn extract(f: &Field<'_>) -> TokenStream {
                         scale: #scale,
                         value_map: #value_map,
                     };
-                    errors.record(self.#ident.apply(::pme::parsers::text::extract(&FILTER, input), &Self::#constant));
+                    errors.record(self.#ident.apply(::pme::__private::parsers::text::extract(&FILTER, input), &Self::#constant));
                 }
             }
         }
         Plan::Xml(plan) => {
             let labels = plan.labels.iter().map(|template| {
                 let parts = template.iter().map(|part| match part {
-                    XmlPart::Literal(text) => quote!(::pme::parsers::xml::XmlPart::Literal(#text)),
-                    XmlPart::Path(path) => quote!(::pme::parsers::xml::XmlPart::Path(#path)),
+                    XmlPart::Literal(text) => {
+                        quote!(::pme::__private::parsers::xml::XmlPart::Literal(#text))
+                    }
+                    XmlPart::Path(path) => {
+                        quote!(::pme::__private::parsers::xml::XmlPart::Path(#path))
+                    }
                 });
                 quote!(&[#(#parts),*])
             });
@@ -527,11 +533,13 @@ fn extract(f: &Field<'_>) -> TokenStream {
             let labels = plan.labels.iter().map(|template| {
                 let parts = template.iter().map(|part| match part {
                     JsonPart::Literal(text) => {
-                        quote!(::pme::parsers::json::JsonPart::Literal(#text))
+                        quote!(::pme::__private::parsers::json::JsonPart::Literal(#text))
                     }
-                    JsonPart::Key => quote!(::pme::parsers::json::JsonPart::Key),
-                    JsonPart::Index => quote!(::pme::parsers::json::JsonPart::Index),
-                    JsonPart::Path(path) => quote!(::pme::parsers::json::JsonPart::Path(#path)),
+                    JsonPart::Key => quote!(::pme::__private::parsers::json::JsonPart::Key),
+                    JsonPart::Index => quote!(::pme::__private::parsers::json::JsonPart::Index),
+                    JsonPart::Path(path) => {
+                        quote!(::pme::__private::parsers::json::JsonPart::Path(#path))
+                    }
                 });
                 quote!(&[#(#parts),*])
             });

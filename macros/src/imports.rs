@@ -73,7 +73,7 @@ pub(crate) fn derive(
                 None => quote!(::core::option::Option::None),
             };
             Ok(quote! {
-                ::pme::parsers::exposition::Import {
+                ::pme::__private::parsers::exposition::Import {
                     select: #select,
                     compiled: ::std::sync::OnceLock::new(),
                     rename: #rename,
@@ -91,7 +91,7 @@ pub(crate) fn derive(
     let declared = &group.declared;
     Ok(quote! {
         const _: () = {
-            static IMPORTS: [::pme::parsers::exposition::Import; #count] = [#(#statics),*];
+            static IMPORTS: [::pme::__private::parsers::exposition::Import; #count] = [#(#statics),*];
             /// Names the spec declares itself; imports may not take them.
             static DECLARED: &[&str] = &[#(#declared),*];
 
@@ -100,8 +100,8 @@ pub(crate) fn derive(
                 field
             }
 
-            impl ::pme::metric::MetricGroup for #name {
-                fn extract(&mut self, input: &[u8]) -> ::core::result::Result<(), ::pme::metric::ExtractErrors> {
+            impl ::pme::__private::metric::MetricGroup for #name {
+                fn extract(&mut self, input: &[u8]) -> ::core::result::Result<(), ::pme::__private::metric::ExtractErrors> {
                     self.#ident.extract(input, &IMPORTS, DECLARED)
                 }
 
@@ -109,7 +109,7 @@ pub(crate) fn derive(
                     self.#ident.fail(&IMPORTS);
                 }
 
-                fn encode(&self, out: &mut ::std::vec::Vec<u8>, format: ::pme::encode::Format) {
+                fn encode(&self, out: &mut ::std::vec::Vec<u8>, format: ::pme::__private::encode::Format) {
                     self.#ident.encode(out, format);
                 }
             }

@@ -17,7 +17,7 @@
 mod cgroup;
 mod containers;
 mod cpu;
-pub mod environment;
+pub(crate) mod environment;
 mod exporter;
 mod filesystem;
 mod load;
@@ -30,8 +30,9 @@ mod read;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-pub use environment::{Environment, Identity};
-pub use exporter::{Route, ServerStats};
+pub(crate) use environment::{Environment, Identity};
+pub(crate) use exporter::Route;
+pub use exporter::ServerStats;
 
 use crate::metric::{ExtractErrors, MetricGroup, Series};
 use crate::plan::{Builtin, Plan};

@@ -7,13 +7,13 @@
 //! shuts down gracefully. A request goes: rate limit → credentials for the
 //! route's scope → route.
 
-pub mod auth;
-pub mod negotiate;
-pub mod ratelimit;
-pub mod routes;
-pub mod service;
-pub mod tls;
-pub mod webconfig;
+pub(crate) mod auth;
+pub(crate) mod negotiate;
+pub(crate) mod ratelimit;
+pub(crate) mod routes;
+pub(crate) mod service;
+pub(crate) mod tls;
+pub(crate) mod webconfig;
 mod yaml;
 
 use std::convert::Infallible;
@@ -49,7 +49,7 @@ const MAX_HEADERS: usize = 64;
 
 /// Which set of routes a listener serves.
 #[derive(Clone, Copy, Debug)]
-pub enum Endpoint {
+pub(crate) enum Endpoint {
     /// `/metrics` and the landing page.
     Metrics,
     /// `/health` and `/ready`.
@@ -59,7 +59,7 @@ pub enum Endpoint {
 /// The web configuration in force, its file (for reloads) and the
 /// clients' rate-limit state.
 #[derive(Debug, Default)]
-pub struct Web {
+pub(crate) struct Web {
     config: RwLock<Arc<WebConfig>>,
     path: Option<PathBuf>,
     limiter: ratelimit::Limiter,
@@ -70,7 +70,7 @@ impl Web {
     ///
     /// # Errors
     /// The file does not load.
-    pub fn load(path: Option<PathBuf>) -> Result<Web, String> {
+    pub(crate) fn load(path: Option<PathBuf>) -> Result<Web, String> {
         let config = match &path {
             Some(p) => WebConfig::load(p)?,
             None => WebConfig::default(),
@@ -83,7 +83,7 @@ impl Web {
     }
 
     /// The configuration in force.
-    pub fn current(&self) -> Arc<WebConfig> {
+    pub(crate) fn current(&self) -> Arc<WebConfig> {
         self.config
             .read()
             .unwrap_or_else(|p| p.into_inner())
@@ -94,7 +94,7 @@ impl Web {
     ///
     /// # Errors
     /// The file does not load (the message names the problem, no secret).
-    pub fn reload(&self) -> Result<(), String> {
+    pub(crate) fn reload(&self) -> Result<(), String> {
         let Some(path) = &self.path else {
             return Ok(());
         };
@@ -107,7 +107,7 @@ impl Web {
 
 /// What the listeners serve from; the application that runs them makes it.
 #[derive(Debug)]
-pub struct State {
+pub(crate) struct State {
     /// The plan's published exposition (snapshots and cached bodies).
     pub exposition: Arc<Exposition>,
     /// Where `/health` is served, for the landing page.
@@ -124,7 +124,7 @@ type Reply = Response<Full<Bytes>>;
 
 /// Serves connections on `listener` until `shutdown` resolves, then lets
 /// requests in flight finish (for at most 5 seconds).
-pub async fn serve(
+pub(crate) async fn serve(
     listener: TcpListener,
     endpoint: Endpoint,
     state: Arc<State>,

@@ -11,7 +11,7 @@ const OPENMETRICS_0_0_1_CONTENT_TYPE: &str =
 
 /// What to answer: the format and its exact `Content-Type`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Choice {
+pub(crate) struct Choice {
     /// The exposition format.
     pub format: Format,
     /// The `Content-Type` header.
@@ -19,7 +19,7 @@ pub struct Choice {
 }
 
 /// The format for an `Accept` header (absent: the text format).
-pub fn format(accept: Option<&str>) -> Choice {
+pub(crate) fn format(accept: Option<&str>) -> Choice {
     let text = Choice {
         format: Format::Prometheus,
         content_type: TEXT_CONTENT_TYPE,
@@ -65,7 +65,7 @@ pub fn format(accept: Option<&str>) -> Choice {
 }
 
 /// Whether `Accept-Encoding` allows gzip (`gzip` or `*` with q > 0).
-pub fn gzip(accept_encoding: Option<&str>) -> bool {
+pub(crate) fn gzip(accept_encoding: Option<&str>) -> bool {
     accept_encoding.is_some_and(|header| {
         header.split(',').any(|coding| {
             let mut parts = coding.split(';').map(str::trim);

@@ -16,7 +16,7 @@ const TRACKED: usize = 16_384;
 
 /// Each client's "theoretical arrival time": when its bucket is full again.
 #[derive(Debug, Default)]
-pub struct Limiter {
+pub(crate) struct Limiter {
     clients: Mutex<HashMap<IpAddr, Instant>>,
 }
 
@@ -26,7 +26,12 @@ impl Limiter {
     ///
     /// # Errors
     /// Over the limit.
-    pub fn check(&self, client: IpAddr, limit: RateLimit, now: Instant) -> Result<(), Duration> {
+    pub(crate) fn check(
+        &self,
+        client: IpAddr,
+        limit: RateLimit,
+        now: Instant,
+    ) -> Result<(), Duration> {
         let mut clients = self.clients.lock().unwrap_or_else(|p| p.into_inner());
         if clients.len() >= TRACKED {
             // A client whose bucket has refilled is as good as unknown.

@@ -20,7 +20,7 @@ type Reply = Response<Full<Bytes>>;
 
 /// The scope a request needs (see [`Scope`]); unknown paths need
 /// `status:read`, so an unauthenticated client learns nothing from a 404.
-pub fn scope<B>(endpoint: Endpoint, req: &Request<B>) -> Scope {
+pub(crate) fn scope<B>(endpoint: Endpoint, req: &Request<B>) -> Scope {
     match (endpoint, req.uri().path()) {
         (Endpoint::Metrics, "/metrics") => Scope::MetricsRead,
         (Endpoint::Metrics, path) if path.starts_with("/metrics/") => Scope::MetricsRead,
@@ -32,7 +32,7 @@ pub fn scope<B>(endpoint: Endpoint, req: &Request<B>) -> Scope {
 /// The route a request path counts under in `pme_http_requests_total`: a
 /// fixed set (the routes, the plan's services, `other`), so requests for
 /// made-up paths cannot grow the label set.
-pub fn route(endpoint: Endpoint, path: &str, plan: &Plan) -> Route {
+pub(crate) fn route(endpoint: Endpoint, path: &str, plan: &Plan) -> Route {
     const METRICS_ROUTES: &[&str] = &["/metrics", "/", "/-/reload"];
     const HEALTH_ROUTES: &[&str] = &["/health", "/ready"];
     let fixed = match endpoint {
@@ -58,7 +58,7 @@ pub fn route(endpoint: Endpoint, path: &str, plan: &Plan) -> Route {
 }
 
 /// The metrics listener: `/metrics`, `/` and `POST /-/reload`.
-pub fn metrics<B>(req: &Request<B>, state: &State) -> Reply {
+pub(crate) fn metrics<B>(req: &Request<B>, state: &State) -> Reply {
     match req.uri().path() {
         "/-/reload" => only_post(req, || match state.web.reload() {
             Ok(()) => text(StatusCode::OK, "reloaded\n"),
@@ -88,7 +88,7 @@ pub fn metrics<B>(req: &Request<B>, state: &State) -> Reply {
 }
 
 /// The health listener: `/health` and `/ready`.
-pub fn health<B>(req: &Request<B>, state: &State) -> Reply {
+pub(crate) fn health<B>(req: &Request<B>, state: &State) -> Reply {
     match req.uri().path() {
         "/health" => only_get(req, || {
             let snapshots = state.exposition.store.all();
@@ -116,13 +116,13 @@ pub fn health<B>(req: &Request<B>, state: &State) -> Reply {
 }
 
 /// A request header as text, if present and readable.
-pub fn header<B>(req: &Request<B>, name: HeaderName) -> Option<&str> {
+pub(crate) fn header<B>(req: &Request<B>, name: HeaderName) -> Option<&str> {
     req.headers().get(name).and_then(|v| v.to_str().ok())
 }
 
 /// An exposition with its exact `Content-Type`; `Vary` tells caches the
 /// answer depends on the request's `Accept` and `Accept-Encoding`.
-pub fn exposition_reply(content_type: &'static str, body: Bytes, gzipped: bool) -> Reply {
+pub(crate) fn exposition_reply(content_type: &'static str, body: Bytes, gzipped: bool) -> Reply {
     let mut r = Response::new(Full::new(body));
     let headers = r.headers_mut();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
@@ -142,7 +142,7 @@ fn only_get(req: &Request<impl Sized>, respond: impl FnOnce() -> Reply) -> Reply
 }
 
 /// For a HEAD request, `full` without its body but with its length.
-pub fn head_if(req: &Request<impl Sized>, full: Reply) -> Reply {
+pub(crate) fn head_if(req: &Request<impl Sized>, full: Reply) -> Reply {
     if *req.method() != Method::HEAD {
         return full;
     }
@@ -155,7 +155,7 @@ pub fn head_if(req: &Request<impl Sized>, full: Reply) -> Reply {
 }
 
 /// 405 with the methods allowed.
-pub fn method_not_allowed(allow: &'static str) -> Reply {
+pub(crate) fn method_not_allowed(allow: &'static str) -> Reply {
     let mut r = text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n");
     r.headers_mut()
         .insert(ALLOW, HeaderValue::from_static(allow));
@@ -171,7 +171,7 @@ fn only_post(req: &Request<impl Sized>, respond: impl FnOnce() -> Reply) -> Repl
 }
 
 /// A plain-text reply.
-pub fn text(status: StatusCode, body: impl Into<String>) -> Reply {
+pub(crate) fn text(status: StatusCode, body: impl Into<String>) -> Reply {
     reply(
         status,
         "text/plain; charset=utf-8",
@@ -180,7 +180,7 @@ pub fn text(status: StatusCode, body: impl Into<String>) -> Reply {
 }
 
 /// 404.
-pub fn not_found() -> Reply {
+pub(crate) fn not_found() -> Reply {
     reply(
         StatusCode::NOT_FOUND,
         "text/plain; charset=utf-8",
@@ -189,7 +189,7 @@ pub fn not_found() -> Reply {
 }
 
 /// A reply with a body of `content_type`.
-pub fn reply(status: StatusCode, content_type: &'static str, body: Vec<u8>) -> Reply {
+pub(crate) fn reply(status: StatusCode, content_type: &'static str, body: Vec<u8>) -> Reply {
     let mut r = Response::new(Full::new(Bytes::from(body)));
     *r.status_mut() = status;
     r.headers_mut()

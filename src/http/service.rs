@@ -31,7 +31,7 @@ const IN_FLIGHT: usize = 8;
 /// The services with parameters, their patterns compiled once, and what
 /// collects them.
 #[derive(Debug)]
-pub struct Probes {
+pub(crate) struct Probes {
     /// For each [`Plan::probes`] entry, each parameter's anchored pattern.
     patterns: Vec<Vec<Regex>>,
     in_flight: Semaphore,
@@ -44,7 +44,7 @@ impl Probes {
     /// # Errors
     /// A pattern that does not compile (the build checks them, so only a
     /// hand-written plan can fail here).
-    pub fn new(plan: &Plan, prober: Prober) -> Result<Probes, String> {
+    pub(crate) fn new(plan: &Plan, prober: Prober) -> Result<Probes, String> {
         let patterns = plan
             .probes
             .iter()
@@ -71,7 +71,7 @@ impl Probes {
 type Reply = Response<Full<Bytes>>;
 
 /// Answers `/metrics/<service>` (`path` is what follows `/metrics/`).
-pub async fn metrics<B>(req: &Request<B>, service: &str, state: &State) -> Reply {
+pub(crate) async fn metrics<B>(req: &Request<B>, service: &str, state: &State) -> Reply {
     if !matches!(*req.method(), Method::GET | Method::HEAD) {
         return routes::method_not_allowed("GET, HEAD");
     }

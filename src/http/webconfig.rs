@@ -75,7 +75,7 @@ const ALLOWED_HEADERS: &[&str] = &[
 
 /// A per-client token bucket: one request per `interval`, `burst` at once.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RateLimit {
+pub(crate) struct RateLimit {
     /// Time between two requests of one client.
     pub interval: Duration,
     /// Requests allowed at once.
@@ -84,7 +84,7 @@ pub struct RateLimit {
 
 /// A loaded web configuration.
 #[derive(Debug, Default)]
-pub struct WebConfig {
+pub(crate) struct WebConfig {
     /// TLS, when configured.
     pub tls: Option<Arc<rustls::ServerConfig>>,
     /// Who may do what.
@@ -100,7 +100,7 @@ impl WebConfig {
     ///
     /// # Errors
     /// The message names the file and the problem; never a secret.
-    pub fn load(path: &Path) -> Result<WebConfig, String> {
+    pub(crate) fn load(path: &Path) -> Result<WebConfig, String> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
         let dir = path.parent().unwrap_or(Path::new("."));

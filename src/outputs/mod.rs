@@ -4,10 +4,10 @@
 //! everywhere), and records how it went in its own self-metrics; a failing
 //! output never stops collection or serving.
 
-pub mod otlp;
-pub mod pushgateway;
-pub mod remote_write;
-pub mod textfile;
+pub(crate) mod otlp;
+pub(crate) mod pushgateway;
+pub(crate) mod remote_write;
+pub(crate) mod textfile;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -26,7 +26,7 @@ use crate::store::OutputStatus;
 
 /// An output the command line asks for.
 #[derive(Debug)]
-pub enum Output {
+pub(crate) enum Output {
     /// `--textfile.directory`, `--textfile.name`.
     Textfile {
         /// The directory.
@@ -48,7 +48,7 @@ pub enum Output {
 }
 
 /// The outputs `options` (and, for OTLP, the environment) ask for.
-pub fn configured(options: &Options) -> Vec<Output> {
+pub(crate) fn configured(options: &Options) -> Vec<Output> {
     let mut outputs = Vec::new();
     if let Some(dir) = &options.textfile_directory {
         outputs.push(Output::Textfile {
@@ -86,7 +86,7 @@ pub fn configured(options: &Options) -> Vec<Output> {
 
 impl Output {
     /// The `output` label of its self-metrics.
-    pub fn name(&self) -> &'static str {
+    pub(crate) fn name(&self) -> &'static str {
         match self {
             Output::Textfile { .. } => "textfile",
             Output::Pushgateway(_) => "pushgateway",
@@ -97,7 +97,7 @@ impl Output {
 
     /// Registers the output's self-metrics, then spawns the task that
     /// writes or sends after every cycle sent on `cycles` until `stop`.
-    pub fn start(
+    pub(crate) fn start(
         self,
         exposition: Arc<Exposition>,
         cycles: watch::Receiver<u64>,
@@ -132,7 +132,7 @@ impl Output {
 /// Hands the text exposition to `write` after every cycle sent on
 /// `cycles`, until `stop` resolves, and records each outcome (which also
 /// refreshes the cached expositions, whose self-metrics it changes).
-pub async fn after_each_cycle<W, F>(
+pub(crate) async fn after_each_cycle<W, F>(
     exposition: &Exposition,
     status: &OutputStatus,
     mut cycles: watch::Receiver<u64>,
@@ -181,7 +181,7 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 ///
 /// # Errors
 /// The last attempt's failure.
-pub async fn send(
+pub(crate) async fn send(
     client: &Client,
     method: Method,
     url: &str,

@@ -30,7 +30,7 @@ use pme_content::exposition::{self, MetricType};
 
 /// `ExportMetricsServiceRequest`.
 #[derive(Clone, PartialEq, Message)]
-pub struct ExportMetricsServiceRequest {
+pub(crate) struct ExportMetricsServiceRequest {
     /// One resource: this pme.
     #[prost(message, repeated, tag = "1")]
     pub resource_metrics: Vec<ResourceMetrics>,
@@ -38,7 +38,7 @@ pub struct ExportMetricsServiceRequest {
 
 /// `ResourceMetrics`.
 #[derive(Clone, PartialEq, Message)]
-pub struct ResourceMetrics {
+pub(crate) struct ResourceMetrics {
     /// Who sends.
     #[prost(message, optional, tag = "1")]
     pub resource: Option<Resource>,
@@ -49,7 +49,7 @@ pub struct ResourceMetrics {
 
 /// `Resource`.
 #[derive(Clone, PartialEq, Message)]
-pub struct Resource {
+pub(crate) struct Resource {
     /// `service.name` and friends.
     #[prost(message, repeated, tag = "1")]
     pub attributes: Vec<KeyValue>,
@@ -57,7 +57,7 @@ pub struct Resource {
 
 /// `ScopeMetrics`.
 #[derive(Clone, PartialEq, Message)]
-pub struct ScopeMetrics {
+pub(crate) struct ScopeMetrics {
     /// `pme` and its version.
     #[prost(message, optional, tag = "1")]
     pub scope: Option<InstrumentationScope>,
@@ -68,7 +68,7 @@ pub struct ScopeMetrics {
 
 /// `InstrumentationScope`.
 #[derive(Clone, PartialEq, Message)]
-pub struct InstrumentationScope {
+pub(crate) struct InstrumentationScope {
     /// Name.
     #[prost(string, tag = "1")]
     pub name: String,
@@ -79,7 +79,7 @@ pub struct InstrumentationScope {
 
 /// `KeyValue` with a string value (all pme ever sends).
 #[derive(Clone, PartialEq, Message)]
-pub struct KeyValue {
+pub(crate) struct KeyValue {
     /// Key.
     #[prost(string, tag = "1")]
     pub key: String,
@@ -90,7 +90,7 @@ pub struct KeyValue {
 
 /// `AnyValue`, string case only.
 #[derive(Clone, PartialEq, Message)]
-pub struct AnyValue {
+pub(crate) struct AnyValue {
     /// `string_value`.
     #[prost(string, tag = "1")]
     pub string_value: String,
@@ -98,7 +98,7 @@ pub struct AnyValue {
 
 /// `Metric`.
 #[derive(Clone, PartialEq, Message)]
-pub struct Metric {
+pub(crate) struct Metric {
     /// Name (a counter's without `_total`).
     #[prost(string, tag = "1")]
     pub name: String,
@@ -115,7 +115,7 @@ pub struct Metric {
 
 /// `Metric.data`.
 #[derive(Clone, PartialEq, Oneof)]
-pub enum Data {
+pub(crate) enum Data {
     /// `gauge`.
     #[prost(message, tag = "5")]
     Gauge(Gauge),
@@ -126,7 +126,7 @@ pub enum Data {
 
 /// `Gauge`.
 #[derive(Clone, PartialEq, Message)]
-pub struct Gauge {
+pub(crate) struct Gauge {
     /// Points.
     #[prost(message, repeated, tag = "1")]
     pub data_points: Vec<NumberDataPoint>,
@@ -134,7 +134,7 @@ pub struct Gauge {
 
 /// `Sum`.
 #[derive(Clone, PartialEq, Message)]
-pub struct Sum {
+pub(crate) struct Sum {
     /// Points.
     #[prost(message, repeated, tag = "1")]
     pub data_points: Vec<NumberDataPoint>,
@@ -147,11 +147,11 @@ pub struct Sum {
 }
 
 /// `AGGREGATION_TEMPORALITY_CUMULATIVE`.
-pub const CUMULATIVE: i32 = 2;
+pub(crate) const CUMULATIVE: i32 = 2;
 
 /// `NumberDataPoint` with a double value.
 #[derive(Clone, PartialEq, Message)]
-pub struct NumberDataPoint {
+pub(crate) struct NumberDataPoint {
     /// The series' labels.
     #[prost(message, repeated, tag = "7")]
     pub attributes: Vec<KeyValue>,
@@ -168,7 +168,7 @@ pub struct NumberDataPoint {
 
 /// Where and as whom to send.
 #[derive(Clone, Debug)]
-pub struct Otlp {
+pub(crate) struct Otlp {
     /// The full `…/v1/metrics` URL.
     pub url: String,
     /// Resource attributes.
@@ -181,7 +181,7 @@ impl Otlp {
     /// From `--otlp.endpoint` or the environment (`OTEL_EXPORTER_OTLP_METRICS_ENDPOINT`
     /// is used as is; `OTEL_EXPORTER_OTLP_ENDPOINT` and the shorter
     /// `OTEL_ENDPOINT` get `/v1/metrics` appended); `None` when neither is set.
-    pub fn from_flag_or_env(
+    pub(crate) fn from_flag_or_env(
         flag: Option<&str>,
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Option<Otlp> {
@@ -271,7 +271,7 @@ const HEADERS: [(&str, &str); 2] = [
 ];
 
 /// Sends after each cycle sent on `cycles` until `stop` resolves.
-pub async fn run(
+pub(crate) async fn run(
     config: Otlp,
     exposition: Arc<Exposition>,
     status: Arc<OutputStatus>,
@@ -307,7 +307,7 @@ fn key_value(key: &str, value: &str) -> KeyValue {
 ///
 /// # Errors
 /// The exposition does not parse (a bug: pme wrote it).
-pub fn request(text: &[u8], config: &Otlp, now: SystemTime) -> Result<Vec<u8>, String> {
+pub(crate) fn request(text: &[u8], config: &Otlp, now: SystemTime) -> Result<Vec<u8>, String> {
     let families = exposition::parse(text, exposition::Format::Prometheus, false)
         .map_err(|e| format!("reading pme's own exposition: {e}"))?;
     let (start, now) = (nanos(config.started), nanos(now));

@@ -33,7 +33,7 @@ const TEXT_HEADERS: [(&str, &str); 1] = [("content-type", TEXT_CONTENT_TYPE)];
 
 /// Where and how to push.
 #[derive(Clone, Debug)]
-pub struct Pushgateway {
+pub(crate) struct Pushgateway {
     /// `http(s)://host:port` (a path prefix is kept).
     pub url: String,
     /// The `job` grouping label.
@@ -50,7 +50,7 @@ pub struct Pushgateway {
 
 impl Pushgateway {
     /// The group's URL.
-    pub fn group_url(&self) -> String {
+    pub(crate) fn group_url(&self) -> String {
         let mut url = self.url.trim_end_matches('/').to_owned();
         url.push_str("/metrics");
         for (name, value) in std::iter::once(("job", self.job.as_str()))
@@ -74,7 +74,7 @@ impl Pushgateway {
 }
 
 /// Pushes after each cycle sent on `cycles` until `stop` resolves.
-pub async fn run(
+pub(crate) async fn run(
     config: Pushgateway,
     exposition: Arc<Exposition>,
     status: Arc<OutputStatus>,

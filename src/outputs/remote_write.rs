@@ -22,12 +22,12 @@ use crate::store::OutputStatus;
 use pme_content::exposition;
 
 /// Series per request (Prometheus's own `max_samples_per_send` is 2000).
-pub const BATCH: usize = 2000;
+pub(crate) const BATCH: usize = 2000;
 
 /// `prometheus.WriteRequest` (remote_write 1.0), fields as in
 /// prometheus/prompb/remote.proto; metadata is not sent.
 #[derive(Clone, PartialEq, Message)]
-pub struct WriteRequest {
+pub(crate) struct WriteRequest {
     /// The series.
     #[prost(message, repeated, tag = "1")]
     pub timeseries: Vec<TimeSeries>,
@@ -35,7 +35,7 @@ pub struct WriteRequest {
 
 /// `prometheus.TimeSeries`.
 #[derive(Clone, PartialEq, Message)]
-pub struct TimeSeries {
+pub(crate) struct TimeSeries {
     /// Sorted by name, `__name__` among them.
     #[prost(message, repeated, tag = "1")]
     pub labels: Vec<Label>,
@@ -46,7 +46,7 @@ pub struct TimeSeries {
 
 /// `prometheus.Label`.
 #[derive(Clone, PartialEq, Message)]
-pub struct Label {
+pub(crate) struct Label {
     /// Name.
     #[prost(string, tag = "1")]
     pub name: String,
@@ -57,7 +57,7 @@ pub struct Label {
 
 /// `prometheus.Sample`.
 #[derive(Clone, PartialEq, Message)]
-pub struct Sample {
+pub(crate) struct Sample {
     /// The value.
     #[prost(double, tag = "1")]
     pub value: f64,
@@ -74,7 +74,7 @@ const HEADERS: [(&str, &str); 4] = [
 ];
 
 /// Sends after each cycle sent on `cycles` until `stop` resolves.
-pub async fn run(
+pub(crate) async fn run(
     url: String,
     labels: Vec<(String, String)>,
     exposition: Arc<Exposition>,
@@ -106,7 +106,7 @@ pub async fn run(
 ///
 /// # Errors
 /// The exposition does not parse (a bug: pme wrote it).
-pub fn requests(
+pub(crate) fn requests(
     text: &[u8],
     extra: &[(String, String)],
     now_ms: i64,

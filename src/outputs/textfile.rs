@@ -18,7 +18,7 @@ use crate::exposition::Exposition;
 use crate::store::OutputStatus;
 
 /// Writes after each cycle sent on `cycles` until `stop` resolves.
-pub async fn run(
+pub(crate) async fn run(
     dir: PathBuf,
     name: String,
     exposition: Arc<Exposition>,
@@ -40,7 +40,7 @@ pub async fn run(
 
 /// Replaces `target` with `body`: temporary file, sync, rename, sync of
 /// the directory. On failure the old file is untouched.
-pub fn write_atomically(target: &Path, body: &[u8]) -> Result<(), String> {
+pub(crate) fn write_atomically(target: &Path, body: &[u8]) -> Result<(), String> {
     let dir = target.parent().unwrap_or(Path::new("."));
     let file_name = target
         .file_name()

@@ -20,7 +20,7 @@ pub const RUN_AS_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin
 
 /// A resolved user, primary group and supplementary groups.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Identity {
+pub(crate) struct Identity {
     /// User id.
     pub uid: Uid,
     /// Primary group id.
@@ -39,7 +39,7 @@ impl Identity {
     ///
     /// # Errors
     /// Unknown user or group, or a failing lookup.
-    pub fn of(run_as: &RunAs) -> Result<Identity, String> {
+    pub(crate) fn of(run_as: &RunAs) -> Result<Identity, String> {
         Identity::resolve(run_as.user, run_as.group)
     }
 
@@ -48,7 +48,7 @@ impl Identity {
     ///
     /// # Errors
     /// Unknown user or group, or a failing lookup.
-    pub fn resolve(user: &str, group: Option<&str>) -> Result<Identity, String> {
+    pub(crate) fn resolve(user: &str, group: Option<&str>) -> Result<Identity, String> {
         let account = if let Ok(uid) = user.parse::<u32>() {
             User::from_uid(Uid::from_raw(uid)).map_err(|e| format!("looking up uid {uid}: {e}"))?
         } else {
@@ -106,7 +106,7 @@ impl Identity {
 
     /// Whether pme already is this identity (same uid, gid and groups), so
     /// nothing needs switching.
-    pub fn is_current(&self) -> bool {
+    pub(crate) fn is_current(&self) -> bool {
         let mut mine = nix::unistd::getgroups().unwrap_or_default();
         mine.push(nix::unistd::getegid());
         mine.sort_unstable_by_key(|g| g.as_raw());
@@ -119,7 +119,7 @@ impl Identity {
     }
 
     /// The environment a command of this identity starts with.
-    pub fn environment(&self) -> [(&'static str, &str); 4] {
+    pub(crate) fn environment(&self) -> [(&'static str, &str); 4] {
         [
             ("HOME", &self.home),
             ("USER", &self.name),
@@ -241,7 +241,7 @@ pub fn missing_capabilities() -> Vec<&'static str> {
 
 /// A resolved `run_as`.
 #[derive(Debug)]
-pub struct RunAsState {
+pub(crate) struct RunAsState {
     /// The identity.
     pub identity: Identity,
     /// Whether pme must switch to it (it is not already that identity).
@@ -253,7 +253,7 @@ impl RunAsState {
     ///
     /// # Errors
     /// Unknown user or group, or missing capabilities.
-    pub fn prepare(run_as: &RunAs) -> Result<RunAsState, String> {
+    pub(crate) fn prepare(run_as: &RunAs) -> Result<RunAsState, String> {
         let identity = Identity::of(run_as)?;
         let switch = !identity.is_current();
         if switch {

@@ -8,8 +8,8 @@
 
 mod command;
 mod file;
-pub mod http;
-pub mod identity;
+pub(crate) mod http;
+pub(crate) mod identity;
 mod static_value;
 
 use std::hash::{DefaultHasher, Hash, Hasher};
@@ -20,11 +20,11 @@ use std::time::Duration;
 use bytes::Bytes;
 
 use crate::plan::{SourceKind, SourcePlan};
-pub use identity::RunAsState;
+pub(crate) use identity::RunAsState;
 
 /// What one read produced.
 #[derive(Clone, Debug)]
-pub struct Reading {
+pub(crate) struct Reading {
     /// The content.
     pub content: Bytes,
     /// Equal for equal content: a group that already parsed this version
@@ -34,7 +34,7 @@ pub struct Reading {
 
 impl Reading {
     /// A reading versioned by a hash of its content.
-    pub fn new(content: Bytes) -> Reading {
+    pub(crate) fn new(content: Bytes) -> Reading {
         let mut hasher = DefaultHasher::new();
         content.hash(&mut hasher);
         Reading {
@@ -46,7 +46,7 @@ impl Reading {
 
 /// Why a read failed.
 #[derive(Debug, thiserror::Error)]
-pub enum SourceError {
+pub(crate) enum SourceError {
     /// The read took longer than its timeout; a command was killed.
     #[error("timed out after {0:?}")]
     Timeout(Duration),
@@ -74,7 +74,7 @@ pub enum SourceError {
 impl SourceError {
     /// The exit code this error implies for a command source: the code it
     /// exited with, or `None` when it did not exit on its own.
-    pub fn exit_code(&self) -> Option<i32> {
+    pub(crate) fn exit_code(&self) -> Option<i32> {
         match self {
             SourceError::Failed { code, .. } => *code,
             _ => None,
@@ -84,7 +84,7 @@ impl SourceError {
 
 /// Whose rights a source is read with, as settled at startup.
 #[derive(Debug)]
-pub enum Access {
+pub(crate) enum Access {
     /// pme's own (no `run_as`).
     Own,
     /// A `run_as` identity.
@@ -96,7 +96,7 @@ pub enum Access {
 
 /// A source and its state between reads.
 #[derive(Debug)]
-pub struct Source {
+pub(crate) struct Source {
     plan: &'static SourcePlan,
     access: Access,
     /// Set while a read is running: a source is never read twice at once.
@@ -108,7 +108,7 @@ pub struct Source {
 
 impl Source {
     /// Prepares a source read with `access`.
-    pub fn new(plan: &'static SourcePlan, access: Access) -> Self {
+    pub(crate) fn new(plan: &'static SourcePlan, access: Access) -> Self {
         Source {
             plan,
             access,
@@ -119,22 +119,22 @@ impl Source {
     }
 
     /// Marks the source busy; `false` if a read is already running.
-    pub fn try_start(&self) -> bool {
+    pub(crate) fn try_start(&self) -> bool {
         !self.busy.swap(true, Ordering::AcqRel)
     }
 
     /// Clears the busy mark set by [`Source::try_start`].
-    pub fn finish(&self) {
+    pub(crate) fn finish(&self) {
         self.busy.store(false, Ordering::Release);
     }
 
     /// Whether a built-in collector reads for this source (pme reads nothing).
-    pub fn is_builtin(&self) -> bool {
+    pub(crate) fn is_builtin(&self) -> bool {
         matches!(self.plan.kind, SourceKind::Builtin { .. })
     }
 
     /// Whether this source runs a command (and so has an exit code).
-    pub fn is_command(&self) -> bool {
+    pub(crate) fn is_command(&self) -> bool {
         matches!(self.plan.kind, SourceKind::Command { .. })
     }
 
@@ -142,7 +142,7 @@ impl Source {
     ///
     /// # Errors
     /// See [`SourceError`].
-    pub async fn read(&self) -> Result<Reading, SourceError> {
+    pub(crate) async fn read(&self) -> Result<Reading, SourceError> {
         self.read_with(&[]).await
     }
 
@@ -152,7 +152,10 @@ impl Source {
     ///
     /// # Errors
     /// See [`SourceError`].
-    pub async fn read_with(&self, parameters: &[(&str, &str)]) -> Result<Reading, SourceError> {
+    pub(crate) async fn read_with(
+        &self,
+        parameters: &[(&str, &str)],
+    ) -> Result<Reading, SourceError> {
         let limit = self.plan.max_bytes;
         let timeout = self.plan.timeout;
         let run_as = match &self.access {

@@ -37,7 +37,7 @@ fn main() {
     q.depth.set(["a\"b"], 3.0);
     q.jobs.set([], 12.0);
     let mut out = ::std::vec::Vec::new();
-    q.encode(&mut out, pme::encode::Format::Prometheus);
+    q.encode(&mut out, pme::Format::Prometheus);
     assert_eq!(
         ::std::string::String::from_utf8(out).unwrap(),
         "# HELP queue_depth Items waiting.\n# TYPE queue_depth gauge\nqueue_depth{site=\"eu-1\",queue=\"a\\\"b\"} 3\n\
@@ -51,7 +51,7 @@ fn main() {
     d.bytes.set(["db1", "sda"], 5.0);
     d.errors.set(["db1"], 1.0);
     let mut out = ::std::vec::Vec::new();
-    d.encode(&mut out, pme::encode::Format::Prometheus);
+    d.encode(&mut out, pme::Format::Prometheus);
     assert_eq!(
         ::std::string::String::from_utf8(out).unwrap(),
         "# HELP disk_bytes Bytes.\n# TYPE disk_bytes gauge\ndisk_bytes{zone=\"b\",host=\"db1\",disk=\"sda\"} 5\n\
