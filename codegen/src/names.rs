@@ -3,6 +3,10 @@
 //!
 //! Shared by the spec validator and by the derive macros in `pme-macros`, so
 //! a hand-written collector obeys exactly the rules a generated one does.
+//! The bytes themselves (headers, escapes) come from the exposition writer
+//! of `pme-content`, which also writes re-imported families.
+
+use pme_content::exposition;
 
 /// The metric types a collector can declare.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -190,37 +194,28 @@ pub fn check_label_name(name: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Escapes HELP text: `\` → `\\`, newline → `\n` (text format 0.0.4).
-pub fn escape_help(help: &str) -> String {
-    help.replace('\\', "\\\\").replace('\n', "\\n")
-}
-
-/// The `# TYPE` and `# HELP` lines of one family in OpenMetrics 1.0,
-/// where HELP escapes `"` as well.
+/// The `# TYPE` and `# HELP` lines of one family in OpenMetrics 1.0, as
+/// the exposition writer of `pme-content` writes them.
 pub fn openmetrics_header(name: &str, help: &str, kind: Kind) -> String {
+    let mut out = Vec::new();
     let family = kind.openmetrics_family(name);
-    format!(
-        "# TYPE {family} {}\n# HELP {family} {}\n",
-        kind.openmetrics_type(),
-        escape_label_value(help)
-    )
+    exposition::openmetrics_header(&mut out, family, kind.openmetrics_type(), None, Some(help));
+    String::from_utf8(out).unwrap_or_default()
 }
 
-/// Escapes a label value: `\` → `\\`, `"` → `\"`, newline → `\n`.
+/// A label value escaped as the exposition writer escapes it.
 pub fn escape_label_value(value: &str) -> String {
-    value
-        .replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
+    let mut out = Vec::new();
+    exposition::label_value(&mut out, value);
+    String::from_utf8(out).unwrap_or_default()
 }
 
-/// The `# HELP` and `# TYPE` lines of one family.
+/// The `# HELP` and `# TYPE` lines of one family in the text format, as
+/// the exposition writer of `pme-content` writes them.
 pub fn header(name: &str, help: &str, kind: Kind) -> String {
-    format!(
-        "# HELP {name} {}\n# TYPE {name} {}\n",
-        escape_help(help),
-        kind.text_type()
-    )
+    let mut out = Vec::new();
+    exposition::text_header(&mut out, name, Some(help), kind.text_type());
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// A number as the exposition format spells it: `NaN`, `+Inf`, `-Inf`, or
@@ -343,7 +338,14 @@ mod tests {
 
     #[test]
     fn escapes_help_and_label_values() {
-        assert_eq!(escape_help("a\\b\n\"c\""), "a\\\\b\\n\"c\"");
+        assert_eq!(
+            header("m", "a\\b\n\"c\"", Kind::Gauge),
+            "# HELP m a\\\\b\\n\"c\"\n# TYPE m gauge\n"
+        );
+        assert_eq!(
+            openmetrics_header("m_total", "a\"b", Kind::Counter),
+            "# TYPE m counter\n# HELP m a\\\"b\n"
+        );
         assert_eq!(escape_label_value("a\\b\n\"c\""), "a\\\\b\\n\\\"c\\\"");
         assert_eq!(escape_label_value("ünï"), "ünï");
     }

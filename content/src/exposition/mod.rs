@@ -26,7 +26,10 @@ use std::fmt;
 
 pub use parse::parse;
 pub use select::{Import, Matcher, Op, Routed, Selector, route};
-pub use write::{label_value, value, write_openmetrics, write_openmetrics_families, write_text};
+pub use write::{
+    label_value, openmetrics_header, text_header, value, write_openmetrics,
+    write_openmetrics_families, write_text,
+};
 
 /// The two text formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

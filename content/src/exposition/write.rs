@@ -24,7 +24,7 @@ pub fn write_text<'f, 'a: 'f>(
             MetricType::Summary => "summary",
             MetricType::Unknown => "untyped",
         };
-        header(out, &name, family.help.as_deref(), kind, Format::Prometheus);
+        text_header(out, &name, family.help.as_deref(), kind);
         // OpenMetrics-only samples, by suffix, for the gauges that follow.
         let mut extra: [(&str, Vec<&Sample<'_>>); 3] =
             [("_created", vec![]), ("_gcount", vec![]), ("_gsum", vec![])];
@@ -37,13 +37,7 @@ pub fn write_text<'f, 'a: 'f>(
         }
         for (suffix, samples) in extra.iter().filter(|(_, l)| !l.is_empty()) {
             let name = format!("{}{suffix}", family.name);
-            header(
-                out,
-                &name,
-                family.help.as_deref(),
-                "gauge",
-                Format::Prometheus,
-            );
+            text_header(out, &name, family.help.as_deref(), "gauge");
             for sample in samples {
                 sample_line(out, sample, Format::Prometheus);
             }
@@ -73,12 +67,6 @@ pub fn write_openmetrics_families<'f, 'a: 'f>(
             }
             _ => &family.name,
         };
-        let mut head = Vec::new();
-        metric_name(&mut head, name, Format::OpenMetrics);
-        let head = String::from_utf8(head).unwrap_or_default();
-        out.extend_from_slice(b"# TYPE ");
-        out.extend_from_slice(head.as_bytes());
-        out.push(b' ');
         // A stateset's state label carries the family's name; one renamed
         // on import no longer does, and is a gauge (as in the text format).
         let stateset_label_lost = family.kind == MetricType::StateSet
@@ -91,17 +79,14 @@ pub fn write_openmetrics_families<'f, 'a: 'f>(
         } else {
             family.kind
         };
-        out.extend_from_slice(kind.openmetrics_name().as_bytes());
-        out.push(b'\n');
-        if let Some(unit) = family.unit.as_deref().filter(|u| !u.is_empty()) {
-            out.extend_from_slice(format!("# UNIT {head} {unit}\n").as_bytes());
-        }
-        if let Some(help) = family.help.as_deref() {
-            out.extend_from_slice(format!("# HELP {head} ").as_bytes());
-            // OpenMetrics HELP escapes `"` too: the label-value escapes.
-            label_value(out, help);
-            out.push(b'\n');
-        }
+        let unit = family.unit.as_deref().filter(|u| !u.is_empty());
+        openmetrics_header(
+            out,
+            name,
+            kind.openmetrics_name(),
+            unit,
+            family.help.as_deref(),
+        );
         for sample in &family.samples {
             if from_text && family.kind == MetricType::Counter && !sample.name.ends_with("_total") {
                 let renamed = super::Sample {
@@ -116,19 +101,55 @@ pub fn write_openmetrics_families<'f, 'a: 'f>(
     }
 }
 
-fn header(out: &mut Vec<u8>, name: &str, help: Option<&str>, kind: &str, format: Format) {
+/// A family's `# HELP` (when it has one) and `# TYPE` lines in the text
+/// format: HELP escapes `\\` and newline. The derive's header constants,
+/// the self-metrics and re-imports all come from here.
+pub fn text_header(out: &mut Vec<u8>, name: &str, help: Option<&str>, kind: &str) {
     if let Some(help) = help {
         out.extend_from_slice(b"# HELP ");
-        metric_name(out, name, format);
+        metric_name(out, name, Format::Prometheus);
         out.push(b' ');
         escape_help(out, help);
         out.push(b'\n');
     }
     out.extend_from_slice(b"# TYPE ");
-    metric_name(out, name, format);
+    metric_name(out, name, Format::Prometheus);
     out.push(b' ');
     out.extend_from_slice(kind.as_bytes());
     out.push(b'\n');
+}
+
+/// A family's `# TYPE`, `# UNIT` and `# HELP` lines in OpenMetrics 1.0;
+/// `family` is the family name (a counter's without `_total`). HELP
+/// escapes `"` too, as label values do.
+pub fn openmetrics_header(
+    out: &mut Vec<u8>,
+    family: &str,
+    kind: &str,
+    unit: Option<&str>,
+    help: Option<&str>,
+) {
+    let mut head = Vec::new();
+    metric_name(&mut head, family, Format::OpenMetrics);
+    out.extend_from_slice(b"# TYPE ");
+    out.extend_from_slice(&head);
+    out.push(b' ');
+    out.extend_from_slice(kind.as_bytes());
+    out.push(b'\n');
+    if let Some(unit) = unit {
+        out.extend_from_slice(b"# UNIT ");
+        out.extend_from_slice(&head);
+        out.push(b' ');
+        out.extend_from_slice(unit.as_bytes());
+        out.push(b'\n');
+    }
+    if let Some(help) = help {
+        out.extend_from_slice(b"# HELP ");
+        out.extend_from_slice(&head);
+        out.push(b' ');
+        label_value(out, help);
+        out.push(b'\n');
+    }
 }
 
 /// A name outside `[a-zA-Z_:][a-zA-Z0-9_:]*` is written quoted, as
