@@ -31,20 +31,7 @@ pub struct MetricDesc {
     pub value_on_error: Option<f64>,
 }
 
-/// The metric types, as the derive macro checks them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
-    /// Monotonic.
-    Counter,
-    /// Goes up and down.
-    Gauge,
-    /// Labels about the target, value 1.
-    Info,
-    /// Unknown type.
-    Untyped,
-}
-
-pub use pme_content::Series;
+pub use pme_content::{Kind, Series};
 
 /// The series of one family.
 #[derive(Clone, Debug)]

@@ -8,65 +8,7 @@
 
 use pme_content::exposition;
 
-/// The metric types a collector can declare.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
-    /// A value that only goes up (resets on restart).
-    Counter,
-    /// A value that goes up and down.
-    Gauge,
-    /// Labels describing the target; the value is always 1.
-    Info,
-    /// A value of unknown type.
-    Untyped,
-}
-
-impl Kind {
-    /// Keywords in `metrics.yaml`, in the order error messages list them.
-    pub const NAMES: &'static [&'static str] = &["counter", "gauge", "info", "untyped"];
-
-    /// Reads a `type:` keyword.
-    pub fn from_keyword(s: &str) -> Option<Kind> {
-        match s {
-            "counter" => Some(Kind::Counter),
-            "gauge" => Some(Kind::Gauge),
-            "info" => Some(Kind::Info),
-            "untyped" => Some(Kind::Untyped),
-            _ => None,
-        }
-    }
-
-    /// The `# TYPE` word in the text format 0.0.4 (which has no `info`:
-    /// Prometheus's own convention is a gauge named `*_info` with value 1).
-    pub fn text_type(self) -> &'static str {
-        match self {
-            Kind::Counter => "counter",
-            Kind::Gauge | Kind::Info => "gauge",
-            Kind::Untyped => "untyped",
-        }
-    }
-
-    /// The `# TYPE` word in OpenMetrics 1.0.
-    pub fn openmetrics_type(self) -> &'static str {
-        match self {
-            Kind::Counter => "counter",
-            Kind::Gauge => "gauge",
-            Kind::Info => "info",
-            Kind::Untyped => "unknown",
-        }
-    }
-
-    /// The OpenMetrics family name of the metric `name`: a counter's
-    /// `_total` and an info's `_info` belong to its samples, not its family.
-    pub fn openmetrics_family(self, name: &str) -> &str {
-        let suffix = match self {
-            Kind::Counter => "_total",
-            Kind::Info => "_info",
-            Kind::Gauge | Kind::Untyped => return name,
-        };
-        name.strip_suffix(suffix).unwrap_or(name)
-    }
-}
+pub use pme_content::Kind;
 
 /// Metric names reserved for pme's own self-metrics.
 pub const RESERVED_METRIC_NAMES: &[&str] = &[

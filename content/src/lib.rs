@@ -11,8 +11,11 @@
 pub mod duration;
 pub mod exposition;
 pub mod json;
+mod kind;
 pub mod text;
 pub mod xml;
+
+pub use kind::Kind;
 
 /// One series: its dynamic label values and its value.
 #[derive(Clone, Debug, PartialEq)]

@@ -97,6 +97,18 @@ impl MetricType {
         })
     }
 
+    /// The name in text-format `# TYPE` lines, which know neither info nor
+    /// stateset (gauges) nor gauge histograms (histograms).
+    pub fn text_name(self) -> &'static str {
+        match self {
+            MetricType::Counter => "counter",
+            MetricType::Gauge | MetricType::Info | MetricType::StateSet => "gauge",
+            MetricType::Histogram | MetricType::GaugeHistogram => "histogram",
+            MetricType::Summary => "summary",
+            MetricType::Unknown => "untyped",
+        }
+    }
+
     /// The name in OpenMetrics `# TYPE` lines.
     pub fn openmetrics_name(self) -> &'static str {
         match self {

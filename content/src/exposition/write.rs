@@ -17,14 +17,7 @@ pub fn write_text<'f, 'a: 'f>(
 ) {
     for family in families.into_iter().filter(|f| !f.samples.is_empty()) {
         let name = family.prometheus_name();
-        let kind = match family.kind {
-            MetricType::Counter => "counter",
-            MetricType::Gauge | MetricType::Info | MetricType::StateSet => "gauge",
-            MetricType::Histogram | MetricType::GaugeHistogram => "histogram",
-            MetricType::Summary => "summary",
-            MetricType::Unknown => "untyped",
-        };
-        text_header(out, &name, family.help.as_deref(), kind);
+        text_header(out, &name, family.help.as_deref(), family.kind.text_name());
         // OpenMetrics-only samples, by suffix, for the gauges that follow.
         let mut extra: [(&str, Vec<&Sample<'_>>); 3] =
             [("_created", vec![]), ("_gcount", vec![]), ("_gsum", vec![])];
