@@ -6,35 +6,17 @@
 //! from a path relative to it, its labels from relative paths, the node's
 //! member name (`$key`) or array index (`$index`).
 
-use std::sync::OnceLock;
-
 use serde_json::Value;
 use serde_json_path::{JsonPath, PathElement};
 
+use crate::query::PathQuery;
 use crate::text::parse_value;
 use crate::{Row, Series};
 
-/// One family's query, written by the derive; compiled on first use (the
-/// paths were validated at build time).
-#[derive(Debug)]
-pub struct JsonQuery {
-    /// The filter, starting at `$`.
-    pub filter: &'static str,
-    /// The value path relative to each node, rewritten to start at `$`.
-    pub value: Option<&'static str>,
-    /// One template per dynamic label.
-    pub labels: &'static [&'static [JsonPart]],
-    /// Every selected node is a series, not only the first.
-    pub match_all: bool,
-    /// Factor applied to every value.
-    pub scale: f64,
-    /// Whether the value is 1 whatever the node (info metrics).
-    pub info: bool,
-    /// Strings and the numbers they stand for (empty: values are numbers).
-    pub value_map: &'static [(&'static str, f64)],
-    /// The compiled paths.
-    pub compiled: OnceLock<Compiled>,
-}
+/// One family's query over JSON, written by the derive: JSONPath filter,
+/// value and label paths, compiled on first use (the paths were validated
+/// at build time).
+pub type JsonQuery = PathQuery<JsonPart, Compiled>;
 
 /// One piece of a label template.
 #[derive(Debug)]
@@ -216,7 +198,7 @@ mod tests {
             scale: 1.0,
             info: false,
             value_map: &[],
-            compiled: OnceLock::new(),
+            compiled: std::sync::OnceLock::new(),
         }
     }
 

@@ -12,6 +12,7 @@ pub mod duration;
 pub mod exposition;
 pub mod json;
 mod kind;
+pub mod query;
 pub mod text;
 pub mod xml;
 

@@ -16,10 +16,9 @@
 //! `text()` and `last()`, and arithmetic are not in the subset; paths using
 //! them are rejected when the spec is built.
 
-use std::sync::OnceLock;
-
 use roxmltree::{Document, Node};
 
+use crate::query::PathQuery;
 use crate::{Row, Series};
 
 /// A parsed path.
@@ -295,27 +294,10 @@ fn item_text(item: &Item<'_, '_>) -> String {
     }
 }
 
-/// One family's query, written by the derive; paths parsed on first use
-/// (they were checked at build time with [`parse_path`]).
-#[derive(Debug)]
-pub struct XmlQuery {
-    /// Absolute filter.
-    pub filter: &'static str,
-    /// Value path relative to each selected element.
-    pub value: Option<&'static str>,
-    /// One template per dynamic label: literal text and relative paths.
-    pub labels: &'static [&'static [XmlPart]],
-    /// Every selected item is a series, not only the first.
-    pub match_all: bool,
-    /// Factor applied to every value.
-    pub scale: f64,
-    /// Value 1 whatever the node (info metrics).
-    pub info: bool,
-    /// Strings and the numbers they stand for.
-    pub value_map: &'static [(&'static str, f64)],
-    /// The parsed paths.
-    pub compiled: OnceLock<Compiled>,
-}
+/// One family's query over XML, written by the derive: XPath-subset
+/// filter, value and label paths, parsed on first use (they were checked at
+/// build time with [`parse_path`]).
+pub type XmlQuery = PathQuery<XmlPart, Compiled>;
 
 /// One piece of a label template.
 #[derive(Debug)]
@@ -511,7 +493,7 @@ mod tests {
             scale: 1.0,
             info: false,
             value_map: &[],
-            compiled: OnceLock::new(),
+            compiled: std::sync::OnceLock::new(),
         };
         let rows = extract_rows(&q, &doc).unwrap();
         assert_eq!(
