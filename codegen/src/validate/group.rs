@@ -1,0 +1,180 @@
+//! A metric group or standalone metric: its source, content type,
+//! schedule (period and timeout against the tick and the service), and
+//! its metrics.
+
+use super::*;
+
+impl Validator<'_> {
+    pub(super) fn group(
+        &mut self,
+        g: &spec::Group,
+        service: &ServiceContext<'_>,
+    ) -> Option<ir::Group> {
+        let what = if g.standalone {
+            "standalone metric"
+        } else {
+            "metric group"
+        };
+        self.check_id(&g.id, what, &format!("service {}", service.id));
+        let period = match &g.collection_frequency {
+            Some(f) if f.value < service.period => {
+                self.d.error_help(
+                    f.pos,
+                    format!(
+                        "collection_frequency `{}` of {what} `{}` is shorter than its service's `{}`",
+                        dur(f.value),
+                        g.id.value,
+                        dur(service.period)
+                    ),
+                    "frequencies go global ≤ service ≤ group",
+                );
+                service.period
+            }
+            Some(f) => f.value,
+            None => service.period,
+        };
+        // next_collection = ceil(frequency / global) * global.
+        let every = period.as_millis().div_ceil(self.tick.as_millis()).max(1) as u32;
+        let effective = self.tick * every;
+        let timeout = match g.timeout.as_ref().or(self.default_timeout.as_ref()) {
+            Some(t) if t.value >= effective => {
+                self.d.error_help(
+                    t.pos,
+                    format!(
+                        "timeout `{}` is not shorter than the period `{}` of {what} `{}`",
+                        dur(t.value),
+                        dur(effective),
+                        g.id.value
+                    ),
+                    "a read must end before the next one is due; shorten the timeout or collect less often",
+                );
+                effective
+            }
+            Some(t) => t.value,
+            None => DEFAULT_TIMEOUT.min(effective),
+        };
+        if g.source_type.as_ref().is_some_and(|t| t.value == "builtin") {
+            return self.builtin_group(g, every, timeout);
+        }
+        if let Some((pos, _)) = &g.options {
+            self.d.error_help(
+                *pos,
+                "`options` only apply to `source_type: builtin`",
+                "they configure a built-in collector",
+            );
+        }
+        let content = self.content(g);
+        let kind = self.source_kind(g);
+        let max_bytes = g
+            .max_bytes
+            .as_ref()
+            .map_or(self.default_max_bytes, |b| b.value);
+        let (metrics, imports) = if content == Some(ir::Content::Prometheus) {
+            let group_key = format!("{}.{}", service.id, g.id.value);
+            let imports: Vec<ir::Import> = g
+                .metrics
+                .iter()
+                .filter_map(|m| {
+                    self.check_id(&m.id, "metric", &format!("group {group_key}"));
+                    imports::import(
+                        m,
+                        &group_key,
+                        &service.prefix,
+                        &service.labels,
+                        &mut self.families,
+                        &mut self.outputs,
+                        self.d,
+                    )
+                })
+                .collect();
+            (Vec::new(), imports)
+        } else {
+            let metrics: Vec<ir::Metric> = g
+                .metrics
+                .iter()
+                .filter_map(|m| self.metric(m, service, g, content))
+                .collect();
+            (metrics, Vec::new())
+        };
+        // A sample is only run when every metric is valid.
+        let metrics_ok = metrics.len() + imports.len() == g.metrics.len();
+        let (mut kind, content) = (kind?, content?);
+        if let (ir::SourceKind::Http(http), ir::Content::Prometheus) = (&mut kind, content)
+            && !http
+                .headers
+                .iter()
+                .any(|(n, _)| n.eq_ignore_ascii_case("accept"))
+        {
+            // Ask for the text format, which `/metrics` serves too: nothing
+            // an OpenMetrics answer adds (exemplars, `_created`) survives it.
+            http.headers.push((
+                "Accept".to_owned(),
+                "text/plain;version=0.0.4;q=1,*/*;q=0.1".to_owned(),
+            ));
+        }
+        if let ir::SourceKind::Command {
+            environment,
+            working_directory,
+            ..
+        } = &mut kind
+        {
+            environment.clone_from(&service.exec.environment);
+            working_directory.clone_from(&service.exec.working_directory);
+        }
+        if !service.exec.parameters.is_empty() {
+            self.check_placeholders(g, &kind, &service.exec.parameters);
+        }
+        let source = self.intern_source(ir::Source {
+            kind,
+            max_bytes,
+            run_as: service.exec.run_as.clone(),
+            timeout,
+        });
+        let group = ir::Group {
+            id: g.id.value.clone(),
+            line: g.id.pos.line,
+            standalone: g.standalone,
+            source,
+            every,
+            timeout,
+            content,
+            metrics,
+            imports,
+        };
+        match (&g.sample, &g.expect) {
+            (Some(sample), Some((pos, lines))) if metrics_ok => {
+                samples::check(&group, sample, lines, *pos, self.d)
+            }
+            (Some(sample), None) => {
+                self.d.error_help(
+                    sample.pos,
+                    "a `sample` needs `expect`",
+                    "list the series the sample must yield",
+                );
+            }
+            (None, Some((pos, _))) => {
+                self.d
+                    .error_help(*pos, "`expect` needs a `sample`", "add the input to check")
+            }
+            _ => {}
+        }
+        Some(group)
+    }
+
+    pub(super) fn content(&mut self, g: &spec::Group) -> Option<ir::Content> {
+        match g.content_type.as_ref().map(|c| (c.value.as_str(), c.pos)) {
+            None | Some(("text", _)) => Some(ir::Content::Text),
+            Some(("json", _)) => Some(ir::Content::Json),
+            Some(("xml", _)) => Some(ir::Content::Xml),
+            Some(("prometheus", _)) => Some(ir::Content::Prometheus),
+            Some((other, pos)) => {
+                self.d.error_help(
+                    pos,
+                    format!("unknown content_type `{other}`"),
+                    one_of(other, CONTENT_TYPES),
+                );
+                None
+            }
+        }
+    }
+}

@@ -1,0 +1,285 @@
+//! One metric: name and type rules, value maps, samples, and its filter
+//! in the group's content type.
+
+use super::*;
+
+impl Validator<'_> {
+    pub(super) fn metric(
+        &mut self,
+        m: &spec::Metric,
+        service: &ServiceContext<'_>,
+        g: &spec::Group,
+        content: Option<ir::Content>,
+    ) -> Option<ir::Metric> {
+        self.check_id(
+            &m.id,
+            "metric",
+            &format!("group {}.{}", service.id, g.id.value),
+        );
+        for (key, spot) in [("select", &m.select), ("prefix", &m.prefix)] {
+            if let Some(spot) = spot {
+                self.d.error_help(
+                    spot.pos,
+                    format!("`{key}` applies to `content_type: prometheus`"),
+                    "it picks families out of a re-imported Prometheus exposition",
+                );
+            }
+        }
+        let base = m.name.as_ref().unwrap_or(&m.id);
+        let name = match service.prefix.as_str() {
+            "" => base.value.clone(),
+            p if p.ends_with('_') => format!("{p}{}", base.value),
+            p => format!("{p}_{}", base.value),
+        };
+        let mut ok = true;
+        if let Err(e) = names::check_metric_name(&name) {
+            self.d.error(base.pos, e);
+            ok = false;
+        }
+        let kind = match &m.kind {
+            Some(k) => match Kind::from_keyword(&k.value) {
+                Some(kind) => Some(kind),
+                None => {
+                    let help = if matches!(k.value.as_str(), "histogram" | "summary") {
+                        "histograms and summaries come from re-imported Prometheus text, not from a filter".to_owned()
+                    } else {
+                        one_of(&k.value, Kind::NAMES)
+                    };
+                    self.d
+                        .error_help(k.pos, format!("unknown metric type `{}`", k.value), help);
+                    None
+                }
+            },
+            None => {
+                self.d.error_help(
+                    m.id.pos,
+                    format!("metric `{}` has no `type`", m.id.value),
+                    one_of("", Kind::NAMES),
+                );
+                None
+            }
+        };
+        if let Some(kind) = kind
+            && ok
+        {
+            if let Err(e) = names::check_kind_suffix(&name, kind) {
+                self.d.error(base.pos, e);
+                ok = false;
+            }
+            if let Some(advice) = names::naming_advice(&name, kind) {
+                self.d.warn(base.pos, advice);
+            }
+            if builtin::is_reserved(&name) {
+                self.d.error(
+                    base.pos,
+                    format!("`{name}` is reserved for pme's self-metrics"),
+                );
+                ok = false;
+            }
+        }
+        if ok {
+            if let Some(first) = self.families.get(&name) {
+                self.d.error_help(
+                    base.pos,
+                    format!(
+                        "duplicate metric family `{name}` (first defined at line {}, column {})",
+                        first.line, first.column
+                    ),
+                    "every family must come from one metric; give one of them another name",
+                );
+                ok = false;
+            } else {
+                self.families.insert(name.clone(), base.pos);
+            }
+        }
+        let help = match &m.description {
+            Some(d) if !d.value.trim().is_empty() => d.value.clone(),
+            _ => {
+                let pos = m.description.as_ref().map_or(m.id.pos, |d| d.pos);
+                self.d.error_help(
+                    pos,
+                    format!("metric `{}` has no `description`", m.id.value),
+                    "it becomes the `# HELP` text, which Prometheus tooling expects",
+                );
+                ok = false;
+                String::new()
+            }
+        };
+        let labels = self.labels(m, service);
+        let match_all = match &m.match_mode {
+            None => false,
+            Some(mode) => match mode.value.as_str() {
+                "first" => false,
+                "all" => true,
+                other => {
+                    self.d.error_help(
+                        mode.pos,
+                        format!("unknown match mode `{other}`"),
+                        one_of(other, MATCH_MODES),
+                    );
+                    ok = false;
+                    false
+                }
+            },
+        };
+        if let Some(spec::ValueMapSpec { pos, written, .. }) = &m.value_map {
+            if *written == 0 {
+                self.d.error_help(
+                    *pos,
+                    "`value_map` is empty",
+                    "map strings to numbers, e.g. `{ok: 1, degraded: 0.5, down: 0}`",
+                );
+                ok = false;
+            } else if kind == Some(Kind::Info) {
+                self.d.error_help(
+                    *pos,
+                    "`value_map` does not apply to info metrics",
+                    "an info metric's value is always 1",
+                );
+                ok = false;
+            }
+        }
+        if let Some(scale) = &m.scale {
+            if !scale.value.is_finite() || scale.value == 0.0 {
+                self.d.error_help(
+                    scale.pos,
+                    format!(
+                        "`scale` must be a finite, non-zero number, found `{}`",
+                        scale.value
+                    ),
+                    "for example `1024` turns KiB into bytes, `0.001` milliseconds into seconds",
+                );
+                ok = false;
+            } else if kind == Some(Kind::Info) {
+                self.d.error_help(
+                    scale.pos,
+                    "`scale` does not apply to info metrics",
+                    "an info metric's value is always 1",
+                );
+                ok = false;
+            }
+        }
+        if let (Some(v), Some(Kind::Info)) = (&m.value_on_error, kind) {
+            self.d.error_help(
+                v.pos,
+                "`value_on_error` does not apply to info metrics",
+                "an info metric's value is always 1",
+            );
+            ok = false;
+        }
+        ok &= self.check_filter(m, &labels, kind, match_all, content);
+        let labels = labels?;
+        Some(ir::Metric {
+            id: m.id.value.clone(),
+            line: m.id.pos.line,
+            name,
+            kind: kind?,
+            help,
+            labels,
+            filter: m.filter.as_ref().map(|f| f.value.clone()),
+            value: m.value.as_ref().map(|v| v.value.clone()),
+            match_all,
+            value_on_error: m.value_on_error.as_ref().map(|v| v.value),
+            scale: m.scale.as_ref().map(|v| v.value),
+            value_map: m
+                .value_map
+                .as_ref()
+                .map(|map| {
+                    map.pairs
+                        .iter()
+                        .map(|(k, v)| (k.value.clone(), v.value))
+                        .collect()
+                })
+                .unwrap_or_default(),
+        })
+        .filter(|_| ok)
+    }
+
+    /// The filter compiles, its captures and the labels agree, and `match: all`
+    /// cannot produce two series with the same labels.
+    pub(super) fn check_filter(
+        &mut self,
+        m: &spec::Metric,
+        labels: &Option<Vec<(String, String)>>,
+        kind: Option<Kind>,
+        match_all: bool,
+        content: Option<ir::Content>,
+    ) -> bool {
+        let Some(labels) = labels else { return true };
+        let dynamic: Vec<(String, Vec<(bool, String)>)> = labels
+            .iter()
+            .filter_map(|(name, value)| {
+                let parts = filter::parse_template(value).ok()??;
+                parts
+                    .iter()
+                    .any(|(capture, _)| *capture)
+                    .then(|| (name.clone(), parts))
+            })
+            .collect();
+        if matches!(content, Some(ir::Content::Json | ir::Content::Xml)) {
+            let filter = m.filter.as_ref().map(|f| f.value.as_str());
+            let value = m.value.as_ref().map(|v| v.value.as_str());
+            let planned = if content == Some(ir::Content::Json) {
+                crate::json::plan(filter, value, &dynamic).map(|_| ())
+            } else {
+                crate::xml::plan(filter, value, &dynamic).map(|_| ())
+            };
+            if let Err(e) = planned {
+                let pos = match (&m.value, &m.filter) {
+                    (Some(v), _) if e.contains("value path") => v.pos,
+                    (_, Some(f)) if e.contains("filter") => f.pos,
+                    _ => m.labels.first().map_or(m.id.pos, |(n, _)| n.pos),
+                };
+                self.d.error(pos, e);
+                return false;
+            }
+        } else if let Some(v) = &m.value {
+            self.d.error_help(
+                v.pos,
+                "`value` applies to `content_type: json` and `xml`",
+                "in text filters the value is the capture named `value` or the only unnamed capture",
+            );
+            return false;
+        }
+        match &m.filter {
+            _ if matches!(content, Some(ir::Content::Json | ir::Content::Xml)) => {}
+            Some(f) => {
+                if let Err(e) = filter::plan(&f.value, &dynamic, kind != Some(Kind::Info)) {
+                    self.d.error(f.pos, e);
+                    return false;
+                }
+            }
+            None => {
+                if let Some((label, _)) = dynamic.first() {
+                    let pos = m
+                        .labels
+                        .iter()
+                        .find(|(n, _)| n.value == *label)
+                        .map_or(m.id.pos, |(_, v)| v.pos);
+                    self.d.error_help(
+                        pos,
+                        format!(
+                            "label `{label}` refers to a capture but metric `{}` has no `filter`",
+                            m.id.value
+                        ),
+                        "add a regex `filter` with that named capture group",
+                    );
+                    return false;
+                }
+            }
+        }
+        if match_all && dynamic.is_empty() {
+            let pos = m.match_mode.as_ref().map_or(m.id.pos, |p| p.pos);
+            self.d.error_help(
+                pos,
+                format!(
+                    "`match: all` on metric `{}` would give every match the same labels",
+                    m.id.value
+                ),
+                "add a label taken from a capture, such as `labels: {name: $name}`",
+            );
+            return false;
+        }
+        true
+    }
+}

@@ -1,0 +1,257 @@
+//! Sources: built-in collectors, commands (and the parameters that may
+//! reach them), files and static values.
+
+use super::*;
+
+impl Validator<'_> {
+    /// A built-in collector: no metrics to check, but its families join
+    /// the spec's, so nothing else may declare them.
+    pub(super) fn builtin_group(
+        &mut self,
+        g: &spec::Group,
+        every: u32,
+        timeout: Duration,
+    ) -> Option<ir::Group> {
+        let (builtin, kind) = builtin::check(g, self.d)?;
+        for family in builtin.families {
+            if let Some(first) = self.families.get(*family) {
+                self.d.error_help(
+                    g.id.pos,
+                    format!(
+                        "built-in collector `{}` serves `{family}`, already declared at line {}, column {}",
+                        builtin.name, first.line, first.column
+                    ),
+                    "every family must come from one place; rename the other metric or drop the duplicate collector",
+                );
+                return None;
+            }
+        }
+        for family in builtin.families {
+            self.families.insert((*family).to_owned(), g.id.pos);
+        }
+        let source = self.intern_source(ir::Source {
+            kind,
+            max_bytes: 0,
+            run_as: None,
+            timeout,
+        });
+        Some(ir::Group {
+            id: g.id.value.clone(),
+            line: g.id.pos.line,
+            standalone: false,
+            source,
+            every,
+            timeout,
+            content: ir::Content::Text,
+            metrics: Vec::new(),
+            imports: Vec::new(),
+        })
+    }
+
+    pub(super) fn source_kind(&mut self, g: &spec::Group) -> Option<ir::SourceKind> {
+        let Some(source_type) = &g.source_type else {
+            self.d.error_help(
+                g.id.pos,
+                format!("`{}` has no `source_type`", g.id.value),
+                one_of("", SOURCE_TYPES),
+            );
+            return None;
+        };
+        if let Some(http) = &g.http
+            && source_type.value != "http"
+        {
+            self.d.error(
+                http.pos,
+                "`http` settings only apply to `source_type: http`",
+            );
+        }
+        let shell = g.shell.as_ref();
+        if let Some(shell) = shell
+            && source_type.value != "command"
+        {
+            self.d
+                .error(shell.pos, "`shell` only applies to `source_type: command`");
+        }
+        let Some(source) = &g.source else {
+            self.d.error_help(
+                g.id.pos,
+                format!("`{}` has no `source`", g.id.value),
+                "name the command, file or static value to read",
+            );
+            return None;
+        };
+        match source_type.value.as_str() {
+            "command" => self.command(source, shell),
+            "file" => match source {
+                SourceText::Text(path) if path.value.starts_with('/') => {
+                    Some(ir::SourceKind::File {
+                        path: path.value.clone(),
+                    })
+                }
+                SourceText::Text(path) => {
+                    self.d.error_help(
+                        path.pos,
+                        format!("file source `{}` is not an absolute path", path.value),
+                        "relative paths would depend on the exporter's working directory",
+                    );
+                    None
+                }
+                SourceText::Argv(pos, _) => {
+                    self.d.error(*pos, "a file source is one path, not a list");
+                    None
+                }
+            },
+            "static" => match source {
+                SourceText::Text(content) => Some(ir::SourceKind::Static {
+                    content: content.value.clone(),
+                }),
+                SourceText::Argv(pos, _) => {
+                    self.d
+                        .error(*pos, "a static source is one value, not a list");
+                    None
+                }
+            },
+            "http" => match source {
+                SourceText::Text(url) => self.http(url, g.http.as_ref()).map(ir::SourceKind::Http),
+                SourceText::Argv(pos, _) => {
+                    self.d.error(*pos, "an http source is one URL, not a list");
+                    None
+                }
+            },
+            other => {
+                self.d.error_help(
+                    source_type.pos,
+                    format!("unknown source_type `{other}`"),
+                    one_of(other, SOURCE_TYPES),
+                );
+                None
+            }
+        }
+    }
+
+    pub(super) fn command(
+        &mut self,
+        source: &SourceText,
+        shell: Option<&Sp<bool>>,
+    ) -> Option<ir::SourceKind> {
+        let shell = shell.is_some_and(|s| s.value);
+        let argv = match source {
+            SourceText::Argv(pos, argv) => {
+                if shell {
+                    self.d.error_help(
+                        *pos,
+                        "`shell: true` takes a command line, not a list",
+                        "write the line as one string",
+                    );
+                    return None;
+                }
+                if argv.is_empty() || argv[0].value.is_empty() {
+                    self.d.error(*pos, "the command is empty");
+                    return None;
+                }
+                argv.iter().map(|a| a.value.clone()).collect()
+            }
+            SourceText::Text(line) if shell => {
+                if line.value.trim().is_empty() {
+                    self.d.error(line.pos, "the command is empty");
+                    return None;
+                }
+                vec!["/bin/sh".to_owned(), "-c".to_owned(), line.value.clone()]
+            }
+            SourceText::Text(line) => match command::split(&line.value) {
+                Ok(argv) => argv,
+                Err(e) => {
+                    self.d.error_help(
+                        line.pos,
+                        format!("command `{}`: {e}", line.value),
+                        "pme runs commands without a shell; set `shell: true` to run the line with /bin/sh",
+                    );
+                    return None;
+                }
+            },
+        };
+        Some(ir::SourceKind::Command {
+            argv,
+            environment: Vec::new(),
+            working_directory: None,
+        })
+    }
+
+    /// Parameters go into command arguments (passed as argv, never through
+    /// a shell) and nowhere else.
+    pub(super) fn check_placeholders(
+        &mut self,
+        g: &spec::Group,
+        kind: &ir::SourceKind,
+        parameters: &[ir::Parameter],
+    ) {
+        let pos = match &g.source {
+            Some(SourceText::Text(t)) => t.pos,
+            Some(SourceText::Argv(pos, _)) => *pos,
+            None => g.id.pos,
+        };
+        let texts: Vec<&str> = match kind {
+            ir::SourceKind::Command { argv, .. } => {
+                let referenced: Vec<&str> = argv
+                    .iter()
+                    .flat_map(|a| context::referenced(a, parameters))
+                    .map(|p| p.name.as_str())
+                    .collect();
+                let shell_line = g.shell.as_ref().is_some_and(|s| s.value);
+                if (shell_line || shell_script_uses(argv, parameters)) && !referenced.is_empty() {
+                    let (what, help) = if shell_line {
+                        (
+                            "a `shell: true` command",
+                            "write the command as a list of arguments",
+                        )
+                    } else {
+                        (
+                            "a shell script",
+                            "pass the value after the script and use it as \"$1\"",
+                        )
+                    };
+                    self.d.error_help(
+                        pos,
+                        format!("parameter `{}` in {what}", referenced[0]),
+                        format!("a request value must never be read as shell code; {help}"),
+                    );
+                    return;
+                }
+                self.used_parameters
+                    .extend(referenced.into_iter().map(str::to_owned));
+                return;
+            }
+            ir::SourceKind::File { path } => vec![path],
+            ir::SourceKind::Http(h) => std::iter::once(h.url.as_str())
+                .chain(h.body.as_deref())
+                .chain(h.headers.iter().map(|(_, v)| v.as_str()))
+                .collect(),
+            ir::SourceKind::Static { .. } | ir::SourceKind::Builtin { .. } => Vec::new(),
+        };
+        if let Some(p) = texts
+            .iter()
+            .find_map(|t| context::referenced(t, parameters).first().copied())
+        {
+            self.d.error_help(
+                pos,
+                format!("parameter `{}` outside a command", p.name),
+                "parameters are passed as command arguments only; a path or URL built from a request is not allowed",
+            );
+        }
+    }
+}
+
+/// Whether `argv` is `sh -c SCRIPT …` (or bash, dash, …) with a parameter
+/// inside SCRIPT, where a value would be read as shell code. As `$1` after
+/// the script, a value stays data.
+fn shell_script_uses(argv: &[String], parameters: &[ir::Parameter]) -> bool {
+    const SHELLS: &[&str] = &["sh", "bash", "dash", "ash", "ksh", "mksh", "zsh", "busybox"];
+    let program = argv[0].rsplit('/').next().unwrap_or_default();
+    if !SHELLS.contains(&program) {
+        return false;
+    }
+    argv.iter()
+        .position(|a| a == "-c" || (a.starts_with('-') && !a.starts_with("--") && a.contains('c')))
+        .and_then(|i| argv.get(i + 1))
+        .is_some_and(|script| !context::referenced(script, parameters).is_empty())
+}
