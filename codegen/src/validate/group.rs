@@ -16,6 +16,61 @@ impl Validator<'_> {
             "metric group"
         };
         self.check_id(&g.id, what, &format!("service {}", service.id));
+        let (every, timeout) = self.schedule(g, service, what);
+        if g.source_type.as_ref().is_some_and(|t| t.value == "builtin") {
+            return self.builtin_group(g, every, timeout);
+        }
+        if let Some((pos, _)) = &g.options {
+            self.d.error_help(
+                *pos,
+                "`options` only apply to `source_type: builtin`",
+                "they configure a built-in collector",
+            );
+        }
+        let content = self.content(g);
+        let kind = self.source_kind(g);
+        let max_bytes = g
+            .max_bytes
+            .as_ref()
+            .map_or(self.default_max_bytes, |b| b.value);
+        let (metrics, imports) = self.metrics_of(g, service, content);
+        // A sample is only run when every metric is valid.
+        let metrics_ok = metrics.len() + imports.len() == g.metrics.len();
+        let (mut kind, content) = (kind?, content?);
+        complete_source(&mut kind, content, service);
+        if !service.exec.parameters.is_empty() {
+            self.check_placeholders(g, &kind, &service.exec.parameters);
+        }
+        let source = self.intern_source(ir::Source {
+            kind,
+            max_bytes,
+            run_as: service.exec.run_as.clone(),
+            timeout,
+        });
+        let group = ir::Group {
+            id: g.id.value.clone(),
+            line: g.id.pos.line,
+            standalone: g.standalone,
+            source,
+            every,
+            timeout,
+            content,
+            metrics,
+            imports,
+        };
+        self.check_sample(g, &group, metrics_ok);
+        Some(group)
+    }
+
+    /// The group's period in ticks and its read timeout. Frequencies go
+    /// global ≤ service ≤ group; a period rounds up to a multiple of the
+    /// tick; the timeout must end before the next read is due.
+    fn schedule(
+        &mut self,
+        g: &spec::Group,
+        service: &ServiceContext<'_>,
+        what: &str,
+    ) -> (u32, Duration) {
         let period = match &g.collection_frequency {
             Some(f) if f.value < service.period => {
                 self.d.error_help(
@@ -53,97 +108,51 @@ impl Validator<'_> {
             Some(t) => t.value,
             None => DEFAULT_TIMEOUT.min(effective),
         };
-        if g.source_type.as_ref().is_some_and(|t| t.value == "builtin") {
-            return self.builtin_group(g, every, timeout);
-        }
-        if let Some((pos, _)) = &g.options {
-            self.d.error_help(
-                *pos,
-                "`options` only apply to `source_type: builtin`",
-                "they configure a built-in collector",
-            );
-        }
-        let content = self.content(g);
-        let kind = self.source_kind(g);
-        let max_bytes = g
-            .max_bytes
-            .as_ref()
-            .map_or(self.default_max_bytes, |b| b.value);
-        let (metrics, imports) = if content == Some(ir::Content::Prometheus) {
-            let group_key = format!("{}.{}", service.id, g.id.value);
-            let imports: Vec<ir::Import> = g
-                .metrics
-                .iter()
-                .filter_map(|m| {
-                    self.check_id(&m.id, "metric", &format!("group {group_key}"));
-                    imports::import(
-                        m,
-                        &group_key,
-                        &service.prefix,
-                        &service.labels,
-                        &mut self.families,
-                        &mut self.outputs,
-                        self.d,
-                    )
-                })
-                .collect();
-            (Vec::new(), imports)
-        } else {
-            let metrics: Vec<ir::Metric> = g
+        (every, timeout)
+    }
+
+    /// The group's metrics: re-imports for `content_type: prometheus`,
+    /// extracted metrics otherwise; only the valid ones.
+    fn metrics_of(
+        &mut self,
+        g: &spec::Group,
+        service: &ServiceContext<'_>,
+        content: Option<ir::Content>,
+    ) -> (Vec<ir::Metric>, Vec<ir::Import>) {
+        if content != Some(ir::Content::Prometheus) {
+            let metrics = g
                 .metrics
                 .iter()
                 .filter_map(|m| self.metric(m, service, g, content))
                 .collect();
-            (metrics, Vec::new())
-        };
-        // A sample is only run when every metric is valid.
-        let metrics_ok = metrics.len() + imports.len() == g.metrics.len();
-        let (mut kind, content) = (kind?, content?);
-        if let (ir::SourceKind::Http(http), ir::Content::Prometheus) = (&mut kind, content)
-            && !http
-                .headers
-                .iter()
-                .any(|(n, _)| n.eq_ignore_ascii_case("accept"))
-        {
-            // Ask for the text format, which `/metrics` serves too: nothing
-            // an OpenMetrics answer adds (exemplars, `_created`) survives it.
-            http.headers.push((
-                "Accept".to_owned(),
-                "text/plain;version=0.0.4;q=1,*/*;q=0.1".to_owned(),
-            ));
+            return (metrics, Vec::new());
         }
-        if let ir::SourceKind::Command {
-            environment,
-            working_directory,
-            ..
-        } = &mut kind
-        {
-            environment.clone_from(&service.exec.environment);
-            working_directory.clone_from(&service.exec.working_directory);
-        }
-        if !service.exec.parameters.is_empty() {
-            self.check_placeholders(g, &kind, &service.exec.parameters);
-        }
-        let source = self.intern_source(ir::Source {
-            kind,
-            max_bytes,
-            run_as: service.exec.run_as.clone(),
-            timeout,
-        });
-        let group = ir::Group {
-            id: g.id.value.clone(),
-            line: g.id.pos.line,
-            standalone: g.standalone,
-            source,
-            every,
-            timeout,
-            content,
-            metrics,
-            imports,
-        };
+        let group_key = format!("{}.{}", service.id, g.id.value);
+        let imports = g
+            .metrics
+            .iter()
+            .filter_map(|m| {
+                self.check_id(&m.id, "metric", &format!("group {group_key}"));
+                imports::import(
+                    m,
+                    &group_key,
+                    &service.prefix,
+                    &service.labels,
+                    &mut self.families,
+                    &mut self.outputs,
+                    self.d,
+                )
+            })
+            .collect();
+        (Vec::new(), imports)
+    }
+
+    /// `sample` and `expect` come together, and the sample yields exactly
+    /// the expected series (run only when every metric is valid).
+    fn check_sample(&mut self, g: &spec::Group, group: &ir::Group, metrics_ok: bool) {
         match (&g.sample, &g.expect) {
             (Some(sample), Some((pos, lines))) if metrics_ok => {
-                samples::check(&group, sample, lines, *pos, self.d)
+                samples::check(group, sample, lines, *pos, self.d)
             }
             (Some(sample), None) => {
                 self.d.error_help(
@@ -158,7 +167,6 @@ impl Validator<'_> {
             }
             _ => {}
         }
-        Some(group)
     }
 
     pub(super) fn content(&mut self, g: &spec::Group) -> Option<ir::Content> {
@@ -176,5 +184,33 @@ impl Validator<'_> {
                 None
             }
         }
+    }
+}
+
+/// What a source takes from its group and service: an HTTP re-import asks
+/// for the text format unless the spec sets `Accept`; a command gets the
+/// service's environment and working directory.
+fn complete_source(kind: &mut ir::SourceKind, content: ir::Content, service: &ServiceContext<'_>) {
+    if let (ir::SourceKind::Http(http), ir::Content::Prometheus) = (&mut *kind, content)
+        && !http
+            .headers
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case("accept"))
+    {
+        // Ask for the text format, which `/metrics` serves too: nothing
+        // an OpenMetrics answer adds (exemplars, `_created`) survives it.
+        http.headers.push((
+            "Accept".to_owned(),
+            "text/plain;version=0.0.4;q=1,*/*;q=0.1".to_owned(),
+        ));
+    }
+    if let ir::SourceKind::Command {
+        environment,
+        working_directory,
+        ..
+    } = kind
+    {
+        environment.clone_from(&service.exec.environment);
+        working_directory.clone_from(&service.exec.working_directory);
     }
 }

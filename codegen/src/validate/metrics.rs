@@ -16,157 +16,21 @@ impl Validator<'_> {
             "metric",
             &format!("group {}.{}", service.id, g.id.value),
         );
-        for (key, spot) in [("select", &m.select), ("prefix", &m.prefix)] {
-            if let Some(spot) = spot {
-                self.d.error_help(
-                    spot.pos,
-                    format!("`{key}` applies to `content_type: prometheus`"),
-                    "it picks families out of a re-imported Prometheus exposition",
-                );
-            }
-        }
-        let base = m.name.as_ref().unwrap_or(&m.id);
-        let name = match service.prefix.as_str() {
-            "" => base.value.clone(),
-            p if p.ends_with('_') => format!("{p}{}", base.value),
-            p => format!("{p}_{}", base.value),
-        };
-        let mut ok = true;
-        if let Err(e) = names::check_metric_name(&name) {
-            self.d.error(base.pos, e);
-            ok = false;
-        }
-        let kind = match &m.kind {
-            Some(k) => match Kind::from_keyword(&k.value) {
-                Some(kind) => Some(kind),
-                None => {
-                    let help = if matches!(k.value.as_str(), "histogram" | "summary") {
-                        "histograms and summaries come from re-imported Prometheus text, not from a filter".to_owned()
-                    } else {
-                        one_of(&k.value, Kind::NAMES)
-                    };
-                    self.d
-                        .error_help(k.pos, format!("unknown metric type `{}`", k.value), help);
-                    None
-                }
-            },
-            None => {
-                self.d.error_help(
-                    m.id.pos,
-                    format!("metric `{}` has no `type`", m.id.value),
-                    one_of("", Kind::NAMES),
-                );
-                None
-            }
-        };
+        self.refuse_import_keys(m);
+        let (name, mut ok) = self.family_name(m, service);
+        let kind = self.kind(m);
         if let Some(kind) = kind
             && ok
         {
-            if let Err(e) = names::check_kind_suffix(&name, kind) {
-                self.d.error(base.pos, e);
-                ok = false;
-            }
-            if let Some(advice) = names::naming_advice(&name, kind) {
-                self.d.warn(base.pos, advice);
-            }
-            if builtin::is_reserved(&name) {
-                self.d.error(
-                    base.pos,
-                    format!("`{name}` is reserved for pme's self-metrics"),
-                );
-                ok = false;
-            }
+            ok = self.check_name_against_kind(m, &name, kind);
         }
-        if ok {
-            if let Some(first) = self.families.get(&name) {
-                self.d.error_help(
-                    base.pos,
-                    format!(
-                        "duplicate metric family `{name}` (first defined at line {}, column {})",
-                        first.line, first.column
-                    ),
-                    "every family must come from one metric; give one of them another name",
-                );
-                ok = false;
-            } else {
-                self.families.insert(name.clone(), base.pos);
-            }
-        }
-        let help = match &m.description {
-            Some(d) if !d.value.trim().is_empty() => d.value.clone(),
-            _ => {
-                let pos = m.description.as_ref().map_or(m.id.pos, |d| d.pos);
-                self.d.error_help(
-                    pos,
-                    format!("metric `{}` has no `description`", m.id.value),
-                    "it becomes the `# HELP` text, which Prometheus tooling expects",
-                );
-                ok = false;
-                String::new()
-            }
-        };
+        ok = ok && self.claim_family(m, &name);
+        let help = self.help(m);
         let labels = self.labels(m, service);
-        let match_all = match &m.match_mode {
-            None => false,
-            Some(mode) => match mode.value.as_str() {
-                "first" => false,
-                "all" => true,
-                other => {
-                    self.d.error_help(
-                        mode.pos,
-                        format!("unknown match mode `{other}`"),
-                        one_of(other, MATCH_MODES),
-                    );
-                    ok = false;
-                    false
-                }
-            },
-        };
-        if let Some(spec::ValueMapSpec { pos, written, .. }) = &m.value_map {
-            if *written == 0 {
-                self.d.error_help(
-                    *pos,
-                    "`value_map` is empty",
-                    "map strings to numbers, e.g. `{ok: 1, degraded: 0.5, down: 0}`",
-                );
-                ok = false;
-            } else if kind == Some(Kind::Info) {
-                self.d.error_help(
-                    *pos,
-                    "`value_map` does not apply to info metrics",
-                    "an info metric's value is always 1",
-                );
-                ok = false;
-            }
-        }
-        if let Some(scale) = &m.scale {
-            if !scale.value.is_finite() || scale.value == 0.0 {
-                self.d.error_help(
-                    scale.pos,
-                    format!(
-                        "`scale` must be a finite, non-zero number, found `{}`",
-                        scale.value
-                    ),
-                    "for example `1024` turns KiB into bytes, `0.001` milliseconds into seconds",
-                );
-                ok = false;
-            } else if kind == Some(Kind::Info) {
-                self.d.error_help(
-                    scale.pos,
-                    "`scale` does not apply to info metrics",
-                    "an info metric's value is always 1",
-                );
-                ok = false;
-            }
-        }
-        if let (Some(v), Some(Kind::Info)) = (&m.value_on_error, kind) {
-            self.d.error_help(
-                v.pos,
-                "`value_on_error` does not apply to info metrics",
-                "an info metric's value is always 1",
-            );
-            ok = false;
-        }
+        let match_all = self.match_mode(m);
+        ok &= help.is_some() & match_all.is_some();
+        ok &= self.check_value_options(m, kind);
+        let match_all = match_all.unwrap_or(false);
         ok &= self.check_filter(m, &labels, kind, match_all, content);
         let labels = labels?;
         Some(ir::Metric {
@@ -174,7 +38,7 @@ impl Validator<'_> {
             line: m.id.pos.line,
             name,
             kind: kind?,
-            help,
+            help: help.unwrap_or_default(),
             labels,
             filter: m.filter.as_ref().map(|f| f.value.clone()),
             value: m.value.as_ref().map(|v| v.value.clone()),
@@ -193,6 +57,183 @@ impl Validator<'_> {
                 .unwrap_or_default(),
         })
         .filter(|_| ok)
+    }
+
+    /// `select` and `prefix` belong to re-imports, not to a metric.
+    fn refuse_import_keys(&mut self, m: &spec::Metric) {
+        for (key, spot) in [("select", &m.select), ("prefix", &m.prefix)] {
+            if let Some(spot) = spot {
+                self.d.error_help(
+                    spot.pos,
+                    format!("`{key}` applies to `content_type: prometheus`"),
+                    "it picks families out of a re-imported Prometheus exposition",
+                );
+            }
+        }
+    }
+
+    /// The family name (the service's prefix, then `name` or the id), and
+    /// whether it is a valid metric name.
+    fn family_name(&mut self, m: &spec::Metric, service: &ServiceContext<'_>) -> (String, bool) {
+        let base = m.name.as_ref().unwrap_or(&m.id);
+        let name = match service.prefix.as_str() {
+            "" => base.value.clone(),
+            p if p.ends_with('_') => format!("{p}{}", base.value),
+            p => format!("{p}_{}", base.value),
+        };
+        match names::check_metric_name(&name) {
+            Ok(()) => (name, true),
+            Err(e) => {
+                self.d.error(base.pos, e);
+                (name, false)
+            }
+        }
+    }
+
+    /// The declared `type`.
+    fn kind(&mut self, m: &spec::Metric) -> Option<Kind> {
+        let Some(k) = &m.kind else {
+            self.d.error_help(
+                m.id.pos,
+                format!("metric `{}` has no `type`", m.id.value),
+                one_of("", Kind::NAMES),
+            );
+            return None;
+        };
+        let kind = Kind::from_keyword(&k.value);
+        if kind.is_none() {
+            let help = if matches!(k.value.as_str(), "histogram" | "summary") {
+                "histograms and summaries come from re-imported Prometheus text, not from a filter"
+                    .to_owned()
+            } else {
+                one_of(&k.value, Kind::NAMES)
+            };
+            self.d
+                .error_help(k.pos, format!("unknown metric type `{}`", k.value), help);
+        }
+        kind
+    }
+
+    /// The naming rules that depend on the type: suffixes (an error),
+    /// advice (a warning), and pme's reserved names.
+    fn check_name_against_kind(&mut self, m: &spec::Metric, name: &str, kind: Kind) -> bool {
+        let pos = m.name.as_ref().unwrap_or(&m.id).pos;
+        let mut ok = true;
+        if let Err(e) = names::check_kind_suffix(name, kind) {
+            self.d.error(pos, e);
+            ok = false;
+        }
+        if let Some(advice) = names::naming_advice(name, kind) {
+            self.d.warn(pos, advice);
+        }
+        if builtin::is_reserved(name) {
+            self.d
+                .error(pos, format!("`{name}` is reserved for pme's self-metrics"));
+            ok = false;
+        }
+        ok
+    }
+
+    /// Records `name` as this metric's family; false when another metric
+    /// declared it first.
+    fn claim_family(&mut self, m: &spec::Metric, name: &str) -> bool {
+        let pos = m.name.as_ref().unwrap_or(&m.id).pos;
+        if let Some(first) = self.families.get(name) {
+            self.d.error_help(
+                pos,
+                format!(
+                    "duplicate metric family `{name}` (first defined at line {}, column {})",
+                    first.line, first.column
+                ),
+                "every family must come from one metric; give one of them another name",
+            );
+            return false;
+        }
+        self.families.insert(name.to_owned(), pos);
+        true
+    }
+
+    /// The `description`, which becomes the HELP text.
+    fn help(&mut self, m: &spec::Metric) -> Option<String> {
+        match &m.description {
+            Some(d) if !d.value.trim().is_empty() => Some(d.value.clone()),
+            _ => {
+                let pos = m.description.as_ref().map_or(m.id.pos, |d| d.pos);
+                self.d.error_help(
+                    pos,
+                    format!("metric `{}` has no `description`", m.id.value),
+                    "it becomes the `# HELP` text, which Prometheus tooling expects",
+                );
+                None
+            }
+        }
+    }
+
+    /// `match: first` (the default) or `all`: whether every match is a series.
+    fn match_mode(&mut self, m: &spec::Metric) -> Option<bool> {
+        let Some(mode) = &m.match_mode else {
+            return Some(false);
+        };
+        match mode.value.as_str() {
+            "first" => Some(false),
+            "all" => Some(true),
+            other => {
+                self.d.error_help(
+                    mode.pos,
+                    format!("unknown match mode `{other}`"),
+                    one_of(other, MATCH_MODES),
+                );
+                None
+            }
+        }
+    }
+
+    /// `value_map`, `scale` and `value_on_error`: well-formed, and not on an
+    /// info metric, whose value is always 1.
+    fn check_value_options(&mut self, m: &spec::Metric, kind: Option<Kind>) -> bool {
+        const INFO: &str = "an info metric's value is always 1";
+        let info = kind == Some(Kind::Info);
+        let mut ok = true;
+        if let Some(spec::ValueMapSpec { pos, written, .. }) = &m.value_map {
+            if *written == 0 {
+                self.d.error_help(
+                    *pos,
+                    "`value_map` is empty",
+                    "map strings to numbers, e.g. `{ok: 1, degraded: 0.5, down: 0}`",
+                );
+                ok = false;
+            } else if info {
+                self.d
+                    .error_help(*pos, "`value_map` does not apply to info metrics", INFO);
+                ok = false;
+            }
+        }
+        if let Some(scale) = &m.scale {
+            if !scale.value.is_finite() || scale.value == 0.0 {
+                self.d.error_help(
+                    scale.pos,
+                    format!(
+                        "`scale` must be a finite, non-zero number, found `{}`",
+                        scale.value
+                    ),
+                    "for example `1024` turns KiB into bytes, `0.001` milliseconds into seconds",
+                );
+                ok = false;
+            } else if info {
+                self.d
+                    .error_help(scale.pos, "`scale` does not apply to info metrics", INFO);
+                ok = false;
+            }
+        }
+        if let (Some(v), true) = (&m.value_on_error, info) {
+            self.d.error_help(
+                v.pos,
+                "`value_on_error` does not apply to info metrics",
+                INFO,
+            );
+            ok = false;
+        }
+        ok
     }
 
     /// The filter compiles, its captures and the labels agree, and `match: all`
