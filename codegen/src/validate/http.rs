@@ -9,36 +9,12 @@ impl Validator<'_> {
         url: &Sp<String>,
         settings: Option<&spec::HttpSpec>,
     ) -> Option<ir::HttpSource> {
-        let mut ok = true;
-        let valid_url = ["http://", "https://"].iter().any(|scheme| {
-            url.value.strip_prefix(scheme).is_some_and(|rest| {
-                let host = rest.split(['/', '?', '#']).next().unwrap_or("");
-                !host.is_empty() && !rest.contains(char::is_whitespace)
-            })
-        });
-        if !valid_url {
-            self.d.error_help(
-                url.pos,
-                format!("invalid URL `{}`", url.value),
-                "an http source is an absolute `http://` or `https://` URL",
-            );
-            ok = false;
-        }
+        let mut ok = self.check_url(url);
         let default = spec::HttpSpec::default();
         let s = settings.unwrap_or(&default);
-        let method = match &s.method {
-            None => "GET".to_owned(),
-            Some(m) if m.value == "GET" || m.value == "POST" => m.value.clone(),
-            Some(m) => {
-                self.d.error_help(
-                    m.pos,
-                    format!("unsupported HTTP method `{}`", m.value),
-                    one_of(&m.value, &["GET", "POST"]),
-                );
-                ok = false;
-                String::new()
-            }
-        };
+        let method = self.method(s);
+        ok &= method.is_some();
+        let method = method.unwrap_or_default();
         if let Some(body) = &s.body
             && method != "POST"
         {
@@ -49,6 +25,61 @@ impl Validator<'_> {
             );
             ok = false;
         }
+        ok &= self.check_headers(s);
+        let auth = self.auth(s);
+        ok &= auth.is_some();
+        ok.then(|| ir::HttpSource {
+            url: url.value.clone(),
+            method,
+            body: s.body.as_ref().map(|b| b.value.clone()),
+            headers: s
+                .headers
+                .iter()
+                .map(|(n, v)| (n.value.clone(), v.value.clone()))
+                .collect(),
+            auth: auth.flatten(),
+            cache: s.cache.as_ref().is_some_and(|c| c.value),
+        })
+    }
+
+    /// An absolute `http://` or `https://` URL with a host and no spaces.
+    fn check_url(&mut self, url: &Sp<String>) -> bool {
+        let valid = ["http://", "https://"].iter().any(|scheme| {
+            url.value.strip_prefix(scheme).is_some_and(|rest| {
+                let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+                !host.is_empty() && !rest.contains(char::is_whitespace)
+            })
+        });
+        if !valid {
+            self.d.error_help(
+                url.pos,
+                format!("invalid URL `{}`", url.value),
+                "an http source is an absolute `http://` or `https://` URL",
+            );
+        }
+        valid
+    }
+
+    /// `GET` (the default) or `POST`.
+    fn method(&mut self, s: &spec::HttpSpec) -> Option<String> {
+        match &s.method {
+            None => Some("GET".to_owned()),
+            Some(m) if m.value == "GET" || m.value == "POST" => Some(m.value.clone()),
+            Some(m) => {
+                self.d.error_help(
+                    m.pos,
+                    format!("unsupported HTTP method `{}`", m.value),
+                    one_of(&m.value, &["GET", "POST"]),
+                );
+                None
+            }
+        }
+    }
+
+    /// Header names are tokens and carry no credential; values have no
+    /// control characters.
+    fn check_headers(&mut self, s: &spec::HttpSpec) -> bool {
+        let mut ok = true;
         for (name, value) in &s.headers {
             let token = !name.value.is_empty()
                 && name
@@ -80,56 +111,45 @@ impl Validator<'_> {
                 ok = false;
             }
         }
+        ok
+    }
+
+    /// The request's credentials: a bearer token or basic auth, never both.
+    /// `None` when invalid, `Some(None)` when there are none.
+    fn auth(&mut self, s: &spec::HttpSpec) -> Option<Option<ir::HttpAuth>> {
         let bearer = self.secret(&s.bearer_token_file, &s.bearer_token_env, "bearer_token");
-        let basic = s.basic_auth.as_ref().and_then(|b| {
-            let Some(username) = &b.username else {
-                self.d.error(b.pos, "`basic_auth` needs a `username`");
-                return None;
-            };
-            let password = self.secret(&b.password_file, &b.password_env, "password")?;
-            let Some(password) = password else {
-                self.d.error_help(
-                    b.pos,
-                    "`basic_auth` needs a password",
-                    "set `password_file` or `password_env`",
-                );
-                return None;
-            };
-            Some(ir::HttpAuth::Basic {
-                username: username.value.clone(),
-                password,
-            })
-        });
-        let auth = match (bearer, basic) {
+        let basic = s.basic_auth.as_ref().and_then(|b| self.basic_auth(b));
+        match (bearer, basic) {
             (Some(Some(_)), Some(_)) => {
                 self.d
                     .error(s.pos, "use either a bearer token or `basic_auth`, not both");
-                ok = false;
                 None
             }
-            (Some(Some(token)), None) => Some(ir::HttpAuth::Bearer(token)),
-            (None, _) => {
-                ok = false;
-                None
-            }
-            (Some(None), basic) => {
-                if s.basic_auth.is_some() && basic.is_none() {
-                    ok = false;
-                }
-                basic
-            }
+            (Some(Some(token)), None) => Some(Some(ir::HttpAuth::Bearer(token))),
+            (None, _) => None,
+            (Some(None), None) if s.basic_auth.is_some() => None,
+            (Some(None), basic) => Some(basic),
+        }
+    }
+
+    /// `basic_auth`: a user name and a password by reference.
+    fn basic_auth(&mut self, b: &spec::BasicAuthSpec) -> Option<ir::HttpAuth> {
+        let Some(username) = &b.username else {
+            self.d.error(b.pos, "`basic_auth` needs a `username`");
+            return None;
         };
-        ok.then(|| ir::HttpSource {
-            url: url.value.clone(),
-            method,
-            body: s.body.as_ref().map(|b| b.value.clone()),
-            headers: s
-                .headers
-                .iter()
-                .map(|(n, v)| (n.value.clone(), v.value.clone()))
-                .collect(),
-            auth,
-            cache: s.cache.as_ref().is_some_and(|c| c.value),
+        let password = self.secret(&b.password_file, &b.password_env, "password")?;
+        let Some(password) = password else {
+            self.d.error_help(
+                b.pos,
+                "`basic_auth` needs a password",
+                "set `password_file` or `password_env`",
+            );
+            return None;
+        };
+        Some(ir::HttpAuth::Basic {
+            username: username.value.clone(),
+            password,
         })
     }
 
