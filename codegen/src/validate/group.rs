@@ -133,15 +133,7 @@ impl Validator<'_> {
             .iter()
             .filter_map(|m| {
                 self.check_id(&m.id, "metric", &format!("group {group_key}"));
-                imports::import(
-                    m,
-                    &group_key,
-                    &service.prefix,
-                    &service.labels,
-                    &mut self.families,
-                    &mut self.outputs,
-                    self.d,
-                )
+                self.import(m, &group_key, service)
             })
             .collect();
         (Vec::new(), imports)

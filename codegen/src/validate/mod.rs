@@ -6,13 +6,13 @@
 //! One file per subject, each an `impl Validator` block: services and ids
 //! here, groups and their schedule in `group`, sources in `sources`, HTTP
 //! requests and credentials in `http`, metrics and filters in `metrics`,
-//! label sets in `labels`. Imports of other expositions are checked in
-//! `crate::imports`.
+//! label sets in `labels`, re-import entries in `reimport`.
 
 mod group;
 mod http;
 mod labels;
 mod metrics;
+mod reimport;
 mod sources;
 
 use std::collections::HashMap;
