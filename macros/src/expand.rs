@@ -195,28 +195,81 @@ fn check_field<'a>(
         .and_then(|()| names::check_kind_suffix(&name, kind))
         .map_err(|e| syn::Error::new(attr.name.span(), e))?;
     if kind == Kind::Info {
-        if let Some((_, span)) = attr.value_on_error {
-            return Err(syn::Error::new(
-                span,
-                "`value_on_error` does not apply to info metrics",
-            ));
-        }
-        if !attr.value_map.is_empty() {
-            return Err(syn::Error::new(
-                attr.span,
-                "`value_map` does not apply to info metrics",
-            ));
-        }
-        if let Some((_, span)) = attr.scale {
-            return Err(syn::Error::new(
-                span,
-                "`scale` does not apply to info metrics",
-            ));
-        }
+        refuse_value_options(&attr)?;
     }
-    let mut constants = Vec::new();
-    let mut dynamic = Vec::new();
-    let mut references = Vec::new();
+    let labels = check_labels(&attr, content)?;
+    if let Some(value) = &attr.value
+        && content != Content::Json
+        && content != Content::Xml
+    {
+        return Err(syn::Error::new(
+            value.span(),
+            "`value` needs `#[group(content = \"json\")]` or `\"xml\"` on the struct",
+        ));
+    }
+    let plan = plan_of(&attr, content, kind, &labels.references)?;
+    if attr.match_all && labels.dynamic.is_empty() {
+        return Err(syn::Error::new(
+            attr.span,
+            "`match_all` needs a label taken from a capture, or every series would collide",
+        ));
+    }
+    Ok(Some(Field {
+        ident,
+        ty: &field.ty,
+        kind,
+        constant: format_ident!(
+            "{}",
+            pme_codegen::constant_name(ident.to_string().trim_start_matches("r#"))
+        ),
+        attr,
+        constants: labels.constants,
+        dynamic: labels.dynamic,
+        plan,
+    }))
+}
+
+/// An info metric's value is always 1: no value options.
+fn refuse_value_options(attr: &MetricAttr) -> syn::Result<()> {
+    if let Some((_, span)) = attr.value_on_error {
+        return Err(syn::Error::new(
+            span,
+            "`value_on_error` does not apply to info metrics",
+        ));
+    }
+    if !attr.value_map.is_empty() {
+        return Err(syn::Error::new(
+            attr.span,
+            "`value_map` does not apply to info metrics",
+        ));
+    }
+    if let Some((_, span)) = attr.scale {
+        return Err(syn::Error::new(
+            span,
+            "`scale` does not apply to info metrics",
+        ));
+    }
+    Ok(())
+}
+
+/// A field's labels, sorted by where their values come from.
+struct Labels {
+    /// Fixed at compile time: part of the series prefix.
+    constants: Vec<(String, String)>,
+    /// Set per series, in order.
+    dynamic: Vec<String>,
+    /// The dynamic labels filled from the content, with their templates.
+    references: Vec<(String, Vec<(bool, String)>)>,
+}
+
+/// Checks every label's name and value: a constant, a template over the
+/// content, or (for a group without content) a bare name set in code.
+fn check_labels(attr: &MetricAttr, content: Content) -> syn::Result<Labels> {
+    let mut labels = Labels {
+        constants: Vec::new(),
+        dynamic: Vec::new(),
+        references: Vec::new(),
+    };
     for (i, (label, value)) in attr.labels.iter().enumerate() {
         names::check_label_name(&label.value()).map_err(|e| syn::Error::new(label.span(), e))?;
         if attr.labels[..i]
@@ -236,16 +289,16 @@ fn check_field<'a>(
                     ),
                 ));
             }
-            dynamic.push(label.value());
+            labels.dynamic.push(label.value());
             continue;
         };
         match filter::parse_template(&value.value())
             .map_err(|e| syn::Error::new(value.span(), e))?
         {
-            None => constants.push((label.value(), value.value())),
+            None => labels.constants.push((label.value(), value.value())),
             // Only `$$`: a constant once unescaped.
             Some(parts) if parts.iter().all(|(reference, _)| !reference) => {
-                constants.push((
+                labels.constants.push((
                     label.value(),
                     parts.into_iter().map(|(_, text)| text).collect(),
                 ));
@@ -268,22 +321,34 @@ fn check_field<'a>(
                         ),
                     ));
                 }
-                dynamic.push(label.value());
-                references.push((label.value(), parts));
+                labels.dynamic.push(label.value());
+                labels.references.push((label.value(), parts));
             }
         }
     }
-    if let Some(value) = &attr.value
-        && content != Content::Json
-        && content != Content::Xml
-    {
-        return Err(syn::Error::new(
-            value.span(),
-            "`value` needs `#[group(content = \"json\")]` or `\"xml\"` on the struct",
-        ));
-    }
+    Ok(labels)
+}
+
+/// How the field's series are extracted from the group's content.
+fn plan_of(
+    attr: &MetricAttr,
+    content: Content,
+    kind: Kind,
+    references: &[(String, Vec<(bool, String)>)],
+) -> syn::Result<Plan> {
     let spanned = |lit: Option<&LitStr>| lit.map_or(attr.span, LitStr::span);
-    let plan = match content {
+    // A path error names the value path or, otherwise, the filter.
+    let path_error = |e: String| {
+        let at = if e.contains("value path") {
+            attr.value.as_ref()
+        } else {
+            attr.filter.as_ref()
+        };
+        syn::Error::new(spanned(at), e)
+    };
+    let filter = attr.filter.as_ref().map(LitStr::value);
+    let value = attr.value.as_ref().map(LitStr::value);
+    Ok(match content {
         Content::Manual => {
             if let Some(pattern) = &attr.filter {
                 return Err(syn::Error::new(
@@ -297,59 +362,18 @@ fn check_field<'a>(
             attr.filter
                 .as_ref()
                 .map(|pattern| {
-                    filter::plan(&pattern.value(), &references, kind != Kind::Info)
+                    filter::plan(&pattern.value(), references, kind != Kind::Info)
                         .map_err(|e| syn::Error::new(pattern.span(), e))
                 })
                 .transpose()?,
         ),
-        Content::Xml => {
-            let filter = attr.filter.as_ref().map(LitStr::value);
-            let value = attr.value.as_ref().map(LitStr::value);
-            Plan::Xml(
-                xml::plan(filter.as_deref(), value.as_deref(), &references).map_err(|e| {
-                    let at = if e.contains("value path") {
-                        attr.value.as_ref()
-                    } else {
-                        attr.filter.as_ref()
-                    };
-                    syn::Error::new(spanned(at), e)
-                })?,
-            )
-        }
-        Content::Json => {
-            let filter = attr.filter.as_ref().map(LitStr::value);
-            let value = attr.value.as_ref().map(LitStr::value);
-            Plan::Json(
-                json::plan(filter.as_deref(), value.as_deref(), &references).map_err(|e| {
-                    let at = if e.contains("value path") {
-                        attr.value.as_ref()
-                    } else {
-                        attr.filter.as_ref()
-                    };
-                    syn::Error::new(spanned(at), e)
-                })?,
-            )
-        }
-    };
-    if attr.match_all && dynamic.is_empty() {
-        return Err(syn::Error::new(
-            attr.span,
-            "`match_all` needs a label taken from a capture, or every series would collide",
-        ));
-    }
-    Ok(Some(Field {
-        ident,
-        ty: &field.ty,
-        kind,
-        constant: format_ident!(
-            "{}",
-            pme_codegen::constant_name(ident.to_string().trim_start_matches("r#"))
+        Content::Xml => Plan::Xml(
+            xml::plan(filter.as_deref(), value.as_deref(), references).map_err(path_error)?,
         ),
-        attr,
-        constants,
-        dynamic,
-        plan,
-    }))
+        Content::Json => Plan::Json(
+            json::plan(filter.as_deref(), value.as_deref(), references).map_err(path_error)?,
+        ),
+    })
 }
 
 /// The metric type, read from the field type's name (`pme::Gauge<2>` → gauge).
