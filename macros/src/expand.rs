@@ -86,28 +86,11 @@ pub(crate) fn derive(input: &DeriveInput) -> syn::Result<TokenStream> {
         Some("xml") => Content::Xml,
         Some(_) => Content::Text,
     };
-
-    let mut fields = Vec::new();
-    let mut errors: Option<syn::Error> = None;
-    for field in &named.named {
-        match check_field(field, content, &group.labels) {
-            Ok(Some(f)) => fields.push(f),
-            Ok(None) => {}
-            Err(e) => match &mut errors {
-                Some(all) => all.combine(e),
-                None => errors = Some(e),
-            },
-        }
-    }
-    if let Some(e) = errors {
-        return Err(e);
-    }
-
+    let fields = check_fields(named, content, &group.labels)?;
     let name = &input.ident;
     let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
     let consts = fields.iter().map(|f| desc_const(f, &input.vis));
     let checks = fields.iter().map(type_check);
-    let extracts = fields.iter().map(extract);
     let fails = fields.iter().map(|f| {
         let (ident, constant) = (f.ident, &f.constant);
         quote!(self.#ident.fail(Self::#constant.value_on_error);)
@@ -117,37 +100,7 @@ pub(crate) fn derive(input: &DeriveInput) -> syn::Result<TokenStream> {
         let (ident, constant) = (f.ident, &f.constant);
         quote!(::pme::__private::encode::family(out, &Self::#constant, &self.#ident, format);)
     });
-    let extract_body = if let Some(module) = match content {
-        Content::Json => Some(quote!(json)),
-        Content::Xml => Some(quote!(xml)),
-        _ => None,
-    } {
-        quote! {
-            // Parsed once; every family queries this one document.
-            let doc = match ::pme::__private::parsers::#module::parse(input) {
-                ::core::result::Result::Ok(doc) => doc,
-                ::core::result::Result::Err(message) => {
-                    ::pme::__private::metric::MetricGroup::fail(self);
-                    return ::core::result::Result::Err(::pme::__private::metric::ExtractErrors::reading(message));
-                }
-            };
-            let mut errors = ::pme::__private::metric::ExtractErrors::default();
-            #(#extracts)*
-            errors.into_result()
-        }
-    } else if content == Content::Text {
-        quote! {
-            let mut errors = ::pme::__private::metric::ExtractErrors::default();
-            #(#extracts)*
-            errors.into_result()
-        }
-    } else {
-        // Filled by hand: there is no content to extract from.
-        quote! {
-            let _ = input;
-            ::core::result::Result::Ok(())
-        }
-    };
+    let extract_body = extract_body(content, fields.iter().map(extract));
     Ok(quote! {
         impl #impl_generics #name #ty_generics #where_clause {
             #(#consts)*
@@ -173,6 +126,66 @@ pub(crate) fn derive(input: &DeriveInput) -> syn::Result<TokenStream> {
             }
         }
     })
+}
+
+/// Every field's checks; all their errors at once.
+fn check_fields<'a>(
+    named: &'a syn::FieldsNamed,
+    content: Content,
+    group_labels: &[(LitStr, Option<LitStr>)],
+) -> syn::Result<Vec<Field<'a>>> {
+    let mut fields = Vec::new();
+    let mut errors: Option<syn::Error> = None;
+    for field in &named.named {
+        match check_field(field, content, group_labels) {
+            Ok(Some(f)) => fields.push(f),
+            Ok(None) => {}
+            Err(e) => match &mut errors {
+                Some(all) => all.combine(e),
+                None => errors = Some(e),
+            },
+        }
+    }
+    match errors {
+        Some(e) => Err(e),
+        None => Ok(fields),
+    }
+}
+
+/// The body of `MetricGroup::extract`: parse the reading once (JSON, XML),
+/// then run every family's extraction; nothing for a group filled in code.
+fn extract_body(content: Content, extracts: impl Iterator<Item = TokenStream>) -> TokenStream {
+    let module = match content {
+        Content::Json => quote!(json),
+        Content::Xml => quote!(xml),
+        Content::Text => {
+            return quote! {
+                let mut errors = ::pme::__private::metric::ExtractErrors::default();
+                #(#extracts)*
+                errors.into_result()
+            };
+        }
+        Content::Manual => {
+            // Filled by hand: there is no content to extract from.
+            return quote! {
+                let _ = input;
+                ::core::result::Result::Ok(())
+            };
+        }
+    };
+    quote! {
+        // Parsed once; every family queries this one document.
+        let doc = match ::pme::__private::parsers::#module::parse(input) {
+            ::core::result::Result::Ok(doc) => doc,
+            ::core::result::Result::Err(message) => {
+                ::pme::__private::metric::MetricGroup::fail(self);
+                return ::core::result::Result::Err(::pme::__private::metric::ExtractErrors::reading(message));
+            }
+        };
+        let mut errors = ::pme::__private::metric::ExtractErrors::default();
+        #(#extracts)*
+        errors.into_result()
+    }
 }
 
 fn check_field<'a>(
@@ -457,123 +470,176 @@ fn type_check(f: &Field<'_>) -> TokenStream {
 }
 
 fn extract(f: &Field<'_>) -> TokenStream {
-    let (ident, constant) = (f.ident, &f.constant);
-    let info = f.kind == Kind::Info;
-    let scale = float(f.attr.scale.map_or(1.0, |(v, _)| v));
-    let match_all = f.attr.match_all;
-    let value_map = f.attr.value_map.iter().map(|(k, v)| {
-        let v = float(*v);
-        quote!((#k, #v))
-    });
-    let value_map = quote!(&[#(#value_map),*]);
-    // JSON and XML queries have the same shape; only the module, the query
-    // type and the label parts differ.
-    let path_query = |module: TokenStream,
-                      query: TokenStream,
-                      filter: &str,
-                      value: Option<&str>,
-                      labels: Vec<TokenStream>| {
-        let value = match value {
-            Some(v) => quote!(::core::option::Option::Some(#v)),
-            None => quote!(::core::option::Option::None),
-        };
-        quote! {
-            {
-                static QUERY: ::pme::__private::parsers::#module::#query = ::pme::__private::parsers::#module::#query {
-                    filter: #filter,
-                    value: #value,
-                    labels: &[#(#labels),*],
-                    match_all: #match_all,
-                    scale: #scale,
-                    info: #info,
-                    value_map: #value_map,
-                    compiled: ::std::sync::OnceLock::new(),
-                };
-                errors.record(self.#ident.apply(::pme::__private::parsers::#module::extract(&QUERY, &doc), &Self::#constant));
-            }
-        }
-    };
+    let shared = Shared::of(f);
+    let (ident, constant, info, scale, value_map) = (
+        f.ident,
+        &f.constant,
+        shared.info,
+        &shared.scale,
+        &shared.value_map,
+    );
     match &f.plan {
         Plan::Manual => quote!(),
         Plan::Text(None) => quote! {
             errors.record(self.#ident.apply(::pme::__private::parsers::text::whole(input, #info, #scale, #value_map), &Self::#constant));
         },
-        Plan::Text(Some(plan)) => {
-            let pattern = f
-                .attr
-                .filter
-                .as_ref()
-                .map(LitStr::value)
-                .unwrap_or_default();
-            let value = match plan.value {
-                Some(i) => quote!(::core::option::Option::Some(#i)),
-                None => quote!(::core::option::Option::None),
-            };
-            let labels = plan.labels.iter().map(|template| {
-                let parts = template.iter().map(|part| match part {
-                    Part::Literal(text) => {
-                        quote!(::pme::__private::parsers::text::Part::Literal(#text))
-                    }
-                    Part::Capture(i) => quote!(::pme::__private::parsers::text::Part::Capture(#i)),
-                });
-                quote!(&[#(#parts),*])
-            });
-            quote! {
-                {
-                    static FILTER: ::pme::__private::parsers::text::TextFilter = ::pme::__private::parsers::text::TextFilter {
-                        pattern: #pattern,
-                        compiled: ::std::sync::OnceLock::new(),
-                        value: #value,
-                        labels: &[#(#labels),*],
-                        match_all: #match_all,
-                        scale: #scale,
-                        value_map: #value_map,
-                    };
-                    errors.record(self.#ident.apply(::pme::__private::parsers::text::extract(&FILTER, input), &Self::#constant));
-                }
-            }
-        }
-        Plan::Xml(plan) => {
-            let labels = plan.labels.iter().map(|template| {
-                let parts = template.iter().map(|part| match part {
-                    XmlPart::Literal(text) => {
-                        quote!(::pme::__private::parsers::xml::XmlPart::Literal(#text))
-                    }
-                    XmlPart::Path(path) => {
-                        quote!(::pme::__private::parsers::xml::XmlPart::Path(#path))
-                    }
-                });
-                quote!(&[#(#parts),*])
-            });
-            path_query(
-                quote!(xml),
-                quote!(XmlQuery),
-                &plan.filter,
-                plan.value.as_deref(),
-                labels.collect(),
-            )
-        }
-        Plan::Json(plan) => {
-            let labels = plan.labels.iter().map(|template| {
-                let parts = template.iter().map(|part| match part {
-                    JsonPart::Literal(text) => {
-                        quote!(::pme::__private::parsers::json::JsonPart::Literal(#text))
-                    }
-                    JsonPart::Key => quote!(::pme::__private::parsers::json::JsonPart::Key),
-                    JsonPart::Index => quote!(::pme::__private::parsers::json::JsonPart::Index),
-                    JsonPart::Path(path) => {
-                        quote!(::pme::__private::parsers::json::JsonPart::Path(#path))
-                    }
-                });
-                quote!(&[#(#parts),*])
-            });
-            path_query(
-                quote!(json),
-                quote!(JsonQuery),
-                &plan.filter,
-                plan.value.as_deref(),
-                labels.collect(),
-            )
+        Plan::Text(Some(plan)) => text_extraction(f, plan, &shared),
+        Plan::Xml(plan) => path_query(
+            f,
+            &shared,
+            quote!(xml),
+            quote!(XmlQuery),
+            (&plan.filter, plan.value.as_deref()),
+            xml_labels(plan),
+        ),
+        Plan::Json(plan) => path_query(
+            f,
+            &shared,
+            quote!(json),
+            quote!(JsonQuery),
+            (&plan.filter, plan.value.as_deref()),
+            json_labels(plan),
+        ),
+    }
+}
+
+/// What every kind of extraction of a field is told, as tokens.
+struct Shared {
+    info: bool,
+    scale: TokenStream,
+    match_all: bool,
+    value_map: TokenStream,
+}
+
+impl Shared {
+    fn of(f: &Field<'_>) -> Shared {
+        let value_map = f.attr.value_map.iter().map(|(k, v)| {
+            let v = float(*v);
+            quote!((#k, #v))
+        });
+        Shared {
+            info: f.kind == Kind::Info,
+            scale: float(f.attr.scale.map_or(1.0, |(v, _)| v)),
+            match_all: f.attr.match_all,
+            value_map: quote!(&[#(#value_map),*]),
         }
     }
+}
+
+/// A regex filter's extraction: a static `TextFilter`, compiled on first use.
+fn text_extraction(f: &Field<'_>, plan: &filter::FilterPlan, shared: &Shared) -> TokenStream {
+    let (ident, constant) = (f.ident, &f.constant);
+    let Shared {
+        scale,
+        match_all,
+        value_map,
+        ..
+    } = shared;
+    let pattern = f
+        .attr
+        .filter
+        .as_ref()
+        .map(LitStr::value)
+        .unwrap_or_default();
+    let value = match plan.value {
+        Some(i) => quote!(::core::option::Option::Some(#i)),
+        None => quote!(::core::option::Option::None),
+    };
+    let labels = plan.labels.iter().map(|template| {
+        let parts = template.iter().map(|part| match part {
+            Part::Literal(text) => {
+                quote!(::pme::__private::parsers::text::Part::Literal(#text))
+            }
+            Part::Capture(i) => quote!(::pme::__private::parsers::text::Part::Capture(#i)),
+        });
+        quote!(&[#(#parts),*])
+    });
+    quote! {
+        {
+            static FILTER: ::pme::__private::parsers::text::TextFilter = ::pme::__private::parsers::text::TextFilter {
+                pattern: #pattern,
+                compiled: ::std::sync::OnceLock::new(),
+                value: #value,
+                labels: &[#(#labels),*],
+                match_all: #match_all,
+                scale: #scale,
+                value_map: #value_map,
+            };
+            errors.record(self.#ident.apply(::pme::__private::parsers::text::extract(&FILTER, input), &Self::#constant));
+        }
+    }
+}
+
+/// A JSON or XML extraction: both write one `PathQuery`; only the module,
+/// the query type's name and the label parts differ.
+fn path_query(
+    f: &Field<'_>,
+    shared: &Shared,
+    module: TokenStream,
+    query: TokenStream,
+    (filter, value): (&str, Option<&str>),
+    labels: Vec<TokenStream>,
+) -> TokenStream {
+    let (ident, constant) = (f.ident, &f.constant);
+    let Shared {
+        info,
+        scale,
+        match_all,
+        value_map,
+    } = shared;
+    let value = match value {
+        Some(v) => quote!(::core::option::Option::Some(#v)),
+        None => quote!(::core::option::Option::None),
+    };
+    quote! {
+        {
+            static QUERY: ::pme::__private::parsers::#module::#query = ::pme::__private::parsers::#module::#query {
+                filter: #filter,
+                value: #value,
+                labels: &[#(#labels),*],
+                match_all: #match_all,
+                scale: #scale,
+                info: #info,
+                value_map: #value_map,
+                compiled: ::std::sync::OnceLock::new(),
+            };
+            errors.record(self.#ident.apply(::pme::__private::parsers::#module::extract(&QUERY, &doc), &Self::#constant));
+        }
+    }
+}
+
+/// An XML plan's label templates as tokens.
+fn xml_labels(plan: &xml::XmlPlan) -> Vec<TokenStream> {
+    plan.labels
+        .iter()
+        .map(|template| {
+            let parts = template.iter().map(|part| match part {
+                XmlPart::Literal(text) => {
+                    quote!(::pme::__private::parsers::xml::XmlPart::Literal(#text))
+                }
+                XmlPart::Path(path) => quote!(::pme::__private::parsers::xml::XmlPart::Path(#path)),
+            });
+            quote!(&[#(#parts),*])
+        })
+        .collect()
+}
+
+/// A JSON plan's label templates as tokens.
+fn json_labels(plan: &json::JsonPlan) -> Vec<TokenStream> {
+    plan.labels
+        .iter()
+        .map(|template| {
+            let parts = template.iter().map(|part| match part {
+                JsonPart::Literal(text) => {
+                    quote!(::pme::__private::parsers::json::JsonPart::Literal(#text))
+                }
+                JsonPart::Key => quote!(::pme::__private::parsers::json::JsonPart::Key),
+                JsonPart::Index => quote!(::pme::__private::parsers::json::JsonPart::Index),
+                JsonPart::Path(path) => {
+                    quote!(::pme::__private::parsers::json::JsonPart::Path(#path))
+                }
+            });
+            quote!(&[#(#parts),*])
+        })
+        .collect()
 }
