@@ -257,57 +257,14 @@ impl Validator<'_> {
                     .then(|| (name.clone(), parts))
             })
             .collect();
-        if matches!(content, Some(ir::Content::Json | ir::Content::Xml)) {
-            let filter = m.filter.as_ref().map(|f| f.value.as_str());
-            let value = m.value.as_ref().map(|v| v.value.as_str());
-            let planned = if content == Some(ir::Content::Json) {
-                crate::json::plan(filter, value, &dynamic).map(|_| ())
-            } else {
-                crate::xml::plan(filter, value, &dynamic).map(|_| ())
-            };
-            if let Err(e) = planned {
-                let pos = match (&m.value, &m.filter) {
-                    (Some(v), _) if e.contains("value path") => v.pos,
-                    (_, Some(f)) if e.contains("filter") => f.pos,
-                    _ => m.labels.first().map_or(m.id.pos, |(n, _)| n.pos),
-                };
-                self.d.error(pos, e);
-                return false;
-            }
-        } else if let Some(v) = &m.value {
-            self.d.error_help(
-                v.pos,
-                "`value` applies to `content_type: json` and `xml`",
-                "in text filters the value is the capture named `value` or the only unnamed capture",
-            );
+        let paths = matches!(content, Some(ir::Content::Json | ir::Content::Xml));
+        let ok = if paths {
+            self.check_paths(m, content, &dynamic)
+        } else {
+            self.check_text_filter(m, kind, &dynamic)
+        };
+        if !ok {
             return false;
-        }
-        match &m.filter {
-            _ if matches!(content, Some(ir::Content::Json | ir::Content::Xml)) => {}
-            Some(f) => {
-                if let Err(e) = filter::plan(&f.value, &dynamic, kind != Some(Kind::Info)) {
-                    self.d.error(f.pos, e);
-                    return false;
-                }
-            }
-            None => {
-                if let Some((label, _)) = dynamic.first() {
-                    let pos = m
-                        .labels
-                        .iter()
-                        .find(|(n, _)| n.value == *label)
-                        .map_or(m.id.pos, |(_, v)| v.pos);
-                    self.d.error_help(
-                        pos,
-                        format!(
-                            "label `{label}` refers to a capture but metric `{}` has no `filter`",
-                            m.id.value
-                        ),
-                        "add a regex `filter` with that named capture group",
-                    );
-                    return false;
-                }
-            }
         }
         if match_all && dynamic.is_empty() {
             let pos = m.match_mode.as_ref().map_or(m.id.pos, |p| p.pos);
@@ -318,6 +275,72 @@ impl Validator<'_> {
                     m.id.value
                 ),
                 "add a label taken from a capture, such as `labels: {name: $name}`",
+            );
+            return false;
+        }
+        true
+    }
+
+    /// A JSON or XML metric's filter, value and label paths.
+    fn check_paths(
+        &mut self,
+        m: &spec::Metric,
+        content: Option<ir::Content>,
+        dynamic: &[(String, Vec<(bool, String)>)],
+    ) -> bool {
+        let filter = m.filter.as_ref().map(|f| f.value.as_str());
+        let value = m.value.as_ref().map(|v| v.value.as_str());
+        let planned = if content == Some(ir::Content::Json) {
+            crate::json::plan(filter, value, dynamic).map(|_| ())
+        } else {
+            crate::xml::plan(filter, value, dynamic).map(|_| ())
+        };
+        let Err(e) = planned else {
+            return true;
+        };
+        let pos = match (&m.value, &m.filter) {
+            (Some(v), _) if e.contains("value path") => v.pos,
+            (_, Some(f)) if e.contains("filter") => f.pos,
+            _ => m.labels.first().map_or(m.id.pos, |(n, _)| n.pos),
+        };
+        self.d.error(pos, e);
+        false
+    }
+
+    /// A text metric: no `value` key; its regex compiles and has the
+    /// captures its labels name; labels that name captures need a filter.
+    fn check_text_filter(
+        &mut self,
+        m: &spec::Metric,
+        kind: Option<Kind>,
+        dynamic: &[(String, Vec<(bool, String)>)],
+    ) -> bool {
+        if let Some(v) = &m.value {
+            self.d.error_help(
+                v.pos,
+                "`value` applies to `content_type: json` and `xml`",
+                "in text filters the value is the capture named `value` or the only unnamed capture",
+            );
+            return false;
+        }
+        if let Some(f) = &m.filter {
+            if let Err(e) = filter::plan(&f.value, dynamic, kind != Some(Kind::Info)) {
+                self.d.error(f.pos, e);
+                return false;
+            }
+        } else if let Some((label, _)) = dynamic.first() {
+            let pos = m
+                .labels
+                .iter()
+                .find(|(n, _)| n.value == *label)
+                .map_or(m.id.pos, |(_, v)| v.pos);
+            self.d.error_help(
+                pos,
+                format!(
+                    "label `{label}` refers to a capture but metric `{}` has no `filter`",
+                    m.id.value
+                ),
+                "add a regex `filter` with that named capture group",
             );
             return false;
         }

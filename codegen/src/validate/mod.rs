@@ -97,56 +97,9 @@ struct Validator<'d> {
 impl Validator<'_> {
     fn service(&mut self, s: &spec::Service) -> ir::Service {
         self.check_id(&s.id, "service", "services");
-        let period = match &s.collection_frequency {
-            Some(f) if f.value < self.tick => {
-                self.d.error_help(
-                    f.pos,
-                    format!(
-                        "collection_frequency `{}` of service `{}` is shorter than the global `{}`",
-                        dur(f.value),
-                        s.id.value,
-                        dur(self.tick)
-                    ),
-                    "the global frequency is the fastest rate; raise this one or lower `exporter.collection_frequency`",
-                );
-                self.tick
-            }
-            Some(f) => f.value,
-            None => self.tick,
-        };
-        let prefix = match &s.metric_prefix {
-            Some(p) => match names::check_metric_name(&p.value) {
-                Ok(()) => p.value.clone(),
-                Err(e) => {
-                    self.d.error(p.pos, format!("metric_prefix: {e}"));
-                    String::new()
-                }
-            },
-            None => String::new(),
-        };
-        let labels: Vec<(Sp<String>, Sp<String>)> = s
-            .labels
-            .iter()
-            .filter(|(name, value)| {
-                self.check_label_name(name)
-                    && match filter::parse_template(&value.value) {
-                        Ok(Some(parts)) if parts.iter().any(|(capture, _)| *capture) => {
-                            self.d.error_help(
-                                value.pos,
-                                format!("service label `{}` refers to a capture", name.value),
-                                "service labels are constants; use `$$` for a literal `$`",
-                            );
-                            false
-                        }
-                        Ok(_) => true,
-                        Err(e) => {
-                            self.d.error(value.pos, e);
-                            false
-                        }
-                    }
-            })
-            .cloned()
-            .collect();
+        let period = self.service_period(s);
+        let prefix = self.service_prefix(s);
+        let labels = self.service_labels(s);
         let exec = context::check(s, self.d);
         builtin::check_service(s, self.d);
         let context = ServiceContext {
@@ -177,6 +130,67 @@ impl Validator<'_> {
             groups,
             parameters: context.exec.parameters,
         }
+    }
+
+    /// The service's period: at least the global tick.
+    fn service_period(&mut self, s: &spec::Service) -> Duration {
+        match &s.collection_frequency {
+            Some(f) if f.value < self.tick => {
+                self.d.error_help(
+                    f.pos,
+                    format!(
+                        "collection_frequency `{}` of service `{}` is shorter than the global `{}`",
+                        dur(f.value),
+                        s.id.value,
+                        dur(self.tick)
+                    ),
+                    "the global frequency is the fastest rate; raise this one or lower `exporter.collection_frequency`",
+                );
+                self.tick
+            }
+            Some(f) => f.value,
+            None => self.tick,
+        }
+    }
+
+    /// `metric_prefix`, when it can start a metric name.
+    fn service_prefix(&mut self, s: &spec::Service) -> String {
+        let Some(p) = &s.metric_prefix else {
+            return String::new();
+        };
+        match names::check_metric_name(&p.value) {
+            Ok(()) => p.value.clone(),
+            Err(e) => {
+                self.d.error(p.pos, format!("metric_prefix: {e}"));
+                String::new()
+            }
+        }
+    }
+
+    /// The service's constant labels; one that refers to a capture is refused.
+    fn service_labels(&mut self, s: &spec::Service) -> Vec<(Sp<String>, Sp<String>)> {
+        s.labels
+            .iter()
+            .filter(|(name, value)| {
+                self.check_label_name(name)
+                    && match filter::parse_template(&value.value) {
+                        Ok(Some(parts)) if parts.iter().any(|(capture, _)| *capture) => {
+                            self.d.error_help(
+                                value.pos,
+                                format!("service label `{}` refers to a capture", name.value),
+                                "service labels are constants; use `$$` for a literal `$`",
+                            );
+                            false
+                        }
+                        Ok(_) => true,
+                        Err(e) => {
+                            self.d.error(value.pos, e);
+                            false
+                        }
+                    }
+            })
+            .cloned()
+            .collect()
     }
 
     /// Groups reading the same thing as the same identity share one read.
