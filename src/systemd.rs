@@ -21,17 +21,7 @@ pub fn unit(plan: &Plan, exe: &Path, args: &[String]) -> String {
         .sources
         .iter()
         .any(|s| matches!(s.kind, SourceKind::Command { .. }));
-    let mut files: Vec<&str> = plan
-        .sources
-        .iter()
-        .filter_map(|s| match s.kind {
-            SourceKind::File { path } => Some(path),
-            _ => None,
-        })
-        .filter(|p| !p.starts_with("/proc/") && !p.starts_with("/sys/"))
-        .collect();
-    files.sort_unstable();
-    files.dedup();
+    let files = declared_files(plan);
 
     let mut exec = shell_word(&exe.display().to_string());
     for arg in args {
@@ -69,28 +59,7 @@ pub fn unit(plan: &Plan, exe: &Path, args: &[String]) -> String {
              AmbientCapabilities=\n",
         );
     }
-    u.push_str(
-        "NoNewPrivileges=yes\n\
-         UMask=0077\n\
-         ProtectSystem=strict\n\
-         ProtectHome=read-only\n\
-         PrivateTmp=yes\n\
-         PrivateDevices=yes\n\
-         PrivateMounts=yes\n\
-         ProtectKernelTunables=yes\n\
-         ProtectKernelModules=yes\n\
-         ProtectKernelLogs=yes\n\
-         ProtectControlGroups=yes\n\
-         ProtectClock=yes\n\
-         ProtectHostname=yes\n\
-         RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6\n\
-         RestrictNamespaces=yes\n\
-         RestrictRealtime=yes\n\
-         RestrictSUIDSGID=yes\n\
-         LockPersonality=yes\n\
-         SystemCallArchitectures=native\n\
-         SystemCallFilter=@system-service\n",
-    );
+    u.push_str(HARDENING);
     if !commands {
         // Commands may be interpreters with a JIT; pme itself needs no W+X memory.
         u.push_str("MemoryDenyWriteExecute=yes\n");
@@ -103,6 +72,44 @@ pub fn unit(plan: &Plan, exe: &Path, args: &[String]) -> String {
     }
     u.push_str("\n[Install]\nWantedBy=multi-user.target\n");
     u
+}
+
+/// The sandbox every unit gets, whatever the spec.
+const HARDENING: &str = "NoNewPrivileges=yes\n\
+     UMask=0077\n\
+     ProtectSystem=strict\n\
+     ProtectHome=read-only\n\
+     PrivateTmp=yes\n\
+     PrivateDevices=yes\n\
+     PrivateMounts=yes\n\
+     ProtectKernelTunables=yes\n\
+     ProtectKernelModules=yes\n\
+     ProtectKernelLogs=yes\n\
+     ProtectControlGroups=yes\n\
+     ProtectClock=yes\n\
+     ProtectHostname=yes\n\
+     RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6\n\
+     RestrictNamespaces=yes\n\
+     RestrictRealtime=yes\n\
+     RestrictSUIDSGID=yes\n\
+     LockPersonality=yes\n\
+     SystemCallArchitectures=native\n\
+     SystemCallFilter=@system-service\n";
+
+/// The files the spec reads, outside `/proc` and `/sys`, sorted and once each.
+fn declared_files(plan: &Plan) -> Vec<&'static str> {
+    let mut files: Vec<&str> = plan
+        .sources
+        .iter()
+        .filter_map(|s| match s.kind {
+            SourceKind::File { path } => Some(path),
+            _ => None,
+        })
+        .filter(|p| !p.starts_with("/proc/") && !p.starts_with("/sys/"))
+        .collect();
+    files.sort_unstable();
+    files.dedup();
+    files
 }
 
 /// `word` quoted for systemd's command-line syntax when it needs quoting.
