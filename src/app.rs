@@ -219,19 +219,8 @@ pub async fn start(plan: &'static Plan, options: &Options) -> Result<Running, Er
     let scheduler = Scheduler::new(plan, store.clone(), Arc::new(context))?;
     let web = Web::load(options.web_config_file.clone()).map_err(Error::WebConfig)?;
     let probes = Probes::new(plan, scheduler.prober()).map_err(Error::Parameters)?;
-    let bind = |addr: SocketAddr| async move {
-        TcpListener::bind(addr)
-            .await
-            .map_err(|source| Error::Bind { addr, source })
-    };
-    let metrics_listener = bind(options.web_listen_address).await?;
-    let health_listener = bind(options.health_listen_address).await?;
-    let local = |l: &TcpListener, addr| {
-        l.local_addr()
-            .map_err(|source| Error::Bind { addr, source })
-    };
-    let metrics_addr = local(&metrics_listener, options.web_listen_address)?;
-    let health_addr = local(&health_listener, options.health_listen_address)?;
+    let (metrics_listener, metrics_addr) = bind(options.web_listen_address).await?;
+    let (health_listener, health_addr) = bind(options.health_listen_address).await?;
     if let Some(user) = &options.user {
         // After binding (a port below 1024 needs root), before any source
         // is read.
@@ -292,6 +281,14 @@ pub async fn start(plan: &'static Plan, options: &Options) -> Result<Running, Er
         stop,
         tasks,
     })
+}
+
+/// A listener on `addr`, and the address it took (the port, for `:0`).
+async fn bind(addr: SocketAddr) -> Result<(TcpListener, SocketAddr), Error> {
+    let error = |source| Error::Bind { addr, source };
+    let listener = TcpListener::bind(addr).await.map_err(error)?;
+    let local = listener.local_addr().map_err(error)?;
+    Ok((listener, local))
 }
 
 /// Registers SIGTERM and SIGINT handlers now; the future resolves on either.
