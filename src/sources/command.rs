@@ -34,29 +34,7 @@ pub(super) async fn run(
     timeout: Duration,
 ) -> Result<Reading, SourceError> {
     let argv = invocation.argv;
-    let mut command = Command::new(argv[0]);
-    command
-        .args(&argv[1..])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0)
-        .kill_on_drop(true);
-    if let Some(run_as) = invocation.run_as {
-        // Nothing of pme's environment (credentials for HTTP sources among
-        // it) crosses to another user; `/` exists for every user.
-        command
-            .env_clear()
-            .envs(run_as.identity.environment())
-            .current_dir("/");
-        if run_as.switch {
-            run_as.identity.apply(&mut command);
-        }
-    }
-    command.envs(invocation.environment.iter().copied());
-    if let Some(dir) = invocation.working_directory {
-        command.current_dir(dir);
-    }
+    let mut command = prepare(&invocation);
     let mut child = command
         .spawn()
         .map_err(|e| SourceError::Io(format!("cannot run `{}`: {e}", argv[0])))?;
@@ -113,6 +91,37 @@ pub(super) async fn run(
             Err(e)
         }
     }
+}
+
+/// The command as it will run: its own process group (killed whole at
+/// the timeout), no stdin, and under `run_as` a clean environment and the
+/// user's identity.
+fn prepare(invocation: &Invocation<'_>) -> Command {
+    let argv = invocation.argv;
+    let mut command = Command::new(argv[0]);
+    command
+        .args(&argv[1..])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .kill_on_drop(true);
+    if let Some(run_as) = invocation.run_as {
+        // Nothing of pme's environment (credentials for HTTP sources among
+        // it) crosses to another user; `/` exists for every user.
+        command
+            .env_clear()
+            .envs(run_as.identity.environment())
+            .current_dir("/");
+        if run_as.switch {
+            run_as.identity.apply(&mut command);
+        }
+    }
+    command.envs(invocation.environment.iter().copied());
+    if let Some(dir) = invocation.working_directory {
+        command.current_dir(dir);
+    }
+    command
 }
 
 /// Reads up to `limit + 1` bytes (one more tells "too large").
