@@ -120,84 +120,15 @@ impl WebConfig {
             .map(|t| tls::server_config(&t, &resolve))
             .transpose()
             .map_err(|e| format!("tls_server_config: {e}"))?;
-        let mut tokens = Vec::with_capacity(file.bearer_tokens.len());
-        for (i, t) in file.bearer_tokens.iter().enumerate() {
-            let name = t.name.clone().unwrap_or_else(|| format!("#{}", i + 1));
-            let what = format!("bearer_tokens[{i}] ({name})");
-            let token = match (&t.token_file, &t.token_env) {
-                (Some(f), None) => {
-                    let path = resolve(f);
-                    std::fs::read_to_string(&path)
-                        .map_err(|e| format!("{what}: cannot read {}: {e}", path.display()))?
-                        .trim_end_matches(['\n', '\r'])
-                        .to_owned()
-                }
-                (None, Some(var)) => {
-                    std::env::var(var).map_err(|_| format!("{what}: variable {var} is not set"))?
-                }
-                _ => return Err(format!("{what}: set one of token_file and token_env")),
-            };
-            if token.len() < 16 {
-                return Err(format!(
-                    "{what}: the token is shorter than 16 characters; use a random one, e.g. `openssl rand -hex 32`"
-                ));
-            }
-            let scopes = t
-                .scopes
-                .iter()
-                .map(|s| Scope::parse(s).map_err(|e| format!("{what}: {e}")))
-                .collect::<Result<Vec<_>, _>>()?;
-            if scopes.is_empty() {
-                return Err(format!("{what}: no scopes"));
-            }
-            tokens.push(TokenSpec {
-                name,
-                token,
-                scopes,
-            });
-        }
+        let tokens = bearer_tokens(&file.bearer_tokens, &resolve)?;
         let auth = Auth::new(file.basic_auth_users, tokens)?;
-        let rate_limit = match file.rate_limit {
-            None => None,
-            Some(r) => {
-                let interval = pme_content::duration::parse(&r.interval)
-                    .or_else(|e| {
-                        if r.interval == "0" {
-                            Ok(Duration::ZERO)
-                        } else {
-                            Err(e)
-                        }
-                    })
-                    .map_err(|e| format!("rate_limit.interval: {e}"))?;
-                if r.burst == 0 && !interval.is_zero() {
-                    return Err("rate_limit.burst: must be at least 1".to_owned());
-                }
-                (!interval.is_zero()).then_some(RateLimit {
-                    interval,
-                    burst: r.burst,
-                })
-            }
-        };
-        let mut headers = Vec::new();
-        for (name, value) in &file.http_server_config.headers {
-            let Some(known) = ALLOWED_HEADERS
-                .iter()
-                .find(|h| h.eq_ignore_ascii_case(name))
-            else {
-                return Err(format!(
-                    "http_server_config.headers: `{name}` is not one of {}",
-                    ALLOWED_HEADERS.join(", ")
-                ));
-            };
-            if value.is_empty() {
-                continue;
-            }
-            let value = HeaderValue::from_str(value)
-                .map_err(|_| format!("http_server_config.headers.{known}: not a header value"))?;
-            let name = HeaderName::from_bytes(known.as_bytes())
-                .map_err(|_| format!("http_server_config.headers: `{known}`"))?;
-            headers.push((name, value));
-        }
+        let rate_limit = file
+            .rate_limit
+            .as_ref()
+            .map(rate_limit)
+            .transpose()?
+            .flatten();
+        let headers = response_headers(&file.http_server_config.headers)?;
         Ok(WebConfig {
             tls,
             auth,
@@ -205,6 +136,99 @@ impl WebConfig {
             headers,
         })
     }
+}
+
+/// `bearer_tokens`: each read from its file or variable now, at least 16
+/// characters, with at least one scope.
+fn bearer_tokens(
+    specs: &[BearerToken],
+    resolve: &dyn Fn(&str) -> PathBuf,
+) -> Result<Vec<TokenSpec>, String> {
+    let mut tokens = Vec::with_capacity(specs.len());
+    for (i, t) in specs.iter().enumerate() {
+        let name = t.name.clone().unwrap_or_else(|| format!("#{}", i + 1));
+        let what = format!("bearer_tokens[{i}] ({name})");
+        let token = match (&t.token_file, &t.token_env) {
+            (Some(f), None) => {
+                let path = resolve(f);
+                std::fs::read_to_string(&path)
+                    .map_err(|e| format!("{what}: cannot read {}: {e}", path.display()))?
+                    .trim_end_matches(['\n', '\r'])
+                    .to_owned()
+            }
+            (None, Some(var)) => {
+                std::env::var(var).map_err(|_| format!("{what}: variable {var} is not set"))?
+            }
+            _ => return Err(format!("{what}: set one of token_file and token_env")),
+        };
+        if token.len() < 16 {
+            return Err(format!(
+                "{what}: the token is shorter than 16 characters; use a random one, e.g. `openssl rand -hex 32`"
+            ));
+        }
+        let scopes = t
+            .scopes
+            .iter()
+            .map(|s| Scope::parse(s).map_err(|e| format!("{what}: {e}")))
+            .collect::<Result<Vec<_>, _>>()?;
+        if scopes.is_empty() {
+            return Err(format!("{what}: no scopes"));
+        }
+        tokens.push(TokenSpec {
+            name,
+            token,
+            scopes,
+        });
+    }
+    Ok(tokens)
+}
+
+/// `rate_limit`: `None` when the interval is zero (no limit).
+fn rate_limit(r: &RateLimitSpec) -> Result<Option<RateLimit>, String> {
+    let interval = pme_content::duration::parse(&r.interval)
+        .or_else(|e| {
+            if r.interval == "0" {
+                Ok(Duration::ZERO)
+            } else {
+                Err(e)
+            }
+        })
+        .map_err(|e| format!("rate_limit.interval: {e}"))?;
+    if r.burst == 0 && !interval.is_zero() {
+        return Err("rate_limit.burst: must be at least 1".to_owned());
+    }
+    Ok((!interval.is_zero()).then_some(RateLimit {
+        interval,
+        burst: r.burst,
+    }))
+}
+
+/// `http_server_config.headers`: only the headers exporter-toolkit allows;
+/// an empty value sets nothing.
+fn response_headers(
+    configured: &BTreeMap<String, String>,
+) -> Result<Vec<(HeaderName, HeaderValue)>, String> {
+    let mut headers = Vec::new();
+    for (name, value) in configured {
+        let Some(known) = ALLOWED_HEADERS
+            .iter()
+            .find(|h| h.eq_ignore_ascii_case(name))
+        else {
+            return Err(format!(
+                "http_server_config.headers: `{name}` is not one of {}",
+                ALLOWED_HEADERS.join(", ")
+            ));
+        };
+        if value.is_empty() {
+            continue;
+        }
+        let value = HeaderValue::from_str(value)
+            .map_err(|_| format!("http_server_config.headers.{known}: not a header value"))?;
+        let name = HeaderName::from_bytes(known.as_bytes())
+            .map_err(|_| format!("http_server_config.headers: `{known}`"))?;
+        headers.push((name, value));
+    }
+    Ok(headers)
 }
 
 #[cfg(test)]
