@@ -162,80 +162,14 @@ pub(crate) fn check(
     g: &crate::spec::Group,
     d: &mut crate::diagnostic::Diagnostics,
 ) -> Option<(&'static Builtin, crate::ir::SourceKind)> {
-    use crate::diagnostic::one_of;
-    use crate::spec::SourceText;
-
-    let mut ok = true;
-    let not_here = [
-        ("shell", g.shell.as_ref().map(|s| s.pos)),
-        ("content_type", g.content_type.as_ref().map(|s| s.pos)),
-        ("max_bytes", g.max_bytes.as_ref().map(|s| s.pos)),
-        ("http", g.http.as_ref().map(|s| s.pos)),
-        ("sample", g.sample.as_ref().map(|s| s.pos)),
-        ("expect", g.expect.as_ref().map(|(pos, _)| *pos)),
-    ];
-    for (key, pos) in not_here {
-        if let Some(pos) = pos {
-            d.error_help(
-                pos,
-                format!("`{key}` does not apply to a built-in collector"),
-                "a built-in reads the system itself; only `source`, `options`, `collection_frequency` and `timeout` apply",
-            );
-            ok = false;
-        }
-    }
-    let builtin = match &g.source {
-        Some(SourceText::Text(name)) => match find(&name.value) {
-            Some(b) => Some(b),
-            None => {
-                d.error_help(
-                    name.pos,
-                    format!("unknown built-in collector `{}`", name.value),
-                    one_of(&name.value, &names()),
-                );
-                None
-            }
-        },
-        Some(SourceText::Argv(pos, _)) => {
-            d.error_help(
-                *pos,
-                "a built-in collector is named by one word",
-                one_of("", &names()),
-            );
-            None
-        }
-        None => {
-            d.error_help(
-                g.id.pos,
-                format!("`{}` has no `source`", g.id.value),
-                one_of("", &names()),
-            );
-            None
-        }
-    }?;
+    let mut ok = refuse_source_keys(g, d);
+    let builtin = named(g, d)?;
     let given = g
         .options
         .as_ref()
         .map(|(_, o)| o.as_slice())
         .unwrap_or_default();
-    for (key, value) in given {
-        if !builtin.options.iter().any(|(name, _)| *name == key.value) {
-            let known: Vec<&str> = builtin.options.iter().map(|(n, _)| *n).collect();
-            let help = if known.is_empty() {
-                format!("`{}` takes no options", builtin.name)
-            } else {
-                one_of(&key.value, &known)
-            };
-            d.error_help(key.pos, format!("unknown option `{}`", key.value), help);
-            ok = false;
-        } else if let Err(e) = regex::Regex::new(&value.value) {
-            d.error(
-                value.pos,
-                format!("option `{}`: invalid regex: {e}", key.value),
-            );
-            ok = false;
-        }
-    }
+    ok &= check_options(builtin, given, d);
     let options = builtin
         .options
         .iter()
@@ -256,6 +190,96 @@ pub(crate) fn check(
             },
         )
     })
+}
+
+/// The group keys of other sources, which a built-in does not read.
+fn refuse_source_keys(g: &crate::spec::Group, d: &mut crate::diagnostic::Diagnostics) -> bool {
+    let not_here = [
+        ("shell", g.shell.as_ref().map(|s| s.pos)),
+        ("content_type", g.content_type.as_ref().map(|s| s.pos)),
+        ("max_bytes", g.max_bytes.as_ref().map(|s| s.pos)),
+        ("http", g.http.as_ref().map(|s| s.pos)),
+        ("sample", g.sample.as_ref().map(|s| s.pos)),
+        ("expect", g.expect.as_ref().map(|(pos, _)| *pos)),
+    ];
+    let mut ok = true;
+    for (key, pos) in not_here {
+        if let Some(pos) = pos {
+            d.error_help(
+                pos,
+                format!("`{key}` does not apply to a built-in collector"),
+                "a built-in reads the system itself; only `source`, `options`, `collection_frequency` and `timeout` apply",
+            );
+            ok = false;
+        }
+    }
+    ok
+}
+
+/// The collector `source` names: one known word.
+fn named(
+    g: &crate::spec::Group,
+    d: &mut crate::diagnostic::Diagnostics,
+) -> Option<&'static Builtin> {
+    use crate::diagnostic::one_of;
+    use crate::spec::SourceText;
+    match &g.source {
+        Some(SourceText::Text(name)) => {
+            let found = find(&name.value);
+            if found.is_none() {
+                d.error_help(
+                    name.pos,
+                    format!("unknown built-in collector `{}`", name.value),
+                    one_of(&name.value, &names()),
+                );
+            }
+            found
+        }
+        Some(SourceText::Argv(pos, _)) => {
+            d.error_help(
+                *pos,
+                "a built-in collector is named by one word",
+                one_of("", &names()),
+            );
+            None
+        }
+        None => {
+            d.error_help(
+                g.id.pos,
+                format!("`{}` has no `source`", g.id.value),
+                one_of("", &names()),
+            );
+            None
+        }
+    }
+}
+
+/// Every option given is one the collector takes, and a valid regex.
+fn check_options(
+    builtin: &Builtin,
+    given: &[(crate::spec::Sp<String>, crate::spec::Sp<String>)],
+    d: &mut crate::diagnostic::Diagnostics,
+) -> bool {
+    let mut ok = true;
+    for (key, value) in given {
+        if !builtin.options.iter().any(|(name, _)| *name == key.value) {
+            let known: Vec<&str> = builtin.options.iter().map(|(n, _)| *n).collect();
+            let help = if known.is_empty() {
+                format!("`{}` takes no options", builtin.name)
+            } else {
+                crate::diagnostic::one_of(&key.value, &known)
+            };
+            d.error_help(key.pos, format!("unknown option `{}`", key.value), help);
+            ok = false;
+        } else if let Err(e) = regex::Regex::new(&value.value) {
+            d.error(
+                value.pos,
+                format!("option `{}`: invalid regex: {e}", key.value),
+            );
+            ok = false;
+        }
+    }
+    ok
 }
 
 /// Built-ins have fixed names and labels and read as pme itself: a
