@@ -400,7 +400,30 @@ fn read_group(key: &Key, node: &Node, standalone: bool, d: &mut Diagnostics) -> 
     group.max_bytes = f.take("max_bytes").and_then(|n| bytes_of(n, d));
     group.http = f.take("http").map(|n| read_http(n, d));
     group.sample = f.take("sample").and_then(|n| str_of(n, d));
-    group.expect = f.take("expect").map(|n| match &n.value {
+    group.expect = f.take("expect").map(|n| read_expect(n, d));
+    group.options = f
+        .take("options")
+        .map(|n| (n.pos, pairs_of(n, "`options`", d)));
+    let builtin = group
+        .source_type
+        .as_ref()
+        .is_some_and(|t| t.value == "builtin");
+    if builtin {
+        finish_builtin(key, f, standalone, d);
+    } else if standalone {
+        let metric = read_metric_fields(key, &mut f, d);
+        group.metrics.push(metric);
+        f.finish(&[SOURCE_KEYS, METRIC_KEYS].concat(), d);
+    } else {
+        group.metrics = read_group_metrics(key, &mut f, d);
+        f.finish(&[SOURCE_KEYS, GROUP_KEYS].concat(), d);
+    }
+    group
+}
+
+/// `expect`: the series lines a `sample` must yield.
+fn read_expect(n: &Node, d: &mut Diagnostics) -> (Pos, Vec<Sp<String>>) {
+    match &n.value {
         Value::Seq(items) => (n.pos, items.iter().filter_map(|i| str_of(i, d)).collect()),
         _ => {
             d.error(
@@ -412,58 +435,51 @@ fn read_group(key: &Key, node: &Node, standalone: bool, d: &mut Diagnostics) -> 
             );
             (n.pos, Vec::new())
         }
-    });
-    group.options = f
-        .take("options")
-        .map(|n| (n.pos, pairs_of(n, "`options`", d)));
-    let builtin = group
-        .source_type
-        .as_ref()
-        .is_some_and(|t| t.value == "builtin");
-    if builtin {
-        // A built-in collector declares its own metrics.
-        if standalone {
-            d.error_help(
-                key.pos,
-                format!(
-                    "built-in collector `{}` is not a standalone metric",
-                    key.name
-                ),
-                "declare it under `metric_groups:`; it serves several families",
-            );
-        }
-        if let Some((k, _)) = f.entries.iter().find(|(k, _)| k.name == "metrics") {
-            d.error_help(
-                k.pos,
-                "a built-in collector has no `metrics`",
-                "its families are fixed; docs/collectors.md lists them",
-            );
-        }
-        let _ = f.take("metrics");
-        f.finish(SOURCE_KEYS, d);
-    } else if standalone {
-        let metric = read_metric_fields(key, &mut f, d);
-        group.metrics.push(metric);
-        f.finish(&[SOURCE_KEYS, METRIC_KEYS].concat(), d);
-    } else {
-        match f.take("metrics") {
-            Some(metrics) => {
-                for (k, v) in entries(metrics, "`metrics`", d) {
-                    if let Some(mut m) = Fields::new(v, "a metric", d) {
-                        group.metrics.push(read_metric_fields(k, &mut m, d));
-                        m.finish(METRIC_KEYS, d);
-                    }
-                }
-            }
-            None => d.error_help(
-                key.pos,
-                format!("metric group `{}` has no `metrics`", key.name),
-                "a group reads one source and derives metrics from it; list them under `metrics:`",
-            ),
-        }
-        f.finish(&[SOURCE_KEYS, GROUP_KEYS].concat(), d);
     }
-    group
+}
+
+/// The rest of a built-in collector's group: it declares its own metrics,
+/// so it is never a standalone metric and has no `metrics`.
+fn finish_builtin(key: &Key, mut f: Fields<'_>, standalone: bool, d: &mut Diagnostics) {
+    if standalone {
+        d.error_help(
+            key.pos,
+            format!(
+                "built-in collector `{}` is not a standalone metric",
+                key.name
+            ),
+            "declare it under `metric_groups:`; it serves several families",
+        );
+    }
+    if let Some((k, _)) = f.entries.iter().find(|(k, _)| k.name == "metrics") {
+        d.error_help(
+            k.pos,
+            "a built-in collector has no `metrics`",
+            "its families are fixed; docs/collectors.md lists them",
+        );
+    }
+    let _ = f.take("metrics");
+    f.finish(SOURCE_KEYS, d);
+}
+
+/// A group's `metrics:` mapping.
+fn read_group_metrics(key: &Key, f: &mut Fields<'_>, d: &mut Diagnostics) -> Vec<Metric> {
+    let Some(metrics) = f.take("metrics") else {
+        d.error_help(
+            key.pos,
+            format!("metric group `{}` has no `metrics`", key.name),
+            "a group reads one source and derives metrics from it; list them under `metrics:`",
+        );
+        return Vec::new();
+    };
+    let mut read = Vec::new();
+    for (k, v) in entries(metrics, "`metrics`", d) {
+        if let Some(mut m) = Fields::new(v, "a metric", d) {
+            read.push(read_metric_fields(k, &mut m, d));
+            m.finish(METRIC_KEYS, d);
+        }
+    }
+    read
 }
 
 fn read_metric_fields(key: &Key, f: &mut Fields<'_>, d: &mut Diagnostics) -> Metric {
