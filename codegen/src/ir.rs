@@ -1,5 +1,5 @@
 //! The validated model: what `expand.rs` turns into code. Everything here
-//! has passed `validate.rs`; names are final and every default is applied.
+//! has passed `validate/`; names are final and every default is applied.
 
 use std::time::Duration;
 

@@ -1,6 +1,6 @@
 //! The spec as written: `metrics.yaml` read into typed structs, every value
 //! with its position. Only shape is checked here (known keys, right kinds of
-//! values); meaning is checked in `validate.rs`.
+//! values); meaning is checked in `validate/`.
 
 use std::time::Duration;
 
