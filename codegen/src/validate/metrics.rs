@@ -134,23 +134,14 @@ impl Validator<'_> {
         ok
     }
 
-    /// Records `name` as this metric's family; false when another metric
-    /// declared it first.
+    /// Records `name` as this metric's family.
     fn claim_family(&mut self, m: &spec::Metric, name: &str) -> bool {
         let pos = m.name.as_ref().unwrap_or(&m.id).pos;
-        if let Some(first) = self.families.get(name) {
-            self.d.error_help(
-                pos,
-                format!(
-                    "duplicate metric family `{name}` (first defined at line {}, column {})",
-                    first.line, first.column
-                ),
-                "every family must come from one metric; give one of them another name",
-            );
-            return false;
-        }
-        self.families.insert(name.to_owned(), pos);
-        true
+        self.claim(
+            name,
+            pos,
+            "every family must come from one metric; give one of them another name",
+        )
     }
 
     /// The `description`, which becomes the HELP text.

@@ -193,6 +193,24 @@ impl Validator<'_> {
             .collect()
     }
 
+    /// Records `name` as a family declared at `pos`; false, with the
+    /// first declaration's place, when another metric or import has it.
+    fn claim(&mut self, name: &str, pos: Pos, help: &str) -> bool {
+        if let Some(first) = self.families.get(name) {
+            self.d.error_help(
+                pos,
+                format!(
+                    "duplicate metric family `{name}` (first defined at line {}, column {})",
+                    first.line, first.column
+                ),
+                help,
+            );
+            return false;
+        }
+        self.families.insert(name.to_owned(), pos);
+        true
+    }
+
     /// Groups reading the same thing as the same identity share one read.
     fn intern_source(&mut self, source: ir::Source) -> usize {
         let same = |s: &ir::Source| {

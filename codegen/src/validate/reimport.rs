@@ -144,19 +144,11 @@ impl Validator<'_> {
                 .error(at, format!("`{name}` is reserved for pme's self-metrics"));
             return false;
         }
-        if let Some(first) = self.families.get(name) {
-            self.d.error_help(
-                at,
-                format!(
-                    "duplicate metric family `{name}` (first defined at line {}, column {})",
-                    first.line, first.column
-                ),
-                "every family must come from one metric; rename one of them",
-            );
-            return false;
-        }
-        self.families.insert(name.to_owned(), at);
-        true
+        self.claim(
+            name,
+            at,
+            "every family must come from one metric; rename one of them",
+        )
     }
 
     /// The service's labels, then the entry's constant ones.
