@@ -103,8 +103,8 @@ pub(crate) fn gzip(body: &[u8]) -> Bytes {
 }
 
 /// The bodies of `/metrics` for the current store generation.
-#[derive(Debug, Default)]
-pub(crate) struct Cache {
+#[derive(Debug)]
+struct Cache {
     current: Mutex<Cached>,
     /// Where builds are counted.
     stats: Arc<ServerStats>,
@@ -127,7 +127,7 @@ fn slot(format: Format, gzip: bool) -> usize {
 
 impl Cache {
     /// An empty cache that counts its builds in `stats`.
-    pub(crate) fn new(stats: Arc<ServerStats>) -> Cache {
+    fn new(stats: Arc<ServerStats>) -> Cache {
         Cache {
             current: Mutex::default(),
             stats,
@@ -137,13 +137,7 @@ impl Cache {
     /// The whole exposition in `format`, gzipped when `gzip` (and large
     /// enough; the flag returned says whether it is). Built at most once per
     /// store generation; concurrent scrapes wait for the one building it.
-    pub(crate) fn get(
-        &self,
-        plan: &Plan,
-        store: &Store,
-        format: Format,
-        gzip: bool,
-    ) -> (Bytes, bool) {
+    fn get(&self, plan: &Plan, store: &Store, format: Format, gzip: bool) -> (Bytes, bool) {
         let generation = store.generation();
         let mut cached = self.current.lock().unwrap_or_else(|p| p.into_inner());
         if cached.generation != Some(generation) {

@@ -199,7 +199,7 @@ impl Drop for Daemon {
 
 /// The TCP addresses process `pid` listens on: its own sockets (from
 /// `/proc/PID/fd`) that its network namespace's tables list in state LISTEN.
-pub fn listening_addrs(pid: u32) -> Vec<SocketAddr> {
+fn listening_addrs(pid: u32) -> Vec<SocketAddr> {
     let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
         return Vec::new();
     };
