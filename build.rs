@@ -1,5 +1,8 @@
 //! Compiles the spec: `metrics.yaml` (or `$PME_SPEC`) → `$OUT_DIR/metrics.rs`.
 //!
+//! It belongs to the exporter package only, so an edited spec rebuilds
+//! `src/main.rs` and the generated collectors, not the runtime library.
+//!
 //! A bad spec is reported as one `cargo::error=` line per problem, in the
 //! form `path:line:column: message`, and the build stops.
 
@@ -7,12 +10,6 @@ use std::path::{Path, PathBuf};
 
 fn main() {
     println!("cargo::rerun-if-env-changed=PME_SPEC");
-    // For `pme_build_info{rustc}`.
-    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
-    if let Ok(out) = std::process::Command::new(rustc).arg("--version").output() {
-        let version = String::from_utf8_lossy(&out.stdout);
-        println!("cargo::rustc-env=PME_RUSTC_VERSION={}", version.trim());
-    }
     let manifest_dir = PathBuf::from(
         std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"),
     );

@@ -41,9 +41,14 @@ const NODE_EXPORTER_NAMES: [&str; 6] = [
     "netdev",
 ];
 
+/// The default spec, whose plan the built-in collectors are given.
+mod spec {
+    ::pme::include_spec!("metrics.yaml");
+}
+
 fn main() {
     let context = Context::new(
-        &pme::generated::PLAN,
+        &spec::PLAN,
         Paths::default(),
         Arc::new(ServerStats::default()),
     );

@@ -1,9 +1,11 @@
 //! pme: a Prometheus exporter compiled from its spec.
 //!
-//! An operator describes what to measure in `metrics.yaml`; `build.rs`
-//! turns it into typed collectors and a [`Plan`], and the `pme` binary runs
-//! that plan: it collects on a schedule and serves `/metrics`. This crate
-//! is also a library, for running a spec inside another program or test.
+//! An operator describes what to measure in `metrics.yaml`; the exporter's
+//! `build.rs` turns it into typed collectors and a [`Plan`], and the `pme`
+//! binary runs that plan with this crate: it collects on a schedule and
+//! serves `/metrics`. This crate is the runtime, compiled once whatever the
+//! spec; it is also a library, for running a spec inside another program
+//! or test.
 //!
 //! # Embedding a spec
 //!
@@ -13,7 +15,8 @@
 //!
 //! ```no_run
 //! mod spec {
-//!     ::pme::include_spec!("metrics.yaml");
+//!     // The path is relative to the crate root, like `include_str!`.
+//!     ::pme::include_spec!("examples/app.yaml");
 //! }
 //!
 //! # async fn run() -> Result<(), pme::Error> {
@@ -53,7 +56,6 @@ mod config;
 mod dryrun;
 mod encode;
 mod exposition;
-pub mod generated;
 mod health;
 mod http;
 mod https;

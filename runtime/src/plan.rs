@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::metric::MetricGroup;
 
-/// A whole spec's plan (`pme::generated::PLAN` for the built-in spec).
+/// A whole spec's plan (the binary's `generated::PLAN` for the built-in spec).
 #[derive(Debug)]
 pub struct Plan {
     /// The spec file it was generated from.
