@@ -2,13 +2,15 @@
 //! parser in MB/s on large real expositions.
 //!
 //! Inputs: a scrape of the real node_exporter (Debian
-//! `prometheus-node-exporter`, started here on 127.0.0.1:19199 for one
-//! scrape, when installed) and a Prometheus server's own scrape
+//! `prometheus-node-exporter`, started here on a loopback port the kernel
+//! picks, for one scrape, when installed) and a Prometheus server's own scrape
 //! (`tests/conformance/prometheus-textparse/testdata/alltypes.237mfs.prom.txt`),
 //! each repeated ×100 into one document, as a big target would serve.
 //! Measured: the lenient parse pme runs on every reading; the whole
 //! reading cycle (parse, route through an import of every family, write
-//! the text format); and the strict parse of one copy.
+//! the text format); and the strict parse of one copy. The peer, in the
+//! same run: the `prometheus-parse` crate (the most used Rust parser of the
+//! text format), given the lines as its API takes them.
 
 use std::hint::black_box;
 use std::io::{Read, Write};
@@ -17,7 +19,7 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 mod common;
-use common::median_secs;
+use common::{listening_port, median_secs};
 
 use pme::__private::parsers::exposition::{Format, Import, parse, route, write_text};
 
@@ -35,13 +37,19 @@ static ALL: [Import; 1] = [Import {
 
 /// One scrape of a node_exporter started for the purpose, or `None`.
 fn node_exporter_scrape() -> Option<String> {
-    let addr = "127.0.0.1:19199";
     let mut child = Command::new("prometheus-node-exporter")
-        .arg(format!("--web.listen-address={addr}"))
+        .arg("--web.listen-address=127.0.0.1:0")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .ok()?;
+    let Some(port) = listening_port(child.id()) else {
+        let _ = child.kill();
+        let _ = child.wait();
+        return None;
+    };
+    let addr = format!("127.0.0.1:{port}");
+    let addr = addr.as_str();
     let deadline = Instant::now() + Duration::from_secs(10);
     let body = loop {
         if let Ok(mut s) = std::net::TcpStream::connect(addr) {
@@ -106,6 +114,11 @@ fn main() {
             black_box(parse(black_box(big.as_bytes()), Format::Prometheus, false).unwrap());
         });
         report(name, "lenient parse", big.len(), lenient);
+        let peer = median_secs(ROUNDS, 1, || {
+            let lines = black_box(&big).lines().map(|l| Ok(l.to_owned()));
+            black_box(prometheus_parse::Scrape::parse(lines).unwrap());
+        });
+        report(name, "prometheus-parse crate", big.len(), peer);
         let mut out = Vec::with_capacity(big.len() * 2);
         let cycle = median_secs(ROUNDS, 1, || {
             out.clear();

@@ -1,6 +1,9 @@
 //! The pme binary: serves the spec it was built from.
 
-#[allow(unreachable_pub, reason = "generated items are `pub` so a library can re-export them; here the binary is their only user")]
+#[allow(
+    unreachable_pub,
+    reason = "generated items are `pub` so a library can re-export them; here the binary is their only user"
+)]
 mod generated;
 
 fn main() -> std::process::ExitCode {

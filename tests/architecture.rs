@@ -24,7 +24,14 @@ const LAYERS: &[(&str, &[&str])] = &[
     // Running a plan, and reports about it.
     (
         "collection",
-        &["scheduler", "selfmetrics", "config", "dryrun", "systemd"],
+        &[
+            "scheduler",
+            "selfmetrics",
+            "config",
+            "allocator",
+            "dryrun",
+            "systemd",
+        ],
     ),
     // Whole expositions and health documents from the store.
     ("exposition", &["exposition", "health"]),

@@ -1,7 +1,7 @@
 //! The catalog of built-in collectors (`source_type: builtin`): their
 //! names, the families each one serves and the options it takes.
 //!
-//! The collectors themselves are hand-written in `pme`'s `src/builtin/`;
+//! The collectors themselves are hand-written in the runtime's `runtime/src/builtin/`;
 //! this table is what the spec is checked against at build time (a family
 //! may come from one place only, options must be known and valid). A unit
 //! test in `pme` checks that it matches the collectors' own declarations.

@@ -184,19 +184,18 @@ pub fn parse_value(s: &str) -> Option<f64> {
     }
 }
 
-/// How one series line starts and ends around its dynamic label values.
+/// The bytes of one series line around its dynamic label values: a line
+/// with `N` of them is `pieces[0]`, then for each value `i` the escaped
+/// value and `pieces[i + 1]`, then the sample value and a newline. So a
+/// series costs `N + 1` copies of precomputed bytes, whatever its constant
+/// labels.
 ///
-/// A line is `prefix`, then for each dynamic label `heads[i]`, the escaped
-/// value and `"`, then `suffix`, the value and a newline.
+/// For `m{a="x",b=<value>} 1`: `["m{a=\"x\",b=\"", "\"} "]`; with no
+/// dynamic label, the one piece is `m{a="x"} ` or `m `.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SeriesShape {
-    /// `name{const="v",...` without the closing brace, or just `name`.
-    pub prefix: String,
-    /// `{label="` for the first label when there are no constant labels,
-    /// `,label="` otherwise.
-    pub heads: Vec<String>,
-    /// `} ` when the series has labels, ` ` when it has none.
-    pub suffix: String,
+    /// `N + 1` pieces, never empty.
+    pub pieces: Vec<String>,
 }
 
 /// Precomputes the bytes around a series' dynamic label values.
@@ -205,30 +204,25 @@ pub fn series_shape(
     const_labels: &[(String, String)],
     dynamic: &[String],
 ) -> SeriesShape {
-    let mut prefix = name.to_owned();
-    for (i, (label, value)) in const_labels.iter().enumerate() {
-        prefix.push(if i == 0 { '{' } else { ',' });
-        prefix.push_str(&format!("{label}=\"{}\"", escape_label_value(value)));
+    let mut piece = name.to_owned();
+    let mut labels = 0;
+    let mut open = |piece: &mut String| {
+        piece.push(if labels == 0 { '{' } else { ',' });
+        labels += 1;
+    };
+    for (label, value) in const_labels {
+        open(&mut piece);
+        piece.push_str(&format!("{label}=\"{}\"", escape_label_value(value)));
     }
-    let heads = dynamic
-        .iter()
-        .enumerate()
-        .map(|(i, label)| {
-            let open = if i == 0 && const_labels.is_empty() {
-                '{'
-            } else {
-                ','
-            };
-            format!("{open}{label}=\"")
-        })
-        .collect();
-    let any_labels = !const_labels.is_empty() || !dynamic.is_empty();
-    let suffix = if any_labels { "} " } else { " " }.to_owned();
-    SeriesShape {
-        prefix,
-        heads,
-        suffix,
+    let mut pieces = Vec::with_capacity(dynamic.len() + 1);
+    for label in dynamic {
+        open(&mut piece);
+        piece.push_str(&format!("{label}=\""));
+        pieces.push(std::mem::replace(&mut piece, "\"".to_owned()));
     }
+    piece.push_str(if labels > 0 { "} " } else { " " });
+    pieces.push(piece);
+    SeriesShape { pieces }
 }
 
 #[cfg(test)]
@@ -295,15 +289,12 @@ mod tests {
     #[test]
     fn shapes_series_lines() {
         let s = series_shape("m", &[("a".into(), "x\"y".into())], &["b".into()]);
-        assert_eq!(s.prefix, "m{a=\"x\\\"y\"");
-        assert_eq!(s.heads, vec![",b=\""]);
-        assert_eq!(s.suffix, "} ");
+        assert_eq!(s.pieces, ["m{a=\"x\\\"y\",b=\"", "\"} "]);
         let s = series_shape("m", &[], &["b".into(), "c".into()]);
-        assert_eq!(
-            (s.prefix.as_str(), s.heads.clone()),
-            ("m", vec!["{b=\"".into(), ",c=\"".into()])
-        );
+        assert_eq!(s.pieces, ["m{b=\"", "\",c=\"", "\"} "]);
+        let s = series_shape("m", &[("a".into(), "x".into())], &[]);
+        assert_eq!(s.pieces, ["m{a=\"x\"} "]);
         let s = series_shape("m", &[], &[]);
-        assert_eq!((s.prefix.as_str(), s.suffix.as_str()), ("m", " "));
+        assert_eq!(s.pieces, ["m "]);
     }
 }

@@ -418,12 +418,10 @@ fn desc_const(f: &Field<'_>, vis: &syn::Visibility) -> TokenStream {
     let openmetrics_header =
         Literal::byte_string(names::openmetrics_header(&name, &help, f.kind).as_bytes());
     let shape = names::series_shape(&name, &f.constants, &f.dynamic);
-    let prefix = Literal::byte_string(shape.prefix.as_bytes());
-    let heads = shape
-        .heads
+    let pieces = shape
+        .pieces
         .iter()
-        .map(|h| Literal::byte_string(h.as_bytes()));
-    let suffix = Literal::byte_string(shape.suffix.as_bytes());
+        .map(|p| Literal::byte_string(p.as_bytes()));
     let value_on_error = match f.attr.value_on_error {
         None => quote!(::core::option::Option::None),
         Some((v, _)) => {
@@ -439,9 +437,7 @@ fn desc_const(f: &Field<'_>, vis: &syn::Visibility) -> TokenStream {
             name: #name,
             header: #header,
             openmetrics_header: #openmetrics_header,
-            prefix: #prefix,
-            heads: &[#(#heads),*],
-            suffix: #suffix,
+            pieces: &[#(#pieces),*],
             value_on_error: #value_on_error,
         };
     }

@@ -72,6 +72,7 @@ impl Running {
 /// The binary's entry point for `plan`: parses the command line, runs
 /// until SIGTERM/SIGINT (or once, with `--once`).
 pub fn main(plan: &'static Plan) -> ExitCode {
+    crate::allocator::tune();
     let options = Options::parse();
     if let Some(Command::SystemdUnit { flags }) = &options.command {
         return print_unit(plan, flags);
@@ -257,12 +258,14 @@ pub async fn start(plan: &'static Plan, options: &Options) -> Result<Running, Er
             metrics_listener,
             Endpoint::Metrics,
             state.clone(),
+            options.web_max_connections,
             until_stopped(stopped.clone()),
         )),
         tokio::spawn(http::serve(
             health_listener,
             Endpoint::Health,
             state.clone(),
+            options.web_max_connections,
             until_stopped(stopped.clone()),
         )),
     ];

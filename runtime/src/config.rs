@@ -25,6 +25,11 @@ pub struct Options {
     /// `POST /-/reload`.
     #[arg(long = "web.config.file", value_name = "FILE")]
     pub web_config_file: Option<std::path::PathBuf>,
+    /// Most connections each listener keeps open at once (0: no limit);
+    /// more wait in the kernel's queue until one closes. Each costs a
+    /// buffer of its own, so this bounds pme's memory under any load.
+    #[arg(long = "web.max-connections", value_name = "N", default_value_t = 64)]
+    pub web_max_connections: usize,
     /// Check that the spec can run here (users, capabilities, programs on
     /// PATH, files, HTTP hosts) and print the collection plan, without
     /// collecting; exit non-zero if a check fails.

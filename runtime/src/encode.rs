@@ -23,6 +23,9 @@ pub fn family<const N: usize>(
     family: &Family<N>,
     format: Format,
 ) {
+    let Some((first, rest)) = desc.pieces.split_first() else {
+        return;
+    };
     if family.series().is_empty() {
         return;
     }
@@ -30,16 +33,15 @@ pub fn family<const N: usize>(
         Format::Prometheus => desc.header,
         Format::OpenMetrics => desc.openmetrics_header,
     });
-    // Prefix, a value of up to 24 bytes, and some label text per series.
-    out.reserve(family.series().len() * (desc.prefix.len() + desc.suffix.len() + 32));
+    // The pieces, a value of up to 24 bytes, and some label text per series.
+    let fixed: usize = desc.pieces.iter().map(|p| p.len()).sum();
+    out.reserve(family.series().len() * (fixed + 24 + 16 * N));
     for series in family.series() {
-        out.extend_from_slice(desc.prefix);
-        for (head, value) in desc.heads.iter().zip(&series.labels) {
-            out.extend_from_slice(head);
+        out.extend_from_slice(first);
+        for (value, piece) in series.labels.iter().zip(rest) {
             label_value(out, value);
-            out.push(b'"');
+            out.extend_from_slice(piece);
         }
-        out.extend_from_slice(desc.suffix);
         value(out, series.value);
         out.push(b'\n');
     }
@@ -110,9 +112,7 @@ mod tests {
             name: "m",
             header: b"# HELP m h\n# TYPE m gauge\n",
             openmetrics_header: b"# TYPE m gauge\n# HELP m h\n",
-            prefix: b"m{a=\"x\"",
-            heads: &[b",b=\""],
-            suffix: b"} ",
+            pieces: &[b"m{a=\"x\",b=\"", b"\"} "],
             value_on_error: None,
         };
         let mut f = Family::<1>::default();

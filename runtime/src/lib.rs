@@ -50,6 +50,7 @@
 // it as well as outside.
 extern crate self as pme;
 
+mod allocator;
 mod app;
 mod builtin;
 mod config;

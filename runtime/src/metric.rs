@@ -20,12 +20,11 @@ pub struct MetricDesc {
     /// The same in OpenMetrics 1.0 (family names without `_total` or
     /// `_info`, `info` and `unknown` types, `"` escaped in HELP).
     pub openmetrics_header: &'static [u8],
-    /// `name{const="v"` (no closing brace), or `name`.
-    pub prefix: &'static [u8],
-    /// `,label="` (or `{label="` first) for each dynamic label.
-    pub heads: &'static [&'static [u8]],
-    /// `} ` or ` `.
-    pub suffix: &'static [u8],
+    /// The bytes of a series line around its `N` dynamic label values,
+    /// `N + 1` pieces: `name{const="v",label="`, then `",next="` between
+    /// values, then `"} ` (`name ` when there are no labels). See
+    /// `pme_codegen::names::SeriesShape`.
+    pub pieces: &'static [&'static [u8]],
     /// Set on every known series when a reading fails; `None` keeps the
     /// last good values.
     pub value_on_error: Option<f64>,
@@ -245,9 +244,7 @@ mod tests {
         name: "x",
         header: b"",
         openmetrics_header: b"",
-        prefix: b"x",
-        heads: &[],
-        suffix: b" ",
+        pieces: &[b"x "],
         value_on_error: Some(-1.0),
     };
 

@@ -230,6 +230,7 @@ fn escape_help(out: &mut Vec<u8>, text: &str) {
 }
 
 /// Appends a label value escaped for both formats: `\` `"` and newline.
+#[inline]
 pub fn label_value(out: &mut Vec<u8>, value: &str) {
     let mut rest = value.as_bytes();
     // Most label values need no escaping: find specials with memchr (SIMD)
@@ -248,6 +249,7 @@ pub fn label_value(out: &mut Vec<u8>, value: &str) {
 
 /// Appends a sample value: integers without a fraction, `NaN`, `+Inf`,
 /// `-Inf`, and otherwise the shortest decimal that reads back exactly.
+#[inline]
 pub fn value(out: &mut Vec<u8>, v: f64) {
     // 2^53: every integer up to here is exact in an f64.
     const EXACT_INTEGERS: f64 = 9_007_199_254_740_992.0;

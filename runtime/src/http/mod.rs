@@ -32,6 +32,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
 
 use crate::builtin::ServerStats;
 use crate::exposition::Exposition;
@@ -124,15 +125,32 @@ type Reply = Response<Full<Bytes>>;
 
 /// Serves connections on `listener` until `shutdown` resolves, then lets
 /// requests in flight finish (for at most 5 seconds).
+///
+/// At most `max_connections` are open at once (0: no limit). Beyond that,
+/// new ones are not accepted: they wait in the kernel's listen queue until
+/// one closes, so memory stays bounded whatever clients do.
 pub(crate) async fn serve(
     listener: TcpListener,
     endpoint: Endpoint,
     state: Arc<State>,
+    max_connections: usize,
     shutdown: impl std::future::Future<Output = ()>,
 ) {
     let graceful = GracefulShutdown::new();
+    let slots = Arc::new(Semaphore::new(if max_connections == 0 {
+        Semaphore::MAX_PERMITS
+    } else {
+        max_connections
+    }));
     tokio::pin!(shutdown);
     loop {
+        let slot = tokio::select! {
+            slot = slots.clone().acquire_owned() => match slot {
+                Ok(slot) => slot,
+                Err(_) => break, // never closed
+            },
+            () = &mut shutdown => break,
+        };
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(conn) => conn,
@@ -148,6 +166,7 @@ pub(crate) async fn serve(
         let state = state.clone();
         let graceful = graceful.watcher();
         tokio::spawn(async move {
+            let _slot = slot;
             // TLS or not is decided per connection, so a reload takes
             // effect for the next client.
             match state.web.current().tls.clone() {
