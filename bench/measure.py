@@ -5,13 +5,14 @@ bounded.
   measure.py port PID               the first TCP port PID listens on (waits ≤ 10 s)
   measure.py rss PID                resident KiB: "anon file"
   measure.py cpu PID                CPU seconds PID has used (user + system)
-  measure.py idle HOST:PORT N SECS  open N connections, each sending half a
+  measure.py idle HOST:PORT N SECS  start N connections, each sending half a
                                     request head, hold them SECS, close them
   measure.py startup N BINARY ARG…  median ms from spawn to the first 200 of
                                     /metrics, over N starts (the binary must
                                     take --web.listen-address/--health…)
 """
 import os
+import select
 import socket
 import statistics
 import subprocess
@@ -76,22 +77,33 @@ def cpu(pid):
 
 
 def idle(addr, count, secs):
+    """Starts `count` connections at once (non-blocking: one the server's
+    queue cannot take yet does not hold up the others), sends half a
+    request head on each that connects within 5 s, holds them all `secs`,
+    closes them; returns how many connected."""
     host, _, p = addr.rpartition(":")
-    conns = []
+    pending = []
     for _ in range(count):
         s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        s.settimeout(5)
-        try:
-            s.connect((host, int(p)))
-            s.sendall(b"GET /metrics HTTP/1.1\r\nHost: bench\r\n")
-        except OSError:
-            s.close()
-            continue
-        conns.append(s)
+        s.setblocking(False)
+        s.connect_ex((host, int(p)))
+        pending.append(s)
+    connected = set()
+    end = time.monotonic() + 5
+    while time.monotonic() < end and len(connected) < count:
+        waiting = [s for s in pending if s not in connected]
+        _, writable, _ = select.select([], waiting[:1000], [], 0.1)
+        for s in writable:
+            if s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0:
+                try:
+                    s.send(b"GET /metrics HTTP/1.1\r\nHost: bench\r\n")
+                except OSError:
+                    pass
+            connected.add(s)
     time.sleep(secs)
-    for s in conns:
+    for s in pending:
         s.close()
-    return len(conns)
+    return len(connected)
 
 
 def startup(n, argv):

@@ -419,3 +419,50 @@ fn oversized_or_odd_requests_are_4xx() {
     }
     assert_eq!(request_with(pme.health, "POST", "/health", &[]).status, 405);
 }
+
+/// `--web.max-connections`: connections beyond the cap are not accepted
+/// (they wait in the kernel's queue) until one of the open ones closes, so
+/// idle or half-sent connections cannot make pme hold unbounded buffers.
+#[test]
+fn connections_beyond_the_cap_wait_until_one_closes() {
+    use std::io::{Read, Write};
+    use std::net::TcpStream;
+    use std::time::Duration;
+
+    let pme = Exporter::start(&["--web.max-connections=2"]);
+    let half_sent = || {
+        let mut s = TcpStream::connect(pme.metrics).unwrap();
+        s.write_all(b"GET /metrics HTTP/1.1\r\nHost: pme\r\n")
+            .unwrap();
+        s
+    };
+    let first = half_sent();
+    let _second = half_sent();
+    // Both slots are held (the header timeout is 10 s); a complete request
+    // on a third connection gets no answer yet.
+    let mut third = TcpStream::connect(pme.metrics).unwrap();
+    third
+        .write_all(b"GET /metrics HTTP/1.1\r\nHost: pme\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    third
+        .set_read_timeout(Some(Duration::from_secs(1)))
+        .unwrap();
+    let mut buf = [0u8; 64];
+    let early = third.read(&mut buf);
+    assert!(
+        matches!(&early, Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut)),
+        "a third connection was answered while two held the slots: {early:?}"
+    );
+    // One closes: the queued connection is accepted and answered.
+    drop(first);
+    third
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut answer = Vec::new();
+    third.read_to_end(&mut answer).unwrap();
+    assert!(
+        answer.starts_with(b"HTTP/1.1 200 OK\r\n"),
+        "{}",
+        String::from_utf8_lossy(&answer[..answer.len().min(200)])
+    );
+}

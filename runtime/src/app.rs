@@ -286,10 +286,25 @@ pub async fn start(plan: &'static Plan, options: &Options) -> Result<Running, Er
     })
 }
 
+/// Connections the kernel queues for a listener that has reached
+/// `--web.max-connections` (tokio's default is 128; Go servers such as
+/// node_exporter take the system's maximum). Beyond it, new connections'
+/// SYNs are dropped and clients retry.
+const LISTEN_BACKLOG: u32 = 1024;
+
 /// A listener on `addr`, and the address it took (the port, for `:0`).
 async fn bind(addr: SocketAddr) -> Result<(TcpListener, SocketAddr), Error> {
     let error = |source| Error::Bind { addr, source };
-    let listener = TcpListener::bind(addr).await.map_err(error)?;
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()
+    } else {
+        tokio::net::TcpSocket::new_v6()
+    }
+    .map_err(error)?;
+    // As std's and tokio's `bind` do: a restart may rebind at once.
+    socket.set_reuseaddr(true).map_err(error)?;
+    socket.bind(addr).map_err(error)?;
+    let listener = socket.listen(LISTEN_BACKLOG).map_err(error)?;
     let local = listener.local_addr().map_err(error)?;
     Ok((listener, local))
 }
