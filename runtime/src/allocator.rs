@@ -5,7 +5,7 @@
 //! it uses: every thread that allocates may get an arena of its own (up to
 //! 8 per core), and after a large buffer is freed it raises its own
 //! thresholds so that freed memory is kept, not returned. Measured with
-//! `bench/all.sh` (docs/benchmarks.md, "Where the memory goes"): 1 000
+//! `bench/all.sh` (docs/benchmarks.md, "Every figure in one run"): 1 000
 //! idle connections left 27.6 MB behind for good. musl's allocator already
 //! returns memory and has one arena, so there is nothing to set there.
 
