@@ -21,37 +21,19 @@ pub(crate) fn median_secs(rounds: usize, iters: usize, mut f: impl FnMut()) -> f
     times[rounds / 2]
 }
 
-/// The port of the first TCP socket process `pid` listens on (a peer
-/// started with port 0), waiting up to 10 s: its sockets in `/proc/PID/fd`
-/// that `/proc/PID/net/tcp{,6}` lists in state LISTEN.
+/// Which ports a process listens on: the tests' reader of `/proc`.
+#[path = "../../tests/util/listening.rs"]
+#[allow(dead_code, reason = "not every benchmark starts a peer")]
+mod listening;
+
+/// The port process `pid` (a peer started with port 0) listens on, waiting
+/// up to 10 s for it to listen.
 #[allow(dead_code, reason = "not every benchmark starts a peer")]
 pub(crate) fn listening_port(pid: u32) -> Option<u16> {
     let deadline = Instant::now() + std::time::Duration::from_secs(10);
     while Instant::now() < deadline {
-        let inodes: Vec<String> = std::fs::read_dir(format!("/proc/{pid}/fd"))
-            .ok()?
-            .flatten()
-            .filter_map(|fd| std::fs::read_link(fd.path()).ok())
-            .filter_map(|t| {
-                Some(
-                    t.to_str()?
-                        .strip_prefix("socket:[")?
-                        .strip_suffix(']')?
-                        .to_owned(),
-                )
-            })
-            .collect();
-        for table in ["tcp", "tcp6"] {
-            let text =
-                std::fs::read_to_string(format!("/proc/{pid}/net/{table}")).unwrap_or_default();
-            for line in text.lines().skip(1) {
-                // sl local_address rem_address st … inode
-                let fields: Vec<&str> = line.split_whitespace().collect();
-                if fields.len() > 9 && fields[3] == "0A" && inodes.iter().any(|i| i == fields[9]) {
-                    let port = fields[1].rsplit(':').next()?;
-                    return u16::from_str_radix(port, 16).ok();
-                }
-            }
+        if let Some(addr) = listening::listening_addrs(pid).first() {
+            return Some(addr.port());
         }
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
