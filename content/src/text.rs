@@ -4,7 +4,8 @@
 //! a captured label value must be UTF-8, and a value must be a number, or
 //! the family fails for that reading.
 
-use std::sync::OnceLock;
+use std::collections::BTreeMap;
+use std::sync::{Mutex, OnceLock, PoisonError};
 
 use regex::bytes::{Captures, Regex};
 
@@ -15,8 +16,8 @@ use crate::{Row, Series};
 pub struct TextFilter {
     /// The regex (validated at build time).
     pub pattern: &'static str,
-    /// `pattern`, compiled on first use.
-    pub compiled: OnceLock<Regex>,
+    /// `pattern`, compiled on first use ([`shared`]).
+    pub compiled: OnceLock<&'static Regex>,
     /// Capture index of the value; `None` for info metrics (value 1).
     pub value: Option<usize>,
     /// One template per dynamic label.
@@ -31,8 +32,21 @@ pub struct TextFilter {
 
 impl TextFilter {
     fn regex(&self) -> &Regex {
-        self.compiled.get_or_init(|| compile(self.pattern))
+        self.compiled.get_or_init(|| shared(self.pattern))
     }
+}
+
+/// `pattern` compiled once per process: filters with the same pattern (one
+/// regex read into several families, as `match: all` families of one
+/// source often are) share one regex and its search caches. A compiled
+/// regex is tens of KiB, so 100 copies of one were most of the heap of a
+/// 10 000-series spec. Patterns come from the spec, so the set is bounded.
+fn shared(pattern: &'static str) -> &'static Regex {
+    static COMPILED: Mutex<BTreeMap<&'static str, &'static Regex>> = Mutex::new(BTreeMap::new());
+    let mut compiled = COMPILED.lock().unwrap_or_else(PoisonError::into_inner);
+    compiled
+        .entry(pattern)
+        .or_insert_with(|| Box::leak(Box::new(compile(pattern))))
 }
 
 /// One piece of a label value template.
