@@ -148,7 +148,12 @@ size=$(stat -c %s "$work/pme-musl")
 node_size=$(stat -c %s "$node")
 row "static musl binary, default spec (bytes)" "$size" "$node_size (node_exporter)" "$(ratio "$size" "$node_size")" "≤ 5 500 000"
 startup=$(measure startup 10 "$work/pme")
-row "start to first complete /metrics, median of 10 (ms)" "$startup" "-" "-" "≤ 10"
+once=()
+for _ in $(seq 10); do
+  t0=$(date +%s%N); "$work/pme" --once >/dev/null 2>&1 || true; once+=($(( ($(date +%s%N) - t0) / 1000 )))
+done
+once_ms=$(printf '%s\n' "${once[@]}" | sort -n | awk '{v[NR]=$1} END {printf "%.1f", (v[5] + v[6]) / 2000}')
+row "start to /ready (every group collected), median of 10 (ms)" "$startup" "$once_ms (pme --once, whole run)" "-" "≤ 10"
 
 echo
 echo "| what | pme | peer | ratio | goal |"
