@@ -16,7 +16,8 @@ use crate::{Row, Series};
 pub struct TextFilter {
     /// The regex (validated at build time).
     pub pattern: &'static str,
-    /// `pattern`, compiled on first use ([`shared`]).
+    /// `pattern`, compiled on first use; one regex per distinct pattern in
+    /// the process, shared by every filter that has it.
     pub compiled: OnceLock<&'static Regex>,
     /// Capture index of the value; `None` for info metrics (value 1).
     pub value: Option<usize>,
