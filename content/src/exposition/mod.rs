@@ -201,8 +201,9 @@ pub struct Sample<'a> {
     pub value: f64,
     /// The timestamp, if written.
     pub timestamp: Option<Timestamp>,
-    /// The exemplar, if written (OpenMetrics only).
-    pub exemplar: Option<Exemplar<'a>>,
+    /// The exemplar, if written (OpenMetrics only). Boxed: few samples
+    /// have one, and a smaller `Sample` is cheaper to move and store.
+    pub exemplar: Option<Box<Exemplar<'a>>>,
 }
 
 impl Sample<'_> {
@@ -268,10 +269,12 @@ impl Sample<'_> {
             labels: own_labels(self.labels),
             value: self.value,
             timestamp: self.timestamp,
-            exemplar: self.exemplar.map(|e| Exemplar {
-                labels: own_labels(e.labels),
-                value: e.value,
-                timestamp: e.timestamp,
+            exemplar: self.exemplar.map(|e| {
+                Box::new(Exemplar {
+                    labels: own_labels(e.labels),
+                    value: e.value,
+                    timestamp: e.timestamp,
+                })
             }),
         }
     }
