@@ -621,7 +621,7 @@ impl<'a> Cursor<'a> {
                 }
                 quoted
             } else {
-                let word = self.word(|b| b.is_ascii_alphanumeric() || b == b'_');
+                let word = self.word(|b| b != b':' && NAME_BYTES[usize::from(b)]);
                 if !is_legacy_label_name(word) {
                     return Err(format!("expected a label name, found {}", self.shown()));
                 }
