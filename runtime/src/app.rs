@@ -135,6 +135,13 @@ pub fn main(plan: &'static Plan) -> ExitCode {
         let stop = shutdown_signal();
         match start(plan, &options).await {
             Ok(running) => {
+                tokio::spawn(async {
+                    let mut every = tokio::time::interval(crate::allocator::RELEASE_EVERY);
+                    loop {
+                        every.tick().await;
+                        crate::allocator::release();
+                    }
+                });
                 stop.await;
                 tracing::info!("shutting down");
                 running.shutdown().await;
