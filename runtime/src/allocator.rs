@@ -1,5 +1,6 @@
-//! The binary's memory settings, applied once before its runtime starts
-//! (never by [`crate::start`], which runs inside someone else's process).
+//! The binary's memory: allocator settings applied once before its runtime
+//! starts, freed memory returned, start-up's pages handed back (never by
+//! [`crate::start`], which runs inside someone else's process).
 //!
 //! glibc's malloc, left alone, gives a long-running daemon more memory than
 //! it uses: every thread that allocates may get an arena of its own (up to
@@ -60,3 +61,106 @@ pub(crate) fn release() {
 /// musl returns free memory by itself.
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
 pub(crate) fn release() {}
+
+/// Hands back the pages of read-only file mappings that pme no longer
+/// uses: code and constants of the binary and its libraries that start-up
+/// touched (argument parsing, regex compilation, the first collection),
+/// mapped in 64 KiB at a time by the kernel's fault-around. The kernel
+/// unmaps them from pme; any page pme uses again is mapped back from the
+/// page cache on its next touch, so RSS becomes the pages serving uses.
+///
+/// Measured on the default spec (glibc build): file-backed RSS 6.0 MB
+/// after start, 1.9 MB after this, 4.7–4.8 MB after 8 s of scrapes and a
+/// collection (the pages serving uses, in 64 KiB runs); 6.8 MB without it.
+///
+/// Only mappings that hold no anonymous (written) page are touched:
+/// relocated data made read-only after relocation is such a mapping, and
+/// dropping its pages would undo the relocations.
+#[cfg(target_os = "linux")]
+pub(crate) fn drop_clean_file_pages() {
+    let Ok(smaps) = std::fs::read_to_string("/proc/self/smaps") else {
+        return;
+    };
+    for (start, end) in clean_read_only_file_mappings(&smaps) {
+        #[allow(
+            unsafe_code,
+            reason = "MADV_DONTNEED on a private read-only file mapping with no written page only unmaps pages that are refetched from the file"
+        )]
+        // SAFETY: the range is a whole mapping of this process, read-only
+        // and private, with no anonymous page (checked in smaps just now;
+        // a read-only mapping cannot gain one): its contents after
+        // MADV_DONTNEED are the file's, exactly what they are now. The
+        // kernel drops such clean pages by itself under memory pressure;
+        // this asks for it now.
+        unsafe {
+            libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_DONTNEED);
+        }
+    }
+}
+
+/// Not Linux: nothing to do.
+#[cfg(not(target_os = "linux"))]
+pub(crate) fn drop_clean_file_pages() {}
+
+/// The address ranges of `/proc/self/smaps` entries that map a file
+/// privately without write permission and hold no anonymous page.
+fn clean_read_only_file_mappings(smaps: &str) -> Vec<(usize, usize)> {
+    let mut found = Vec::new();
+    let mut current: Option<(usize, usize)> = None;
+    for line in smaps.lines() {
+        let mut fields = line.split_whitespace();
+        let first = fields.next().unwrap_or("");
+        if let Some((start, end)) = first.split_once('-')
+            && let (Ok(start), Ok(end)) = (
+                usize::from_str_radix(start, 16),
+                usize::from_str_radix(end, 16),
+            )
+        {
+            // start-end perms offset dev inode path
+            let perms = fields.next().unwrap_or("");
+            let path = fields.nth(3).unwrap_or("");
+            let read_only_private =
+                perms.starts_with('r') && !perms.contains('w') && perms.ends_with('p');
+            current = (read_only_private && path.starts_with('/')).then_some((start, end));
+        } else if first == "Anonymous:"
+            && let Some(range) = current.take()
+            && fields.next() == Some("0")
+        {
+            found.push(range);
+        }
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::clean_read_only_file_mappings;
+
+    #[test]
+    fn only_clean_read_only_file_mappings_are_dropped() {
+        let smaps = "\
+5555aa000000-5555aa100000 r--p 00000000 fd:01 42 /usr/bin/pme
+Rss:                 800 kB
+Anonymous:             0 kB
+5555aa100000-5555aa500000 r-xp 00100000 fd:01 42 /usr/bin/pme
+Anonymous:             0 kB
+5555aa500000-5555aa540000 r--p 00500000 fd:01 42 /usr/bin/pme
+Anonymous:           256 kB
+5555aa540000-5555aa544000 rw-p 00540000 fd:01 42 /usr/bin/pme
+Anonymous:            16 kB
+5555ab000000-5555ab100000 rw-p 00000000 00:00 0 [heap]
+Anonymous:           900 kB
+7f0000000000-7f0000010000 r--s 00000000 00:05 7 /dev/shm/x
+Anonymous:             0 kB
+7f0000010000-7f0000020000 r--p 00000000 00:00 0
+Anonymous:             0 kB
+";
+        assert_eq!(
+            clean_read_only_file_mappings(smaps),
+            [
+                (0x5555_aa00_0000, 0x5555_aa10_0000),
+                (0x5555_aa10_0000, 0x5555_aa50_0000)
+            ]
+        );
+    }
+}

@@ -137,9 +137,13 @@ pub fn main(plan: &'static Plan) -> ExitCode {
             Ok(running) => {
                 tokio::spawn(async {
                     let mut every = tokio::time::interval(crate::allocator::RELEASE_EVERY);
+                    every.tick().await; // the first tick is now
+                    every.tick().await;
+                    // Start-up and the first collection are over.
+                    crate::allocator::drop_clean_file_pages();
                     loop {
-                        every.tick().await;
                         crate::allocator::release();
+                        every.tick().await;
                     }
                 });
                 stop.await;
