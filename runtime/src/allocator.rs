@@ -5,14 +5,14 @@
 //! glibc's malloc, left alone, gives a long-running daemon more memory than
 //! it uses: every thread that allocates may get an arena of its own (up to
 //! 8 per core), and after a large buffer is freed it raises its own
-//! thresholds so that freed memory is kept, not returned. Measured with
-//! `bench/all.sh` (docs/benchmarks.md, "Every figure in one run"): 1 000
-//! idle connections left 27.6 MB behind for good. musl's allocator already
+//! thresholds so that freed memory is kept, not returned: before these
+//! settings, 1 000 idle connections left pme at 27.6 MB RSS for good
+//! (docs/benchmarks.md, "Every figure in one run", has what is left). musl's allocator already
 //! returns memory and has one arena, so there is nothing to set there.
 //!
-//! The binary also calls [`release`] every [`RELEASE_EVERY`]: after 1 000
-//! half-sent connections, anon RSS went from 1.9 to 4.9 MB without it and
-//! back to 2.3 MB with it.
+//! The binary also runs [`upkeep`], which calls [`release`] every
+//! [`RELEASE_EVERY`]: after 1 000 half-sent connections, anon RSS went
+//! from 1.9 to 4.9 MB without it and back to 2.3 MB with it.
 
 /// Two arenas (the async workers rarely allocate at once), and fixed
 /// thresholds: buffers above 128 KiB (the cached expositions) are mapped and
@@ -40,14 +40,29 @@ pub(crate) fn tune() {
 pub(crate) fn tune() {}
 
 /// How often the binary hands free memory back ([`release`]).
-pub(crate) const RELEASE_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
+const RELEASE_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The binary's memory upkeep, for as long as it serves: once start-up and
+/// the first collection are over ([`RELEASE_EVERY`] after start), hands
+/// back their file pages ([`drop_clean_file_pages`]); then returns freed
+/// memory every [`RELEASE_EVERY`] ([`release`]).
+pub(crate) async fn upkeep() {
+    let mut every = tokio::time::interval(RELEASE_EVERY);
+    every.tick().await; // the first tick is now
+    every.tick().await;
+    drop_clean_file_pages();
+    loop {
+        release();
+        every.tick().await;
+    }
+}
 
 /// Returns free memory in every arena to the kernel. Buffers freed after a
 /// burst of connections sit in the middle of an arena's heap, where the
 /// trim threshold never reaches them; measured with `bench/all.sh`, 1 000
 /// half-sent connections left 3 MB of such chunks on glibc.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
-pub(crate) fn release() {
+fn release() {
     #[allow(
         unsafe_code,
         reason = "malloc_trim only walks the allocator's own free lists"
@@ -60,7 +75,7 @@ pub(crate) fn release() {
 
 /// musl returns free memory by itself.
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-pub(crate) fn release() {}
+fn release() {}
 
 /// Hands back the pages of read-only file mappings that pme no longer
 /// uses: code and constants of the binary and its libraries that start-up
@@ -77,7 +92,7 @@ pub(crate) fn release() {}
 /// relocated data made read-only after relocation is such a mapping, and
 /// dropping its pages would undo the relocations.
 #[cfg(target_os = "linux")]
-pub(crate) fn drop_clean_file_pages() {
+fn drop_clean_file_pages() {
     let Ok(smaps) = std::fs::read_to_string("/proc/self/smaps") else {
         return;
     };
@@ -100,7 +115,7 @@ pub(crate) fn drop_clean_file_pages() {
 
 /// Not Linux: nothing to do.
 #[cfg(not(target_os = "linux"))]
-pub(crate) fn drop_clean_file_pages() {}
+fn drop_clean_file_pages() {}
 
 /// The address ranges of `/proc/self/smaps` entries that map a file
 /// privately without write permission and hold no anonymous page.

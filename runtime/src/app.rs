@@ -135,17 +135,7 @@ pub fn main(plan: &'static Plan) -> ExitCode {
         let stop = shutdown_signal();
         match start(plan, &options).await {
             Ok(running) => {
-                tokio::spawn(async {
-                    let mut every = tokio::time::interval(crate::allocator::RELEASE_EVERY);
-                    every.tick().await; // the first tick is now
-                    every.tick().await;
-                    // Start-up and the first collection are over.
-                    crate::allocator::drop_clean_file_pages();
-                    loop {
-                        crate::allocator::release();
-                        every.tick().await;
-                    }
-                });
+                tokio::spawn(crate::allocator::upkeep());
                 stop.await;
                 tracing::info!("shutting down");
                 running.shutdown().await;
