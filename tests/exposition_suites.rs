@@ -187,12 +187,13 @@ pub fn python_reads(cases: &[(String, &str, String)]) -> Option<BTreeMap<String,
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child
+    // Without the package Python exits before it reads its input, so the
+    // write can fail with a broken pipe: that case is told by stderr.
+    let written = child
         .stdin
         .take()
         .unwrap()
-        .write_all(serde_json::to_string(&input).unwrap().as_bytes())
-        .unwrap();
+        .write_all(serde_json::to_string(&input).unwrap().as_bytes());
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     if stderr.contains("No module named 'prometheus_client'") {
@@ -203,6 +204,7 @@ pub fn python_reads(cases: &[(String, &str, String)]) -> Option<BTreeMap<String,
         return None;
     }
     assert!(out.status.success(), "exposition_check.py failed: {stderr}");
+    written.expect("exposition_check.py reads its cases");
     Some(serde_json::from_slice(&out.stdout).unwrap())
 }
 

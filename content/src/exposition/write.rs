@@ -285,7 +285,7 @@ pub fn value(out: &mut Vec<u8>, v: f64) {
     }
 }
 
-/// Appends a non-integer `v` that has a decimal of at most three fraction
+/// Appends a finite, non-integer `v` that has a decimal of at most three fraction
 /// digits (`0.25`, `-99.5`, `0.001`: what counters of seconds, ratios and
 /// rates mostly hold) and returns true; otherwise appends nothing.
 ///
@@ -302,7 +302,7 @@ fn short_decimal(out: &mut Vec<u8>, v: f64) -> bool {
     const LIMIT: f64 = (1u64 << 50) as f64;
     for (k, scale) in SCALES.into_iter().enumerate() {
         let scaled = v * scale;
-        if !(scaled.abs() < LIMIT) {
+        if scaled.abs() >= LIMIT {
             return false;
         }
         let m = scaled.round();
