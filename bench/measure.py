@@ -7,15 +7,13 @@ bounded.
   measure.py cpu PID                CPU seconds PID has used (user + system)
   measure.py idle HOST:PORT N SECS  start N connections, each sending half a
                                     request head, hold them SECS, close them
-  measure.py startup N BINARY ARG…  median ms from spawn to the first 200 of
-                                    /ready (every group collected: /metrics is
-                                    complete), over N starts
+
+The start-time probe is compiled (examples/start_probe.rs), so that
+figure is pme's start and not Python's polling.
 """
 import os
 import select
 import socket
-import statistics
-import subprocess
 import sys
 import time
 
@@ -105,47 +103,6 @@ def idle(addr, count, secs):
     return len(connected)
 
 
-def get(port, path):
-    """Status code of one plain HTTP/1.0 GET (a raw socket: an HTTP client
-    library would cost more than what is measured)."""
-    with socket.create_connection(("127.0.0.1", port), timeout=2) as s:
-        s.sendall(f"GET {path} HTTP/1.0\r\nHost: bench\r\n\r\n".encode())
-        head = s.recv(16)
-        while s.recv(65536):
-            pass
-    return int(head.split()[1]) if head.startswith(b"HTTP/") else 0
-
-
-def startup(n, argv):
-    """Median ms from spawn to the first 200 of /ready (every group
-    collected once, so /metrics is complete), over `n` starts."""
-    times = []
-    for _ in range(n):
-        start = time.monotonic()
-        child = subprocess.Popen(
-            argv + ["--web.listen-address=127.0.0.1:0", "--health.listen-address=127.0.0.1:0"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            end = start + 10
-            ports = []
-            while len(ports) < 2 and time.monotonic() < end:
-                ports = listening_ports(child.pid)
-            while time.monotonic() < end:
-                try:
-                    if get(ports[1], "/ready") == 200:
-                        break
-                except OSError:
-                    pass
-                time.sleep(0.0002)
-            times.append((time.monotonic() - start) * 1000)
-        finally:
-            child.terminate()
-            child.wait(timeout=10)
-    return statistics.median(times)
-
-
 def main():
     cmd, args = sys.argv[1], sys.argv[2:]
     if cmd == "port":
@@ -156,8 +113,6 @@ def main():
         print(cpu(int(args[0])))
     elif cmd == "idle":
         print(idle(args[0], int(args[1]), float(args[2])))
-    elif cmd == "startup":
-        print(f"{startup(int(args[0]), args[1:]):.1f}")
     else:
         sys.exit(__doc__)
 
