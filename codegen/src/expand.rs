@@ -285,6 +285,7 @@ fn plan(m: &Model) -> TokenStream {
             sources: &[#(#sources),*],
             groups: &[#(#groups),*],
             probes: &[#(#probes),*],
+            instruments: &[],
         };
     }
 }

@@ -6,9 +6,10 @@
 //! The bytes themselves (headers, escapes) come from the exposition writer
 //! of `pme-content`, which also writes re-imported families.
 
-use pme_content::exposition;
+use pme_content::exposition::{self, MetricType};
 
 pub use pme_content::Kind;
+pub use pme_content::exposition::DEFAULT_BUCKETS;
 
 /// Metric names reserved for pme's own self-metrics.
 pub const RESERVED_METRIC_NAMES: &[&str] = &[
@@ -22,6 +23,8 @@ pub const RESERVED_METRIC_NAMES: &[&str] = &[
     "pme_output_sends_total",
     "pme_output_failures_total",
     "pme_output_last_success_timestamp_seconds",
+    "pme_cardinality_rejected_total",
+    "pme_instrument_invalid_updates_total",
 ];
 
 /// Checks a metric name against the data model (`[a-zA-Z_:][a-zA-Z0-9_:]*`)
@@ -112,6 +115,116 @@ pub fn naming_advice(name: &str, kind: Kind) -> Option<String> {
         .iter()
         .find(|suffix| stem.ends_with(*suffix))
         .map(|suffix| format!("`{name}` ends in `{suffix}`, the sample suffix of histograms and summaries; help: queries and tools will read it as part of one, so pick another name (e.g. `…_entries`)"))
+}
+
+/// The types of application instruments (`instruments:` in a spec,
+/// `#[derive(pme::Instruments)]`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InstrumentType {
+    /// Only goes up.
+    Counter,
+    /// Goes up and down.
+    Gauge,
+    /// Observations counted into buckets.
+    Histogram,
+}
+
+impl InstrumentType {
+    /// Keywords in `metrics.yaml`, in the order error messages list them.
+    pub const NAMES: &'static [&'static str] = &["counter", "gauge", "histogram"];
+
+    /// Reads a `type:` keyword.
+    pub fn from_keyword(s: &str) -> Option<InstrumentType> {
+        match s {
+            "counter" => Some(InstrumentType::Counter),
+            "gauge" => Some(InstrumentType::Gauge),
+            "histogram" => Some(InstrumentType::Histogram),
+            _ => None,
+        }
+    }
+
+    /// The keyword.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            InstrumentType::Counter => "counter",
+            InstrumentType::Gauge => "gauge",
+            InstrumentType::Histogram => "histogram",
+        }
+    }
+
+    fn metric_type(self) -> MetricType {
+        match self {
+            InstrumentType::Counter => MetricType::Counter,
+            InstrumentType::Gauge => MetricType::Gauge,
+            InstrumentType::Histogram => MetricType::Histogram,
+        }
+    }
+}
+
+/// The naming rules of [`check_kind_suffix`] for instruments, and for
+/// histograms: no `_total`, and none of the sample suffixes a histogram
+/// writes itself (`_bucket`, `_sum`, `_count`).
+pub fn check_instrument_suffix(name: &str, kind: InstrumentType) -> Result<(), String> {
+    match kind {
+        InstrumentType::Counter => check_kind_suffix(name, Kind::Counter),
+        InstrumentType::Gauge => check_kind_suffix(name, Kind::Gauge),
+        InstrumentType::Histogram => {
+            match ["_total", "_bucket", "_sum", "_count", "_created"]
+                .into_iter()
+                .find(|s| name.ends_with(s))
+            {
+                Some(suffix) => Err(format!(
+                    "histogram `{name}` ends in `{suffix}`; help: a histogram's samples add `_bucket`, `_sum` and `_count` to its name, so name it for what it observes (e.g. `…_seconds`)"
+                )),
+                None => Ok(()),
+            }
+        }
+    }
+}
+
+/// Checks histogram bounds: at least one, finite, strictly increasing
+/// (`+Inf` is always added).
+pub fn check_buckets(bounds: &[f64]) -> Result<(), String> {
+    if bounds.is_empty() {
+        return Err("`buckets` is empty; help: list at least one upper bound, or leave `buckets` out for the default ones".into());
+    }
+    if let Some(b) = bounds.iter().find(|b| !b.is_finite()) {
+        return Err(format!(
+            "bucket bound `{}` is not a finite number; help: `+Inf` is always the last bucket, leave it out",
+            format_value(*b)
+        ));
+    }
+    if let Some(w) = bounds.windows(2).find(|w| w[0] >= w[1]) {
+        return Err(format!(
+            "bucket bounds must increase: `{}` comes before `{}`",
+            format_value(w[0]),
+            format_value(w[1])
+        ));
+    }
+    Ok(())
+}
+
+/// The text-format and OpenMetrics headers of an instrument family.
+pub fn instrument_headers(name: &str, help: &str, kind: InstrumentType) -> (String, String) {
+    let metric_type = kind.metric_type();
+    let mut text = Vec::new();
+    exposition::text_header(&mut text, name, Some(help), metric_type.text_name());
+    let family = match kind {
+        InstrumentType::Counter => name.strip_suffix("_total").unwrap_or(name),
+        InstrumentType::Gauge | InstrumentType::Histogram => name,
+    };
+    let mut openmetrics = Vec::new();
+    exposition::openmetrics_header(
+        &mut openmetrics,
+        family,
+        metric_type.openmetrics_name(),
+        None,
+        Some(help),
+    );
+    (
+        String::from_utf8(text).unwrap_or_default(),
+        String::from_utf8(openmetrics).unwrap_or_default(),
+    )
 }
 
 /// Checks a label name (`[a-zA-Z_][a-zA-Z0-9_]*`, not starting with `__`).

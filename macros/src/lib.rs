@@ -14,6 +14,7 @@ use proc_macro::TokenStream;
 mod attr;
 mod expand;
 mod imports;
+mod instruments;
 mod spec;
 mod tokens;
 
@@ -31,6 +32,27 @@ mod tokens;
 pub fn derive_metric_group(input: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(input as syn::DeriveInput);
     expand::derive(&input)
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
+/// Implements `pme::instrument::Instruments` and `Default` for a struct
+/// of instrument fields, each marked `#[counter]`, `#[gauge]` or
+/// `#[histogram]`; see `pme::instrument`.
+#[proc_macro_derive(Instruments, attributes(instruments, counter, gauge, histogram))]
+pub fn derive_instruments(input: TokenStream) -> TokenStream {
+    let input = syn::parse_macro_input!(input as syn::DeriveInput);
+    instruments::derive_instruments(&input)
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
+/// Implements `pme::instrument::LabelValue` for an enum of unit variants,
+/// each valued by its snake-case name or `#[label("...")]`.
+#[proc_macro_derive(LabelValue, attributes(label))]
+pub fn derive_label_value(input: TokenStream) -> TokenStream {
+    let input = syn::parse_macro_input!(input as syn::DeriveInput);
+    instruments::derive_label_value(&input)
         .unwrap_or_else(syn::Error::into_compile_error)
         .into()
 }

@@ -1,7 +1,10 @@
-//! Whole expositions: every group's published bytes, then the
-//! self-metrics, in text format 0.0.4 or OpenMetrics 1.0 — and a cache
-//! that builds each (format, gzip) body once per store generation, so
-//! every scrape between two collections shares the same bytes.
+//! Whole expositions: every group's published bytes, the application
+//! instruments, then the self-metrics, in text format 0.0.4 or OpenMetrics
+//! 1.0 — and a cache that builds each (format, gzip) body once per store
+//! generation (and, with instruments, at most once per
+//! [`instrument::CACHE_TTL`](crate::instrument::CACHE_TTL) or
+//! [`instrument::flush`](crate::instrument::flush)), so every scrape
+//! between two collections shares the same bytes.
 //!
 //! `/metrics`, `/metrics/<service>`, the textfile writer and the pushers
 //! all take their bytes from here ([`assemble`] writes every one): one
@@ -15,7 +18,7 @@ use bytes::Bytes;
 
 use crate::builtin::ServerStats;
 use crate::encode::Format;
-use crate::plan::Plan;
+use crate::plan::{InstrumentsPlan, Plan};
 use crate::selfmetrics::{self, Entry};
 use crate::store::{OutputStatus, Store};
 
@@ -28,13 +31,20 @@ pub fn build(plan: &Plan, store: &Store, service: Option<&str>, format: Format) 
     let entries: Vec<Entry<'_>> = Entry::scheduled(plan, &snapshots)
         .filter(|e| service.is_none_or(|s| e.group.service == s))
         .collect();
-    assemble(&entries, &store.outputs(), format)
+    let instruments: Vec<&InstrumentsPlan> = plan
+        .instruments
+        .iter()
+        .filter(|i| service.is_none_or(|s| i.service == s))
+        .collect();
+    assemble(&entries, &instruments, &store.outputs(), format)
 }
 
-/// One exposition: each entry's published series in order, then the
-/// groups' self-metrics and the outputs', then OpenMetrics' `# EOF`.
+/// One exposition: each entry's published series in order, the
+/// application instruments, then the groups' self-metrics, the outputs'
+/// and the instruments' refusals, then OpenMetrics' `# EOF`.
 pub(crate) fn assemble(
     entries: &[Entry<'_>],
+    instruments: &[&InstrumentsPlan],
     outputs: &[Arc<OutputStatus>],
     format: Format,
 ) -> Vec<u8> {
@@ -46,8 +56,12 @@ pub(crate) fn assemble(
     for entry in entries {
         out.extend_from_slice(entry.snapshot.body_in(format));
     }
+    for i in instruments {
+        (i.encode)(&mut out, format);
+    }
     selfmetrics::encode(&mut out, entries, format);
     selfmetrics::encode_outputs(&mut out, outputs, format);
+    crate::instrument::rejections::encode(&mut out, format);
     if format == Format::OpenMetrics {
         out.extend_from_slice(b"# EOF\n");
     }
@@ -112,7 +126,9 @@ struct Cache {
 
 #[derive(Debug, Default)]
 struct Cached {
-    generation: Option<u64>,
+    /// The store generation, and the instruments' cache epoch when the
+    /// plan has instruments (they change without a collection).
+    generation: Option<(u64, u64)>,
     /// Indexed by [`slot`].
     bodies: [Option<Bytes>; 4],
 }
@@ -138,7 +154,12 @@ impl Cache {
     /// enough; the flag returned says whether it is). Built at most once per
     /// store generation; concurrent scrapes wait for the one building it.
     fn get(&self, plan: &Plan, store: &Store, format: Format, gzip: bool) -> (Bytes, bool) {
-        let generation = store.generation();
+        let epoch = if plan.instruments.is_empty() {
+            0
+        } else {
+            crate::instrument::cache_epoch()
+        };
+        let generation = (store.generation(), epoch);
         let mut cached = self.current.lock().unwrap_or_else(|p| p.into_inner());
         if cached.generation != Some(generation) {
             *cached = Cached {

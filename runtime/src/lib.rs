@@ -61,6 +61,7 @@ mod health;
 mod http;
 mod https;
 mod imported;
+pub mod instrument;
 mod metric;
 mod outputs;
 mod parsers;
@@ -77,6 +78,11 @@ pub use encode::Format;
 pub use imported::Imported;
 pub use metric::{Counter, Gauge, Info, MetricGroup, Untyped};
 pub use plan::Plan;
+/// Derives [`instrument::Instruments`] (and `Default`) for a struct of
+/// instrument fields; see [`instrument`].
+pub use pme_macros::Instruments;
+/// Derives [`instrument::LabelValue`] for an enum of label values.
+pub use pme_macros::LabelValue;
 /// Derives [`MetricGroup`] for a struct of metric fields.
 pub use pme_macros::MetricGroup;
 /// Expands a spec file (path relative to the crate root) into collectors
@@ -95,6 +101,13 @@ pub mod __private {
     /// What derive expansions implement and call.
     pub mod metric {
         pub use crate::metric::*;
+    }
+    /// What `#[derive(Instruments)]` expansions implement and call.
+    pub mod instrument {
+        pub use crate::instrument::build::{Build, BuildSpec};
+        pub use crate::instrument::encode::{
+            Instrument, InstrumentDesc, InstrumentKind, Sample, instrument as encode_family,
+        };
     }
     /// The encoder derive expansions call.
     pub mod encode {

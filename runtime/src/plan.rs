@@ -21,6 +21,18 @@ pub struct Plan {
     pub groups: &'static [GroupPlan],
     /// Services with parameters, collected per request at `/metrics/<service>`.
     pub probes: &'static [ProbePlan],
+    /// Application instruments (`instruments:` of a service), which the
+    /// application updates and every exposition includes.
+    pub instruments: &'static [InstrumentsPlan],
+}
+
+/// One service's application instruments.
+#[derive(Debug)]
+pub struct InstrumentsPlan {
+    /// Service id.
+    pub service: &'static str,
+    /// Appends the service's instrument families.
+    pub encode: fn(&mut Vec<u8>, crate::encode::Format),
 }
 
 /// A service with request parameters: each request to

@@ -31,6 +31,13 @@ pub use write::{
     write_openmetrics_families, write_text,
 };
 
+/// The histogram buckets client libraries use when none are given
+/// (client_golang's `DefBuckets`, client_python's, prometheus-client's):
+/// request latencies in seconds, from 5 ms to 10 s.
+pub const DEFAULT_BUCKETS: &[f64] = &[
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
 /// The two text formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {

@@ -211,7 +211,7 @@ async fn probe_body(
             snapshot,
         })
         .collect();
-    exposition::assemble(&entries, &[], format)
+    exposition::assemble(&entries, &[], &[], format)
 }
 
 #[cfg(test)]
