@@ -134,6 +134,10 @@ pub mod parameters {
     pme::include_spec!("tests/specs/parameters.yaml");
 }
 
+pub mod instruments {
+    pme::include_spec!("tests/specs/instruments.yaml");
+}
+
 pub mod optional_run_as {
     pme::include_spec!("tests/specs/optional_run_as.yaml");
 }

@@ -19,6 +19,7 @@ mod exposition_suites;
 mod features;
 mod host;
 mod http_json;
+mod instruments;
 mod jsonpath_cts;
 mod outputs;
 mod parameters;

@@ -32,6 +32,22 @@ pub(crate) fn type_name(id: &str) -> Ident {
     Ident::new(&name, Span::call_site())
 }
 
+/// A label value → an enum variant name: `gpt-4o` → `Gpt4o`, `5xx` →
+/// `V5xx`; `None` when nothing of it can name one (`-`, `é`).
+pub(crate) fn variant(value: &str) -> Option<String> {
+    let ascii: String = value
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { ' ' })
+        .collect();
+    let name = ascii.to_upper_camel_case();
+    match name.chars().next() {
+        None => None,
+        Some(c) if c.is_ascii_digit() => Some(format!("V{name}")),
+        Some(_) if name == "Self" => Some("Self_".to_owned()),
+        Some(_) => Some(name),
+    }
+}
+
 /// `disk-usage` → `DISK_USAGE`.
 pub fn constant(id: &str) -> String {
     id.to_shouty_snake_case()

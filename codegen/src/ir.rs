@@ -39,6 +39,53 @@ pub struct Service {
     /// Request parameters; when there are any, the service is collected
     /// per request at `/metrics/<id>`, never on a schedule.
     pub parameters: Vec<Parameter>,
+    /// Application instruments, in spec order.
+    pub instruments: Vec<Instrument>,
+    /// The enums of the instruments' closed labels, one per label name.
+    pub enums: Vec<LabelEnum>,
+}
+
+/// An application instrument: the application updates it, pme exposes it.
+#[derive(Debug)]
+pub struct Instrument {
+    /// The key under `instruments:`.
+    pub id: String,
+    /// Line of the instrument in the spec.
+    pub line: u32,
+    /// Full family name, prefix included.
+    pub name: String,
+    /// Counter, gauge or histogram.
+    pub kind: crate::names::InstrumentType,
+    /// HELP text, unescaped.
+    pub help: String,
+    /// The service's constant labels.
+    pub constant_labels: Vec<(String, String)>,
+    /// Labels in declaration order.
+    pub labels: Vec<InstrumentLabel>,
+    /// Limit on series, for instruments with a free-text label.
+    pub max_series: Option<u64>,
+    /// Histogram bounds; `None` for the default ones.
+    pub buckets: Option<Vec<f64>>,
+}
+
+/// One label of an instrument.
+#[derive(Debug)]
+pub struct InstrumentLabel {
+    /// Label name.
+    pub name: String,
+    /// Index into [`Service::enums`] for a closed label; `None` for free text.
+    pub closed: Option<usize>,
+}
+
+/// The Rust enum of a closed label.
+#[derive(Debug)]
+pub struct LabelEnum {
+    /// The label it is the values of.
+    pub label: String,
+    /// Line of its first declaration.
+    pub line: u32,
+    /// Each value and its variant name.
+    pub values: Vec<(String, String)>,
 }
 
 /// A request parameter of a service.

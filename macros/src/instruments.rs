@@ -118,6 +118,8 @@ struct FieldAttr {
     name: Option<LitStr>,
     help: Option<LitStr>,
     labels: Vec<LitStr>,
+    /// `const_labels("k" = "v")`: labels with one value, in every series.
+    const_labels: Vec<(LitStr, LitStr)>,
     buckets: Option<(Vec<f64>, Span)>,
     max_series: Option<LitInt>,
 }
@@ -309,6 +311,7 @@ fn field_attr(field: &syn::Field) -> syn::Result<FieldAttr> {
             name: None,
             help: None,
             labels: Vec::new(),
+            const_labels: Vec::new(),
             buckets: None,
             max_series: None,
         };
@@ -324,6 +327,11 @@ fn field_attr(field: &syn::Field) -> syn::Result<FieldAttr> {
                     syn::parenthesized!(content in meta.input);
                     out.labels
                         .extend(Punctuated::<LitStr, Token![,]>::parse_terminated(&content)?);
+                } else if meta.path.is_ident("const_labels") {
+                    let content;
+                    syn::parenthesized!(content in meta.input);
+                    let pairs = Punctuated::<ConstLabel, Token![,]>::parse_terminated(&content)?;
+                    out.const_labels.extend(pairs.into_iter().map(|p| (p.name, p.value)));
                 } else if meta.path.is_ident("max_series") {
                     out.max_series = Some(positive(meta.value()?.parse()?)?);
                 } else if meta.path.is_ident("buckets") && kind == InstrumentType::Histogram {
@@ -343,7 +351,7 @@ fn field_attr(field: &syn::Field) -> syn::Result<FieldAttr> {
                         ""
                     };
                     return Err(meta.error(format!(
-                        "unknown key; expected `name`, `help`, `labels`, `max_series`{extra}"
+                        "unknown key; expected `name`, `help`, `labels`, `const_labels`, `max_series`{extra}"
                     )));
                 }
                 Ok(())
@@ -357,6 +365,21 @@ fn field_attr(field: &syn::Field) -> syn::Result<FieldAttr> {
             "every field of `Instruments` is an instrument: mark it `#[counter]`, `#[gauge]` or `#[histogram]`",
         )
     })
+}
+
+/// `"label" = "value"` inside `const_labels(...)`.
+struct ConstLabel {
+    name: LitStr,
+    value: LitStr,
+}
+
+impl syn::parse::Parse for ConstLabel {
+    fn parse(input: syn::parse::ParseStream<'_>) -> syn::Result<Self> {
+        let name = input.parse()?;
+        input.parse::<Token![=]>()?;
+        let value = input.parse()?;
+        Ok(ConstLabel { name, value })
+    }
 }
 
 /// A number literal, possibly negative (`0.5`, `1`, `-10`).
@@ -406,7 +429,8 @@ fn doc(attrs: &[Attribute]) -> Option<String> {
 fn check(name: &str, attr: &FieldAttr) -> Result<(), String> {
     names::check_metric_name(name)?;
     names::check_instrument_suffix(name, attr.kind)?;
-    for label in &attr.labels {
+    let constant = attr.const_labels.iter().map(|(n, _)| n);
+    for label in attr.labels.iter().chain(constant) {
         names::check_label_name(&label.value())?;
         if attr.kind == InstrumentType::Histogram && label.value() == "le" {
             return Err(
@@ -425,6 +449,11 @@ fn desc_const(constant: &syn::Ident, name: &str, help: &str, attr: &FieldAttr) -
     let header = Literal::byte_string(header.as_bytes());
     let openmetrics_header = Literal::byte_string(openmetrics_header.as_bytes());
     let labels: Vec<String> = attr.labels.iter().map(LitStr::value).collect();
+    let consts: Vec<(String, String)> = attr
+        .const_labels
+        .iter()
+        .map(|(n, v)| (n.value(), v.value()))
+        .collect();
     let bytes = |pieces: Vec<String>| {
         let pieces = pieces.iter().map(|p| Literal::byte_string(p.as_bytes()));
         quote!(&[#(#pieces),*])
@@ -442,15 +471,15 @@ fn desc_const(constant: &syn::Ident, name: &str, help: &str, attr: &FieldAttr) -
             .chain(["+Inf".to_owned()])
             .collect();
         (
-            bytes(names::series_shape(&format!("{name}_bucket"), &[], &with_le).pieces),
-            bytes(names::series_shape(&format!("{name}_sum"), &[], &labels).pieces),
-            bytes(names::series_shape(&format!("{name}_count"), &[], &labels).pieces),
+            bytes(names::series_shape(&format!("{name}_bucket"), &consts, &with_le).pieces),
+            bytes(names::series_shape(&format!("{name}_sum"), &consts, &labels).pieces),
+            bytes(names::series_shape(&format!("{name}_count"), &consts, &labels).pieces),
             bytes(le),
         )
     } else {
         let empty = quote!(&[]);
         (
-            bytes(names::series_shape(name, &[], &labels).pieces),
+            bytes(names::series_shape(name, &consts, &labels).pieces),
             empty.clone(),
             empty.clone(),
             empty,

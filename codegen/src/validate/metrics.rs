@@ -76,11 +76,7 @@ impl Validator<'_> {
     /// whether it is a valid metric name.
     fn family_name(&mut self, m: &spec::Metric, service: &ServiceContext<'_>) -> (String, bool) {
         let base = m.name.as_ref().unwrap_or(&m.id);
-        let name = match service.prefix.as_str() {
-            "" => base.value.clone(),
-            p if p.ends_with('_') => format!("{p}{}", base.value),
-            p => format!("{p}_{}", base.value),
-        };
+        let name = service.prefixed(&base.value);
         match names::check_metric_name(&name) {
             Ok(()) => (name, true),
             Err(e) => {

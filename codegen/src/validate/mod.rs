@@ -10,6 +10,7 @@
 
 mod group;
 mod http;
+mod instruments;
 mod labels;
 mod metrics;
 mod reimport;
@@ -114,6 +115,8 @@ impl Validator<'_> {
             .iter()
             .filter_map(|g| self.group(g, &context))
             .collect();
+        let mut enums = Vec::new();
+        let instruments = self.instruments(s, &context, &mut enums);
         let has_command = groups
             .iter()
             .any(|g| matches!(self.sources[g.source].kind, ir::SourceKind::Command { .. }));
@@ -129,6 +132,8 @@ impl Validator<'_> {
             line: s.id.pos.line,
             groups,
             parameters: context.exec.parameters,
+            instruments,
+            enums,
         }
     }
 
@@ -269,4 +274,15 @@ struct ServiceContext<'a> {
     period: Duration,
     labels: Vec<(Sp<String>, Sp<String>)>,
     exec: context::Context,
+}
+
+impl ServiceContext<'_> {
+    /// `base` with the service's `metric_prefix` before it.
+    fn prefixed(&self, base: &str) -> String {
+        match self.prefix.as_str() {
+            "" => base.to_owned(),
+            p if p.ends_with('_') => format!("{p}{base}"),
+            p => format!("{p}_{base}"),
+        }
+    }
 }

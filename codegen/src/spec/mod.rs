@@ -2,7 +2,11 @@
 //! with its position. Only shape is checked here (known keys, right kinds of
 //! values); meaning is checked in `validate/`.
 
+mod instruments;
+
 use std::time::Duration;
+
+pub(crate) use instruments::{Instrument, LabelValues};
 
 use crate::diagnostic::{Diagnostics, Pos, one_of};
 use crate::duration;
@@ -48,6 +52,8 @@ pub(crate) struct Service {
     pub(crate) collection_frequency: Option<Sp<Duration>>,
     pub(crate) labels: Labels,
     pub(crate) groups: Vec<Group>,
+    /// Application metrics the application updates itself.
+    pub(crate) instruments: Vec<Instrument>,
 }
 
 /// A request parameter and the pattern its values must match.
@@ -158,6 +164,7 @@ const SERVICE_KEYS: &[&str] = &[
     "labels",
     "metric_groups",
     "standalone_metrics",
+    "instruments",
 ];
 const RUN_AS_KEYS: &[&str] = &["user", "group"];
 const PARAMETER_KEYS: &[&str] = &["pattern", "description"];
@@ -268,6 +275,7 @@ fn read_service(key: &Key, node: &Node, d: &mut Diagnostics) -> Service {
         collection_frequency: None,
         labels: Vec::new(),
         groups: Vec::new(),
+        instruments: Vec::new(),
     };
     let Some(mut f) = Fields::new(node, "a service", d) else {
         return service;
@@ -303,11 +311,18 @@ fn read_service(key: &Key, node: &Node, d: &mut Diagnostics) -> Service {
             service.groups.push(read_group(k, v, true, d));
         }
     }
-    if service.groups.is_empty() && !f.seen("metric_groups") && !f.seen("standalone_metrics") {
+    if let Some(node) = f.take("instruments") {
+        service.instruments = instruments::read(node, d);
+    }
+    if service.groups.is_empty()
+        && !f.seen("metric_groups")
+        && !f.seen("standalone_metrics")
+        && !f.seen("instruments")
+    {
         d.error_help(
             key.pos,
             format!("service `{}` declares no metrics", key.name),
-            "add `metric_groups:` or `standalone_metrics:`",
+            "add `metric_groups:`, `standalone_metrics:` or `instruments:`",
         );
     }
     f.finish(SERVICE_KEYS, d);

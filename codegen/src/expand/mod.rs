@@ -4,6 +4,8 @@
 //! Logic stays in `pme-macros` and `pme`; this file only says *what* the
 //! spec declares, so the generated file reads like hand-written code.
 
+mod instruments;
+
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 
@@ -35,7 +37,8 @@ fn service(s: &Service, m: &Model) -> TokenStream {
         .map(|g| group(g, s, m))
         .filter(|tokens| !tokens.is_empty())
         .collect();
-    if groups.is_empty() {
+    let instruments = instruments::items(s, m);
+    if groups.is_empty() && instruments.is_empty() {
         // Only built-in collectors: nothing to generate.
         return TokenStream::new();
     }
@@ -43,6 +46,7 @@ fn service(s: &Service, m: &Model) -> TokenStream {
         #[doc = #doc]
         pub mod #module {
             #(#groups)*
+            #instruments
         }
     }
 }
@@ -268,6 +272,7 @@ fn plan(m: &Model) -> TokenStream {
         .iter()
         .filter(|s| !s.parameters.is_empty())
         .map(|s| probe_plan(s, m));
+    let instruments = m.services.iter().filter_map(instruments::plan_entry);
     let sha256 = &m.spec_sha256;
     let file = &m.file;
     let doc = doc(&format!(
@@ -285,7 +290,7 @@ fn plan(m: &Model) -> TokenStream {
             sources: &[#(#sources),*],
             groups: &[#(#groups),*],
             probes: &[#(#probes),*],
-            instruments: &[],
+            instruments: &[#(#instruments),*],
         };
     }
 }
