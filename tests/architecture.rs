@@ -19,8 +19,9 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("model", &["parsers", "metric", "https"]),
     // What a spec compiles to, and how families become bytes.
     ("plan", &["plan", "encode", "imported"]),
-    // Reading: sources, built-in collectors, the published snapshots.
-    ("reading", &["sources", "builtin", "store"]),
+    // Reading: sources, built-in collectors, the published snapshots, and
+    // the instruments an application updates.
+    ("reading", &["sources", "builtin", "store", "instrument"]),
     // Running a plan, and reports about it.
     (
         "collection",

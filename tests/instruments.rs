@@ -176,3 +176,103 @@ fn flush_shows_an_update_at_once_and_the_cache_expires_within_its_lifetime() {
         || (read() == start + 2.0).then_some(()),
     );
 }
+
+/// The example of docs/library.md, "Without a spec", as written there.
+mod derived {
+    use pme::instrument::{BoundedFamily, Counter, Family, Gauge, Histogram};
+
+    #[derive(Clone, Copy, Debug, pme::LabelValue)]
+    pub enum Status {
+        Ok,
+        #[label("error")]
+        Failed,
+    }
+
+    #[derive(Debug, pme::Instruments)]
+    #[instruments(prefix = "shop", max_series = 10000)]
+    pub struct Metrics {
+        /// Orders placed, by outcome.
+        #[counter(labels("status"))]
+        pub orders_total: Family<Status, Counter>,
+        /// Time to place an order.
+        #[histogram(buckets(0.1, 0.5, 1, 5))]
+        pub order_duration_seconds: Histogram,
+        /// Carts open now.
+        #[gauge]
+        pub carts_open: Gauge,
+        /// Orders per customer.
+        #[counter(labels("customer"), max_series = 500)]
+        pub customer_orders_total: BoundedFamily<Counter, 1>,
+    }
+
+    /// A registry budget smaller than its families' own limits.
+    #[derive(Debug, pme::Instruments)]
+    #[instruments(prefix = "budget_test", max_series = 3)]
+    pub struct Budgeted {
+        /// First family.
+        #[counter(labels("key"), max_series = 10)]
+        pub a_total: BoundedFamily<Counter, 1>,
+        /// Second family.
+        #[gauge(labels("key"), max_series = 10)]
+        pub b: BoundedFamily<Gauge, 1>,
+    }
+}
+
+#[test]
+fn the_derive_of_the_library_docs_encodes_what_it_declares() {
+    use pme::instrument::Instruments as _;
+    let metrics = derived::Metrics::default();
+    metrics.orders_total.get(derived::Status::Ok).inc();
+    metrics.order_duration_seconds.observe(0.7);
+    metrics.carts_open.set(2.0);
+    metrics.customer_orders_total.with(["acme"]).inc();
+    let mut body = Vec::new();
+    metrics.encode(&mut body, pme::Format::Prometheus);
+    let body = String::from_utf8(body).unwrap();
+    let expected = "\
+# HELP shop_orders_total Orders placed, by outcome.
+# TYPE shop_orders_total counter
+shop_orders_total{status=\"ok\"} 1
+shop_orders_total{status=\"error\"} 0
+# HELP shop_order_duration_seconds Time to place an order.
+# TYPE shop_order_duration_seconds histogram
+shop_order_duration_seconds_bucket{le=\"0.1\"} 0
+shop_order_duration_seconds_bucket{le=\"0.5\"} 0
+shop_order_duration_seconds_bucket{le=\"1\"} 1
+shop_order_duration_seconds_bucket{le=\"5\"} 1
+shop_order_duration_seconds_bucket{le=\"+Inf\"} 1
+shop_order_duration_seconds_sum 0.7
+shop_order_duration_seconds_count 1
+# HELP shop_carts_open Carts open now.
+# TYPE shop_carts_open gauge
+shop_carts_open 2
+# HELP shop_customer_orders_total Orders per customer.
+# TYPE shop_customer_orders_total counter
+shop_customer_orders_total{customer=\"acme\"} 1
+";
+    assert_eq!(body, expected);
+    promtool_accepts(body.as_bytes());
+    let mut om = Vec::new();
+    metrics.encode(&mut om, pme::Format::OpenMetrics);
+    let om = String::from_utf8(om).unwrap();
+    assert!(
+        om.starts_with(
+            "# TYPE shop_orders counter\n# HELP shop_orders Orders placed, by outcome.\n"
+        ),
+        "{om}"
+    );
+}
+
+#[test]
+fn a_registry_budget_is_shared_by_its_families() {
+    let budgeted = derived::Budgeted::default();
+    budgeted.a_total.with(["1"]).inc();
+    budgeted.a_total.with(["2"]).inc();
+    budgeted.b.with(["1"]).set(1.0);
+    // The fourth series is past the struct's budget of 3, not the family's 10.
+    budgeted.b.with(["2"]).set(1.0);
+    assert_eq!((budgeted.a_total.len(), budgeted.b.len()), (2, 1));
+    assert!(budgeted.b.remove(["1"]));
+    budgeted.a_total.with(["3"]).inc();
+    assert_eq!(budgeted.a_total.len(), 3);
+}

@@ -5,7 +5,9 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use crate::util::{Daemon, Dir, Exporter, get, peer, wait_for};
+use crate::util::{
+    Daemon, Dir, Exporter, example, get, peer, promtool_accepts, request, value_of, wait_for,
+};
 
 /// A Prometheus server whose configuration and storage live in a
 /// directory of the test's own.
@@ -191,4 +193,95 @@ fn prometheus_scrapes_over_mutual_tls_with_a_token() {
         || query(&prom, r#"pme_source_up{group="load"}"#),
     );
     assert_eq!(up["value"][1], "1");
+}
+
+/// pme embedded in an axum application (examples/embedded.rs): the
+/// application's handlers update the spec's instruments, a real Prometheus
+/// scrapes the application's own `/metrics`, and a histogram quantile
+/// computed by Prometheus comes out of the observed durations.
+#[test]
+fn prometheus_scrapes_pme_embedded_in_an_axum_application() {
+    let Some(prometheus) = peer("prometheus", "prometheus") else {
+        return;
+    };
+    let Some(app) = example("embedded") else {
+        return;
+    };
+    let mut app = Daemon::start(&app, &["127.0.0.1:0".to_owned()]);
+    let addr = app.listening();
+    // 20 calls: 10 of 0.05 s (bucket le=0.1), 6 of 0.3 s (le=0.5), 4 of 2 s (le=2.5).
+    for (seconds, calls) in [(0.05, 10), (0.3, 6), (2.0, 4)] {
+        for _ in 0..calls {
+            let path = format!(
+                "/chat?model=claude&prompt_tokens=10&completion_tokens=30&seconds={seconds}"
+            );
+            assert_eq!(request(addr, "POST", &path).status, 200);
+        }
+    }
+    // A model outside the declared set is the application's 400, not a new series.
+    let refused = request(
+        addr,
+        "POST",
+        "/chat?model=gpt-5&prompt_tokens=1&completion_tokens=1&seconds=1",
+    );
+    assert_eq!(refused.status, 400);
+    assert_eq!(
+        request(addr, "POST", "/agent?agent=coder&steps=3&tool=search").status,
+        200
+    );
+    // Nothing has scraped yet, so this first body is built now, with every update.
+    let body = get(addr, "/metrics").text();
+    assert_eq!(
+        value_of(
+            &body,
+            r#"llmdevops_llm_requests_total{model="claude",status="success"}"#
+        ),
+        Some(20.0),
+        "{body}"
+    );
+    assert_eq!(
+        value_of(
+            &body,
+            r#"llmdevops_llm_tokens_total{model="claude",type="completion"}"#
+        ),
+        Some(600.0),
+        "{body}"
+    );
+    assert_eq!(
+        value_of(
+            &body,
+            r#"llmdevops_agent_tool_calls_total{agent="coder",tool="search"}"#
+        ),
+        Some(1.0),
+        "{body}"
+    );
+    assert!(!body.contains("gpt-5"), "{body}");
+    promtool_accepts(body.as_bytes());
+
+    let dir = Dir::new("prometheus-embedded");
+    let prom = start_prometheus(
+        &prometheus,
+        &format!("    static_configs: [{{targets: ['{addr}']}}]\n"),
+        dir.path(),
+    );
+    // Rank 18 of 20 falls in (1, 2.5], which holds calls 17-20:
+    // 1 + 1.5 × (18 − 16) / 4 = 1.75.
+    let p90 = wait_for(
+        Duration::from_secs(30),
+        "the quantile in Prometheus",
+        || {
+            query(
+                &prom,
+                r#"histogram_quantile(0.9, sum by (le) (llmdevops_llm_request_duration_seconds_bucket{model="claude"}))"#,
+            )
+        },
+    );
+    let p90: f64 = p90["value"][1].as_str().unwrap().parse().unwrap();
+    assert!((p90 - 1.75).abs() < 1e-9, "p90 {p90}");
+    let requests = query(
+        &prom,
+        r#"llmdevops_llm_requests_total{model="claude",status="success"}"#,
+    )
+    .expect("the counter in Prometheus");
+    assert_eq!(requests["value"][1], "20");
 }

@@ -30,6 +30,7 @@ pub(crate) fn derive_label_value(input: &DeriveInput) -> syn::Result<TokenStream
     }
     let mut values: Vec<(String, Span)> = Vec::new();
     let mut arms = Vec::new();
+    let mut back = Vec::new();
     for (i, variant) in data.variants.iter().enumerate() {
         if !matches!(variant.fields, Fields::Unit) {
             return Err(syn::Error::new(
@@ -55,6 +56,7 @@ pub(crate) fn derive_label_value(input: &DeriveInput) -> syn::Result<TokenStream
         }
         let ident = &variant.ident;
         arms.push(quote!(Self::#ident => #i,));
+        back.push(quote!(#i => ::core::option::Option::Some(Self::#ident),));
         values.push(value);
     }
     let name = &input.ident;
@@ -67,6 +69,13 @@ pub(crate) fn derive_label_value(input: &DeriveInput) -> syn::Result<TokenStream
             fn index(self) -> usize {
                 match self {
                     #(#arms)*
+                }
+            }
+
+            fn from_index(index: usize) -> ::core::option::Option<Self> {
+                match index {
+                    #(#back)*
+                    _ => ::core::option::Option::None,
                 }
             }
         }

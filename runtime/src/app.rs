@@ -15,6 +15,7 @@ use crate::builtin::{Context, ServerStats};
 use crate::config::{Command, Options};
 use crate::encode::Format;
 use crate::exposition::Exposition;
+use crate::http::embedded::MetricsService;
 use crate::http::service::Probes;
 use crate::http::{self, Endpoint, State, Web};
 use crate::plan::Plan;
@@ -209,18 +210,7 @@ pub(crate) async fn collect_once_with(
 /// # Errors
 /// The spec cannot run here, or an address cannot be bound.
 pub async fn start(plan: &'static Plan, options: &Options) -> Result<Running, Error> {
-    let store = Arc::new(Store::new(plan.groups.len()));
-    let server = Arc::new(ServerStats::default());
-    let context = Context::new(plan, options.paths(), server.clone());
-    tracing::info!(
-        environment = context.environment.name(),
-        host_name = context.identity.host_name,
-        container_id = context.identity.container_id,
-        "host detected"
-    );
-    let scheduler = Scheduler::new(plan, store.clone(), Arc::new(context))?;
-    let web = Web::load(options.web_config_file.clone()).map_err(Error::WebConfig)?;
-    let probes = Probes::new(plan, scheduler.prober()).map_err(Error::Parameters)?;
+    let prepared = Prepared::new(plan, options)?;
     let (metrics_listener, metrics_addr) = bind(options.web_listen_address).await?;
     let (health_listener, health_addr) = bind(options.health_listen_address).await?;
     if let Some(user) = &options.user {
@@ -228,63 +218,163 @@ pub async fn start(plan: &'static Plan, options: &Options) -> Result<Running, Er
         // is read.
         drop_privileges(plan, user)?;
     }
-    let (stop, stopped) = watch::channel(false);
-    let until_stopped = |mut rx: watch::Receiver<bool>| async move {
-        let _ = rx.wait_for(|stop| *stop).await;
-    };
-    let exposition = Arc::new(Exposition::new(plan, store, server.clone()));
-    let state = Arc::new(State {
-        exposition: exposition.clone(),
-        health_addr: Some(health_addr),
-        web,
-        probes,
-        server,
-    });
-    if options.web_config_file.is_some() {
-        tokio::spawn(reload_on_sighup(
-            state.clone(),
-            until_stopped(stopped.clone()),
-        ));
-    }
-    let scheme = if state.web.current().tls.is_some() {
+    let mut core = prepared.run(options, Some(health_addr));
+    let scheme = if core.state.web.current().tls.is_some() {
         "https"
     } else {
         "http"
     };
-
-    let (cycles, cycles_done) = watch::channel(0);
-    let mut tasks = vec![
-        tokio::spawn(scheduler.run(cycles, until_stopped(stopped.clone()))),
-        tokio::spawn(http::serve(
-            metrics_listener,
-            Endpoint::Metrics,
-            state.clone(),
+    for (listener, endpoint) in [
+        (metrics_listener, Endpoint::Metrics),
+        (health_listener, Endpoint::Health),
+    ] {
+        core.tasks.push(tokio::spawn(http::serve(
+            listener,
+            endpoint,
+            core.state.clone(),
             options.web_max_connections,
-            until_stopped(stopped.clone()),
-        )),
-        tokio::spawn(http::serve(
-            health_listener,
-            Endpoint::Health,
-            state.clone(),
-            options.web_max_connections,
-            until_stopped(stopped.clone()),
-        )),
-    ];
-    for output in outputs::configured(options) {
-        tasks.push(output.start(
-            exposition.clone(),
-            cycles_done.clone(),
-            until_stopped(stopped.clone()),
-        ));
+            until_stopped(core.stopped.clone()),
+        )));
     }
     tracing::info!("serving metrics on {scheme}://{metrics_addr}/metrics");
     tracing::info!("serving health on {scheme}://{health_addr}/health");
     Ok(Running {
         metrics_addr,
         health_addr,
-        stop,
-        tasks,
+        stop: core.stop,
+        tasks: core.tasks,
     })
+}
+
+/// The embedded pattern: collects and runs the outputs as [`start`] does,
+/// but binds nothing; the application serves [`Embedded::service`] on its
+/// own server (it answers `/metrics` and `/metrics/<service>`, with the
+/// content negotiation, gzip, credentials and rate limit of
+/// `--web.config.file`).
+///
+/// # Errors
+/// The spec cannot run here, or an option does not apply: `--user` (the
+/// application drops its own privileges).
+pub async fn embed(plan: &'static Plan, options: &Options) -> Result<Embedded, Error> {
+    if options.user.is_some() {
+        return Err(Error::User(
+            "applies to the pme binary; an application that embeds pme drops its own privileges"
+                .to_owned(),
+        ));
+    }
+    let core = Prepared::new(plan, options)?.run(options, None);
+    Ok(Embedded {
+        service: MetricsService::new(core.state.clone()),
+        stop: core.stop,
+        tasks: core.tasks,
+    })
+}
+
+/// A spec running inside an application: what serves its metrics, and a
+/// way to stop it.
+#[derive(Debug)]
+pub struct Embedded {
+    service: MetricsService,
+    stop: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Embedded {
+    /// A `tower::Service` (and hyper `Service`) answering `/metrics`; clone
+    /// it freely. With axum: `Router::new().route_service("/metrics", embedded.service())`.
+    pub fn service(&self) -> MetricsService {
+        self.service.clone()
+    }
+
+    /// Stops collecting and the outputs.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        for task in self.tasks {
+            let _ = task.await;
+        }
+    }
+}
+
+/// What both [`start`] and [`embed`] build before they serve.
+struct Prepared {
+    scheduler: Scheduler,
+    state: State,
+    exposition: Arc<Exposition>,
+}
+
+/// A started plan: its shared state, its tasks, and their stop signal.
+struct Core {
+    state: Arc<State>,
+    stop: watch::Sender<bool>,
+    stopped: watch::Receiver<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+/// Resolves when `rx` says stop.
+async fn until_stopped(mut rx: watch::Receiver<bool>) {
+    let _ = rx.wait_for(|stop| *stop).await;
+}
+
+impl Prepared {
+    fn new(plan: &'static Plan, options: &Options) -> Result<Prepared, Error> {
+        let store = Arc::new(Store::new(plan.groups.len()));
+        let server = Arc::new(ServerStats::default());
+        let context = Context::new(plan, options.paths(), server.clone());
+        tracing::info!(
+            environment = context.environment.name(),
+            host_name = context.identity.host_name,
+            container_id = context.identity.container_id,
+            "host detected"
+        );
+        let scheduler = Scheduler::new(plan, store.clone(), Arc::new(context))?;
+        let web = Web::load(options.web_config_file.clone()).map_err(Error::WebConfig)?;
+        let probes = Probes::new(plan, scheduler.prober()).map_err(Error::Parameters)?;
+        let exposition = Arc::new(Exposition::new(plan, store, server.clone()));
+        Ok(Prepared {
+            scheduler,
+            state: State {
+                exposition: exposition.clone(),
+                health_addr: None,
+                web,
+                probes,
+                server,
+            },
+            exposition,
+        })
+    }
+
+    /// Starts collecting, the outputs and the SIGHUP reload of the web
+    /// configuration.
+    fn run(self, options: &Options, health_addr: Option<SocketAddr>) -> Core {
+        let (stop, stopped) = watch::channel(false);
+        let state = Arc::new(State {
+            health_addr,
+            ..self.state
+        });
+        let (cycles, cycles_done) = watch::channel(0);
+        let mut tasks = vec![tokio::spawn(
+            self.scheduler.run(cycles, until_stopped(stopped.clone())),
+        )];
+        if options.web_config_file.is_some() {
+            tasks.push(tokio::spawn(reload_on_sighup(
+                state.clone(),
+                until_stopped(stopped.clone()),
+            )));
+        }
+        for output in outputs::configured(options) {
+            tasks.push(output.start(
+                self.exposition.clone(),
+                cycles_done.clone(),
+                until_stopped(stopped.clone()),
+            ));
+        }
+        Core {
+            state,
+            stop,
+            stopped,
+            tasks,
+        }
+    }
 }
 
 /// Connections the kernel queues for a listener that has reached

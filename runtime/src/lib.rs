@@ -72,9 +72,10 @@ mod sources;
 mod store;
 mod systemd;
 
-pub use app::{Error, Running, main, once, start};
+pub use app::{Embedded, Error, Running, embed, main, once, start};
 pub use config::Options;
 pub use encode::Format;
+pub use http::embedded::MetricsService;
 pub use imported::Imported;
 pub use metric::{Counter, Gauge, Info, MetricGroup, Untyped};
 pub use plan::Plan;

@@ -32,7 +32,7 @@ pub struct InstrumentsPlan {
     /// Service id.
     pub service: &'static str,
     /// Appends the service's instrument families.
-    pub encode: fn(&mut Vec<u8>, crate::encode::Format),
+    pub encode: fn(&mut Vec<u8>, pme_content::exposition::Format),
 }
 
 /// A service with request parameters: each request to

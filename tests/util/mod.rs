@@ -225,6 +225,23 @@ pub fn peer(tool: &str, package: &str) -> Option<PathBuf> {
     found
 }
 
+/// The binary of example `name`, which `cargo test` builds beside the test
+/// binaries (`target/<profile>/examples/`); `None`, skipped, when only
+/// this test target was built (`cargo test --test integration` alone).
+pub fn example(name: &str) -> Option<PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    // target/<profile>/deps/integration-<hash> → target/<profile>/examples/<name>
+    let path = exe.parent()?.parent()?.join("examples").join(name);
+    if path.is_file() {
+        return Some(path);
+    }
+    skipped(
+        &format!("example `{name}` ({})", path.display()),
+        &format!("cargo build --example {name}, or run plain `cargo test`"),
+    );
+    None
+}
+
 /// Records that a check was skipped because `what` is missing, and how to
 /// get it. In CI (peers mandatory) it fails the test instead.
 pub fn skipped(what: &str, install: &str) {

@@ -8,6 +8,7 @@
 //! route's scope → route.
 
 pub(crate) mod auth;
+pub(crate) mod embedded;
 pub(crate) mod negotiate;
 pub(crate) mod ratelimit;
 pub(crate) mod routes;

@@ -13,7 +13,7 @@
 use std::collections::HashMap;
 use std::collections::hash_map::RandomState;
 use std::fmt;
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::hash::{BuildHasher, BuildHasherDefault, Hash, Hasher};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 
@@ -74,8 +74,30 @@ pub struct BoundedFamily<M, const N: usize> {
 /// hashes the borrowed values and allocates nothing.
 struct Series<M, const N: usize> {
     hasher: RandomState,
-    index: HashMap<u64, Vec<usize>>,
+    index: HashMap<u64, Vec<usize>, BuildHasherDefault<Prehashed>>,
     entries: Vec<([Box<str>; N], Arc<M>)>,
+}
+
+/// The index's keys are hashes already: hashing them again would cost a
+/// second SipHash per lookup.
+#[derive(Default)]
+struct Prehashed(u64);
+
+impl Hasher for Prehashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `write_u64` is used (the keys are `u64`); fold anything else.
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
 }
 
 impl<M, const N: usize> Series<M, N> {
@@ -119,7 +141,7 @@ impl<M, const N: usize> BoundedFamily<M, N> {
             make: Box::new(make),
             series: RwLock::new(Series {
                 hasher: RandomState::new(),
-                index: HashMap::new(),
+                index: HashMap::default(),
                 entries: Vec::new(),
             }),
         }

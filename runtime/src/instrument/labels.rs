@@ -14,9 +14,18 @@ pub trait LabelValue: Copy + Send + Sync + 'static {
     /// This value's position in [`VALUES`](LabelValue::VALUES).
     fn index(self) -> usize;
 
+    /// The value at `index` in [`VALUES`](LabelValue::VALUES).
+    fn from_index(index: usize) -> Option<Self>;
+
     /// This value as written in the exposition.
     fn as_str(self) -> &'static str {
         Self::VALUES[self.index()]
+    }
+
+    /// The value written `text`, if it is one of [`VALUES`](LabelValue::VALUES):
+    /// how a string from a request becomes a typed label value.
+    fn parse(text: &str) -> Option<Self> {
+        Self::from_index(Self::VALUES.iter().position(|v| *v == text)?)
     }
 }
 
@@ -106,6 +115,9 @@ mod tests {
         fn index(self) -> usize {
             self as usize
         }
+        fn from_index(index: usize) -> Option<Model> {
+            [Model::Small, Model::Large].get(index).copied()
+        }
     }
 
     #[derive(Clone, Copy, Debug)]
@@ -119,6 +131,11 @@ mod tests {
         const VALUES: &'static [&'static str] = &["ok", "error", "timeout"];
         fn index(self) -> usize {
             self as usize
+        }
+        fn from_index(index: usize) -> Option<Status> {
+            [Status::Ok, Status::Error, Status::Timeout]
+                .get(index)
+                .copied()
         }
     }
 
@@ -150,6 +167,8 @@ mod tests {
         assert_eq!(Model::COUNT, 2);
         assert_eq!(<Model as LabelSet>::value(1, 0), "large");
         assert_eq!(Status::Timeout.as_str(), "timeout");
+        assert!(matches!(Status::parse("error"), Some(Status::Error)));
+        assert!(Status::parse("Error").is_none());
     }
 
     #[test]

@@ -44,16 +44,23 @@ impl AtomicF64 {
 /// refused, and counted in `pme_instrument_invalid_updates_total`.
 #[derive(Debug, Default)]
 pub struct Counter {
-    value: AtomicF64,
+    /// Whole increments: one atomic add each (most counters count things).
+    whole: AtomicU64,
+    /// Increments with a fraction (seconds, ratios).
+    fraction: AtomicF64,
     /// The family name refused updates are counted under.
     name: Option<&'static str>,
 }
+
+/// Below this, every whole number is exact in an `f64` and in the sum.
+const EXACT: f64 = 9_007_199_254_740_992.0;
 
 impl Counter {
     /// A counter at 0.
     pub const fn new() -> Counter {
         Counter {
-            value: AtomicF64::zero(),
+            whole: AtomicU64::new(0),
+            fraction: AtomicF64::zero(),
             name: None,
         }
     }
@@ -61,30 +68,32 @@ impl Counter {
     /// A counter at 0 whose refused updates are counted under `name`.
     pub const fn named(name: &'static str) -> Counter {
         Counter {
-            value: AtomicF64::zero(),
             name: Some(name),
+            ..Counter::new()
         }
     }
 
     /// Adds 1.
     #[inline]
     pub fn inc(&self) {
-        self.value.add(1.0);
+        self.whole.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Adds `delta`, which must be ≥ 0 and not NaN.
     #[inline]
     pub fn inc_by(&self, delta: f64) {
-        if delta >= 0.0 {
-            self.value.add(delta);
-        } else {
+        if delta.is_nan() || delta < 0.0 {
             rejections::invalid_update(self.name);
+        } else if delta.fract() == 0.0 && delta < EXACT {
+            self.whole.fetch_add(delta as u64, Ordering::Relaxed);
+        } else {
+            self.fraction.add(delta);
         }
     }
 
     /// The current value.
     pub fn get(&self) -> f64 {
-        self.value.get()
+        self.whole.load(Ordering::Relaxed) as f64 + self.fraction.get()
     }
 }
 
