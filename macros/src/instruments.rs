@@ -188,6 +188,12 @@ pub(crate) fn derive_instruments(input: &DeriveInput) -> syn::Result<TokenStream
             combine(&mut errors, syn::Error::new(attr.span, e));
             continue;
         }
+        if let Some((bounds, span)) = &attr.buckets
+            && let Err(e) = names::check_buckets(bounds)
+        {
+            combine(&mut errors, syn::Error::new(*span, e));
+            continue;
+        }
         if let Some((_, first)) = seen.iter().find(|(n, _)| *n == name) {
             let mut e = syn::Error::new(attr.span, format!("family `{name}` is declared twice"));
             e.combine(syn::Error::new(*first, "first declared here"));
@@ -316,7 +322,8 @@ fn field_attr(field: &syn::Field) -> syn::Result<FieldAttr> {
         }
         let mut out = FieldAttr {
             kind,
-            span: attr.span(),
+            // The `counter`/`gauge`/`histogram` word: where the reader looks.
+            span: attr.path().span(),
             name: None,
             help: None,
             labels: Vec::new(),
@@ -446,9 +453,6 @@ fn check(name: &str, attr: &FieldAttr) -> Result<(), String> {
                 "label `le` is the histogram's bucket bound; name the label otherwise".into(),
             );
         }
-    }
-    if let Some((bounds, _)) = &attr.buckets {
-        names::check_buckets(bounds)?;
     }
     Ok(())
 }

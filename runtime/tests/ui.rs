@@ -1,4 +1,5 @@
-//! How `#[derive(pme::MetricGroup)]` reacts to misuse (`ui/fail`, with the
+//! How `#[derive(pme::MetricGroup)]`, `#[derive(pme::Instruments)]` and
+//! `#[derive(pme::LabelValue)]` react to misuse (`ui/fail`, with the
 //! exact compiler output in `.stderr`) and to correct hand-written use
 //! (`ui/pass`). Re-bless with `TRYBUILD=overwrite cargo test --test ui`
 //! after a toolchain change, and read the diff.
