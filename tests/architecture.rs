@@ -35,7 +35,7 @@ const LAYERS: &[(&str, &[&str])] = &[
         ],
     ),
     // Whole expositions and health documents from the store.
-    ("exposition", &["exposition", "health"]),
+    ("exposition", &["exposition", "health", "testing"]),
     // Delivering them: the listeners and the outputs.
     ("delivery", &["http", "outputs"]),
     // Wiring; nothing imports it.

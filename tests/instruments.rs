@@ -73,6 +73,14 @@ fn handles_update_the_served_series_and_every_combination_exists_from_the_start(
         "{body}"
     );
     promtool_accepts(body.as_bytes());
+    // The same through pme::testing, on the plan's instruments directly,
+    // with the labels in another order than the exposition's.
+    pme::assert_series!(instruments::PLAN, r#"shop_carts_open{region="eu"}"#, 7.0);
+    pme::assert_series!(
+        instruments::PLAN,
+        r#"shop_orders_total{outcome="ok",payment="card",region="eu"}"#,
+        ok0 + 3.0
+    );
 }
 
 #[test]
@@ -275,4 +283,9 @@ fn a_registry_budget_is_shared_by_its_families() {
     assert!(budgeted.b.remove(["1"]));
     budgeted.a_total.with(["3"]).inc();
     assert_eq!(budgeted.a_total.len(), 3);
+    pme::assert_series!(budgeted, r#"budget_test_a_total{key="3"}"#, 1.0);
+    assert_eq!(
+        pme::testing::value(&budgeted, r#"budget_test_b{key="2"}"#),
+        None
+    );
 }

@@ -71,6 +71,7 @@ mod selfmetrics;
 mod sources;
 mod store;
 mod systemd;
+pub mod testing;
 
 pub use app::{Embedded, Error, Running, embed, main, once, start};
 pub use config::Options;
