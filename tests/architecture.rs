@@ -17,17 +17,20 @@ use std::path::Path;
 const LAYERS: &[(&str, &[&str])] = &[
     // Data shapes and the content parsers.
     ("model", &["parsers", "metric", "https"]),
+    // The instruments an application updates (their encoding comes from
+    // pme-content directly).
+    ("instruments", &["instrument"]),
     // What a spec compiles to, and how families become bytes.
     ("plan", &["plan", "encode", "imported"]),
-    // Reading: sources, built-in collectors, the published snapshots, and
-    // the instruments an application updates.
-    ("reading", &["sources", "builtin", "store", "instrument"]),
+    // Reading: sources, built-in collectors, the published snapshots.
+    ("reading", &["sources", "builtin", "store"]),
     // Running a plan, and reports about it.
     (
         "collection",
         &[
             "scheduler",
             "selfmetrics",
+            "statsd",
             "config",
             "allocator",
             "dryrun",

@@ -138,6 +138,10 @@ pub mod instruments {
     pme::include_spec!("tests/specs/instruments.yaml");
 }
 
+pub mod statsd {
+    pme::include_spec!("tests/specs/statsd.yaml");
+}
+
 pub mod optional_run_as {
     pme::include_spec!("tests/specs/optional_run_as.yaml");
 }
@@ -148,24 +152,36 @@ pub struct Served {
     running: Option<Running>,
     pub metrics: std::net::SocketAddr,
     pub health: std::net::SocketAddr,
+    /// The statsd UDP listener, when `--statsd.listen-udp` was given.
+    pub statsd: Option<std::net::SocketAddr>,
 }
 
 impl Served {
     pub fn start(plan: &'static Plan) -> Served {
+        Served::start_with(plan, &[])
+    }
+
+    /// The same with more of pme's flags.
+    pub fn start_with(plan: &'static Plan, flags: &[&str]) -> Served {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
             .build()
             .unwrap();
-        let options = <Options as clap::Parser>::parse_from([
-            "pme",
-            "--web.listen-address=127.0.0.1:0",
-            "--health.listen-address=127.0.0.1:0",
-        ]);
+        let options = <Options as clap::Parser>::parse_from(
+            [
+                "pme",
+                "--web.listen-address=127.0.0.1:0",
+                "--health.listen-address=127.0.0.1:0",
+            ]
+            .iter()
+            .chain(flags),
+        );
         let running = runtime.block_on(pme::start(plan, &options)).expect("start");
         Served {
             metrics: running.metrics_addr,
             health: running.health_addr,
+            statsd: running.statsd_addr,
             running: Some(running),
             runtime,
         }

@@ -29,6 +29,7 @@ mod reimport;
 mod run_as;
 mod scheduling;
 mod self_metrics;
+mod statsd;
 mod systemd;
 mod web;
 mod xpath_libxml2;

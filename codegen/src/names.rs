@@ -25,6 +25,8 @@ pub const RESERVED_METRIC_NAMES: &[&str] = &[
     "pme_output_last_success_timestamp_seconds",
     "pme_cardinality_rejected_total",
     "pme_instrument_invalid_updates_total",
+    "pme_statsd_lines_total",
+    "pme_statsd_refused_total",
 ];
 
 /// Checks a metric name against the data model (`[a-zA-Z_:][a-zA-Z0-9_:]*`)

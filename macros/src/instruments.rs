@@ -152,6 +152,7 @@ pub(crate) fn derive_instruments(input: &DeriveInput) -> syn::Result<TokenStream
     let mut checks = Vec::new();
     let mut builds = Vec::new();
     let mut encodes = Vec::new();
+    let mut finds = Vec::new();
     let mut errors: Option<syn::Error> = None;
     let mut seen: Vec<(String, Span)> = Vec::new();
     for field in &named.named {
@@ -229,6 +230,20 @@ pub(crate) fn derive_instruments(input: &DeriveInput) -> syn::Result<TokenStream
         encodes.push(quote! {
             ::pme::__private::instrument::encode_family(out, &Self::#constant, &self.#ident, format);
         });
+        let field_name = ident.to_string();
+        let field_name = field_name.trim_start_matches("r#");
+        let label_names = attr.labels.iter();
+        let names = if field_name == name {
+            quote!(#name)
+        } else {
+            quote!(#name | #field_name)
+        };
+        finds.push(quote! {
+            #names => ::core::option::Option::Some(::pme::instrument::Target {
+                labels: &[#(#label_names),*],
+                family: &self.#ident,
+            }),
+        });
     }
     if let Some(e) = errors {
         return Err(e);
@@ -258,6 +273,14 @@ pub(crate) fn derive_instruments(input: &DeriveInput) -> syn::Result<TokenStream
         impl #impl_generics ::pme::instrument::Instruments for #name #ty_generics #where_clause {
             fn encode(&self, out: &mut ::std::vec::Vec<u8>, format: ::pme::Format) {
                 #(#encodes)*
+            }
+
+            fn find(&self, name: &str) -> ::core::option::Option<::pme::instrument::Target<'_>> {
+                let name = name.replace('.', "_");
+                match name.as_str() {
+                    #(#finds)*
+                    _ => ::core::option::Option::None,
+                }
             }
         }
     })

@@ -22,7 +22,7 @@ use crate::plan::Plan;
 use crate::scheduler::{Scheduler, StartupError};
 use crate::sources::identity::Identity;
 use crate::store::Store;
-use crate::{exposition, outputs};
+use crate::{exposition, outputs, statsd};
 
 /// Why pme could not start.
 #[derive(Debug, thiserror::Error)]
@@ -39,6 +39,9 @@ pub enum Error {
     /// `--user` could not be honoured.
     #[error("--user: {0}")]
     User(String),
+    /// A statsd listener cannot run.
+    #[error("statsd: {0}")]
+    Statsd(String),
     /// A listen address could not be bound.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -56,6 +59,8 @@ pub struct Running {
     pub metrics_addr: SocketAddr,
     /// Where `/health` is served.
     pub health_addr: SocketAddr,
+    /// Where statsd lines are received over UDP (`--statsd.listen-udp`).
+    pub statsd_addr: Option<SocketAddr>,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -211,6 +216,8 @@ pub(crate) async fn collect_once_with(
 /// The spec cannot run here, or an address cannot be bound.
 pub async fn start(plan: &'static Plan, options: &Options) -> Result<Running, Error> {
     let prepared = Prepared::new(plan, options)?;
+    let statsd = Statsd::bind(plan, options).await?;
+    let statsd_addr = statsd.udp_addr;
     let (metrics_listener, metrics_addr) = bind(options.web_listen_address).await?;
     let (health_listener, health_addr) = bind(options.health_listen_address).await?;
     if let Some(user) = &options.user {
@@ -218,7 +225,7 @@ pub async fn start(plan: &'static Plan, options: &Options) -> Result<Running, Er
         // is read.
         drop_privileges(plan, user)?;
     }
-    let mut core = prepared.run(options, Some(health_addr));
+    let mut core = prepared.run(options, Some(health_addr), statsd);
     let scheme = if core.state.web.current().tls.is_some() {
         "https"
     } else {
@@ -241,6 +248,7 @@ pub async fn start(plan: &'static Plan, options: &Options) -> Result<Running, Er
     Ok(Running {
         metrics_addr,
         health_addr,
+        statsd_addr,
         stop: core.stop,
         tasks: core.tasks,
     })
@@ -262,7 +270,9 @@ pub async fn embed(plan: &'static Plan, options: &Options) -> Result<Embedded, E
                 .to_owned(),
         ));
     }
-    let core = Prepared::new(plan, options)?.run(options, None);
+    let prepared = Prepared::new(plan, options)?;
+    let statsd = Statsd::bind(plan, options).await?;
+    let core = prepared.run(options, None, statsd);
     Ok(Embedded {
         service: MetricsService::new(core.state.clone()),
         stop: core.stop,
@@ -300,6 +310,44 @@ struct Prepared {
     scheduler: Scheduler,
     state: State,
     exposition: Arc<Exposition>,
+}
+
+/// The statsd listeners the options ask for, bound.
+#[derive(Default)]
+struct Statsd {
+    sockets: Vec<statsd::Socket>,
+    udp_addr: Option<SocketAddr>,
+}
+
+impl Statsd {
+    async fn bind(plan: &Plan, options: &Options) -> Result<Statsd, Error> {
+        let wanted =
+            options.statsd_listen_udp.is_some() || options.statsd_listen_unixgram.is_some();
+        if wanted && plan.instruments.is_empty() {
+            return Err(Error::Statsd(
+                "the spec declares no instruments, so statsd lines would have nothing to update; declare them under a service's `instruments:`".to_owned(),
+            ));
+        }
+        let mut out = Statsd::default();
+        if let Some(addr) = options.statsd_listen_udp {
+            let socket = tokio::net::UdpSocket::bind(addr)
+                .await
+                .map_err(|source| Error::Bind { addr, source })?;
+            let local = socket
+                .local_addr()
+                .map_err(|source| Error::Bind { addr, source })?;
+            tracing::info!("receiving statsd lines on udp://{local}");
+            out.sockets.push(statsd::Socket::Udp(socket));
+            out.udp_addr = Some(local);
+        }
+        if let Some(path) = &options.statsd_listen_unixgram {
+            let socket = statsd::bind_unix(path)
+                .map_err(|e| Error::Statsd(format!("{}: {e}", path.display())))?;
+            tracing::info!("receiving statsd lines on unixgram://{}", path.display());
+            out.sockets.push(statsd::Socket::Unix(socket));
+        }
+        Ok(out)
+    }
 }
 
 /// A started plan: its shared state, its tasks, and their stop signal.
@@ -345,7 +393,7 @@ impl Prepared {
 
     /// Starts collecting, the outputs and the SIGHUP reload of the web
     /// configuration.
-    fn run(self, options: &Options, health_addr: Option<SocketAddr>) -> Core {
+    fn run(self, options: &Options, health_addr: Option<SocketAddr>, statsd: Statsd) -> Core {
         let (stop, stopped) = watch::channel(false);
         let state = Arc::new(State {
             health_addr,
@@ -358,6 +406,14 @@ impl Prepared {
         if options.web_config_file.is_some() {
             tasks.push(tokio::spawn(reload_on_sighup(
                 state.clone(),
+                until_stopped(stopped.clone()),
+            )));
+        }
+        let plan = self.exposition.plan;
+        for socket in statsd.sockets {
+            tasks.push(tokio::spawn(statsd::serve(
+                socket,
+                plan,
                 until_stopped(stopped.clone()),
             )));
         }

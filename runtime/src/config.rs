@@ -30,6 +30,13 @@ pub struct Options {
     /// buffer of its own, so this bounds pme's memory under any load.
     #[arg(long = "web.max-connections", value_name = "N", default_value_t = 64)]
     pub web_max_connections: usize,
+    /// Receive statsd and DogStatsD lines on this UDP address: they update
+    /// the spec's declared instruments and nothing else.
+    #[arg(long = "statsd.listen-udp", value_name = "ADDR", value_parser = parse_addr)]
+    pub statsd_listen_udp: Option<SocketAddr>,
+    /// The same on a Unix datagram socket at this path.
+    #[arg(long = "statsd.listen-unixgram", value_name = "PATH")]
+    pub statsd_listen_unixgram: Option<std::path::PathBuf>,
     /// Check that the spec can run here (users, capabilities, programs on
     /// PATH, files, HTTP hosts) and print the collection plan, without
     /// collecting; exit non-zero if a check fails.

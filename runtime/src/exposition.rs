@@ -62,6 +62,7 @@ pub(crate) fn assemble(
     selfmetrics::encode(&mut out, entries, format);
     selfmetrics::encode_outputs(&mut out, outputs, format);
     crate::instrument::rejections::encode(&mut out, format);
+    crate::statsd::encode(&mut out, format);
     if format == Format::OpenMetrics {
         out.extend_from_slice(b"# EOF\n");
     }

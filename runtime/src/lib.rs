@@ -69,6 +69,7 @@ mod plan;
 mod scheduler;
 mod selfmetrics;
 mod sources;
+mod statsd;
 mod store;
 mod systemd;
 pub mod testing;
@@ -126,5 +127,6 @@ pub mod __private {
     pub use crate::exposition::build as build_exposition;
     pub use crate::http::auth::{Auth, Scope, TokenSpec};
     pub use crate::sources::identity::{RUN_AS_PATH, missing_capabilities};
+    pub use crate::statsd::datagram as statsd_datagram;
     pub use crate::systemd::unit as systemd_unit;
 }

@@ -33,6 +33,8 @@ pub struct InstrumentsPlan {
     pub service: &'static str,
     /// Appends the service's instrument families.
     pub encode: fn(&mut Vec<u8>, pme_content::exposition::Format),
+    /// The family of that name, for updates addressed by name (statsd).
+    pub find: fn(&str) -> Option<crate::instrument::Target<'static>>,
 }
 
 /// A service with request parameters: each request to

@@ -41,6 +41,12 @@ pub(super) fn items(s: &Service, m: &Model) -> TokenStream {
             ::pme::instrument::Instruments::encode(&*INSTRUMENTS, out, format);
         }
 
+        /// The instrument family named `name`, for updates addressed by
+        /// name (the plan calls it for statsd lines).
+        pub fn find_instrument(name: &str) -> ::core::option::Option<::pme::instrument::Target<'static>> {
+            ::pme::instrument::Instruments::find(&*INSTRUMENTS, name)
+        }
+
         #(#handles)*
     }
 }
@@ -208,6 +214,7 @@ pub(super) fn plan_entry(s: &Service) -> Option<TokenStream> {
         ::pme::__private::plan::InstrumentsPlan {
             service: #id,
             encode: #module::encode_instruments,
+            find: #module::find_instrument,
         }
     })
 }

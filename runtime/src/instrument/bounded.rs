@@ -151,30 +151,40 @@ impl<M, const N: usize> BoundedFamily<M, N> {
     /// limit, a detached one whose updates are never exposed. Keep the
     /// handle for a hot path: updating it takes no lookup.
     pub fn with(&self, labels: [&str; N]) -> Arc<M> {
+        self.try_with(labels)
+            .unwrap_or_else(|_| self.detached.clone())
+    }
+
+    /// The instrument of `labels`, created if new and allowed; past a
+    /// limit, the refusal (counted and logged as with [`with`](Self::with)).
+    ///
+    /// # Errors
+    /// The label set was refused, and why.
+    pub fn try_with(&self, labels: [&str; N]) -> Result<Arc<M>, Reason> {
         if labels.iter().any(|v| v.len() > MAX_LABEL_VALUE_BYTES) {
             rejections::refused(self.name, Reason::ValueTooLong);
-            return self.detached.clone();
+            return Err(Reason::ValueTooLong);
         }
         {
             let series = self.series.read().unwrap_or_else(|p| p.into_inner());
             if let (Some(i), _) = series.find(&labels) {
-                return series.entries[i].1.clone();
+                return Ok(series.entries[i].1.clone());
             }
         }
         let mut series = self.series.write().unwrap_or_else(|p| p.into_inner());
         let (found, hash) = series.find(&labels);
         if let Some(i) = found {
-            return series.entries[i].1.clone();
+            return Ok(series.entries[i].1.clone());
         }
         if series.entries.len() >= self.max_series {
             rejections::refused(self.name, Reason::MaxSeries);
-            return self.detached.clone();
+            return Err(Reason::MaxSeries);
         }
         if let Some(budget) = &self.budget
             && !budget.take()
         {
             rejections::refused(self.name, Reason::RegistryMaxSeries);
-            return self.detached.clone();
+            return Err(Reason::RegistryMaxSeries);
         }
         let instrument = Arc::new((self.make)());
         let i = series.entries.len();
@@ -182,7 +192,7 @@ impl<M, const N: usize> BoundedFamily<M, N> {
         series
             .entries
             .push((labels.map(Box::from), instrument.clone()));
-        instrument
+        Ok(instrument)
     }
 
     /// Removes the series of `labels`, freeing its place under the

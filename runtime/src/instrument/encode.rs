@@ -2,7 +2,7 @@
 //! families (precomputed pieces around escaped label values, then the
 //! value), plus a histogram's `_bucket{le}`, `_sum` and `_count` lines.
 
-use crate::encode::{Format, label_value, value};
+use pme_content::exposition::{Format, label_value, value};
 
 use super::bounded::BoundedFamily;
 use super::family::Family;

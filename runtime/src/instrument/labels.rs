@@ -44,6 +44,10 @@ pub trait LabelSet: Copy + Send + Sync + 'static {
 
     /// The value of label `label` in combination `index`.
     fn value(index: usize, label: usize) -> &'static str;
+
+    /// The combination written `values` (one per label, in order), if
+    /// every one is declared.
+    fn from_values(values: &[&str]) -> Option<Self>;
 }
 
 impl LabelSet for () {
@@ -57,6 +61,10 @@ impl LabelSet for () {
     fn value(_: usize, _: usize) -> &'static str {
         ""
     }
+
+    fn from_values(values: &[&str]) -> Option<()> {
+        values.is_empty().then_some(())
+    }
 }
 
 impl<A: LabelValue> LabelSet for A {
@@ -69,6 +77,13 @@ impl<A: LabelValue> LabelSet for A {
 
     fn value(index: usize, _: usize) -> &'static str {
         A::VALUES[index]
+    }
+
+    fn from_values(values: &[&str]) -> Option<A> {
+        match values {
+            [one] => <A as LabelValue>::parse(one),
+            _ => None,
+        }
     }
 }
 
@@ -91,6 +106,13 @@ macro_rules! tuple_label_set {
                 let values = [$($t::VALUES),+];
                 let below: usize = radices[label + 1..].iter().product();
                 values[label][index / below % radices[label]]
+            }
+
+            fn from_values(values: &[&str]) -> Option<Self> {
+                let [$($v),+] = values else {
+                    return None;
+                };
+                Some(($(<$t as LabelValue>::parse($v)?,)+))
             }
         }
     };
@@ -165,6 +187,12 @@ mod tests {
             ]
         );
         assert_eq!(Model::COUNT, 2);
+        assert!(matches!(
+            <(Model, Status)>::from_values(&["large", "timeout"]),
+            Some((Model::Large, Status::Timeout))
+        ));
+        assert!(<(Model, Status)>::from_values(&["large"]).is_none());
+        assert!(<(Model, Status)>::from_values(&["large", "fine"]).is_none());
         assert_eq!(<Model as LabelSet>::value(1, 0), "large");
         assert_eq!(Status::Timeout.as_str(), "timeout");
         assert!(matches!(Status::parse("error"), Some(Status::Error)));

@@ -48,6 +48,7 @@
 
 mod bounded;
 pub(crate) mod build;
+mod dynamic;
 pub(crate) mod encode;
 mod family;
 mod labels;
@@ -55,12 +56,13 @@ pub(crate) mod rejections;
 mod value;
 
 pub use bounded::{BoundedFamily, Budget, MAX_LABEL_VALUE_BYTES};
+pub use dynamic::{Apply, Mismatch, Target, Update};
 pub use family::Family;
 pub use labels::{LabelSet, LabelValue};
 pub use rejections::Reason;
 pub use value::{Counter, DEFAULT_BUCKETS, Gauge, Histogram};
 
-use crate::encode::Format;
+use pme_content::exposition::Format;
 
 /// A set of instruments that encodes itself: implemented by
 /// `#[derive(pme::Instruments)]` and by the code generated for a spec's
@@ -68,6 +70,14 @@ use crate::encode::Format;
 pub trait Instruments: Send + Sync + 'static {
     /// Appends every family of the set, header and series.
     fn encode(&self, out: &mut Vec<u8>, format: Format);
+
+    /// The family named `name`: its family name (`shop_orders_total`) or
+    /// its field name (`orders_total`), with `.` read as `_` (statsd's
+    /// `orders.total`). The derive implements it.
+    fn find(&self, name: &str) -> Option<Target<'_>> {
+        let _ = name;
+        None
+    }
 }
 
 /// How long an exposition that includes instruments is reused: scrapes

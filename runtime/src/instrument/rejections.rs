@@ -9,9 +9,9 @@ use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use crate::Counter;
-use crate::encode::Format;
+use crate::metric::Counter;
 use crate::metric::{MetricGroup, Series};
+use pme_content::exposition::Format;
 
 /// Why a label set was refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
