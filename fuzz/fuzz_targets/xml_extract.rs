@@ -9,9 +9,11 @@ mod spec {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let mut group = (spec::PLAN.groups[0].new)();
+    let mut group = spec::PLAN.groups[0]
+        .new_extractor()
+        .expect("the fuzz spec declares its metrics");
     let _ = group.extract(data);
     let mut out = Vec::new();
-    group.encode(&mut out);
+    group.encode(&mut out, pme::Format::Prometheus);
     assert!(std::str::from_utf8(&out).is_ok());
 });
