@@ -27,6 +27,27 @@ use pme_content::exposition::{Format, parse};
 use crate::instrument::Instruments;
 use crate::plan::Plan;
 
+/// Stops the clock of the instruments' body cache
+/// ([`CACHE_TTL`](crate::instrument::CACHE_TTL)) at the start of the
+/// current second, process-wide, so a test
+/// decides when a served body expires: [`advance_clock`] moves it,
+/// [`thaw_clock`] lets it run again. Tests that freeze it must not run
+/// beside tests that rely on it running (serialize them, e.g. with a
+/// `Mutex`).
+pub fn freeze_clock() {
+    crate::instrument::clock::freeze();
+}
+
+/// Moves a frozen clock forward.
+pub fn advance_clock(by: std::time::Duration) {
+    crate::instrument::clock::advance(by);
+}
+
+/// Lets the clock run from real time again.
+pub fn thaw_clock() {
+    crate::instrument::clock::thaw();
+}
+
 /// Something whose exposition (text format 0.0.4) a test reads.
 pub trait Exposed {
     /// The exposition text.

@@ -48,6 +48,7 @@
 
 mod bounded;
 pub(crate) mod build;
+pub(crate) mod clock;
 mod dynamic;
 pub(crate) mod encode;
 mod family;
@@ -97,8 +98,6 @@ pub fn flush() {
 /// Changes when [`CACHE_TTL`] has passed or [`flush`] was called: the
 /// exposition cache rebuilds a body when it changes.
 pub(crate) fn cache_epoch() -> u64 {
-    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
-    let start = *START.get_or_init(std::time::Instant::now);
-    let windows = start.elapsed().as_nanos() / CACHE_TTL.as_nanos();
+    let windows = clock::now().as_nanos() / CACHE_TTL.as_nanos();
     (windows as u64).wrapping_add(FLUSHES.load(std::sync::atomic::Ordering::Relaxed) << 40)
 }
