@@ -23,10 +23,7 @@ pub fn family<const N: usize>(
     family: &Family<N>,
     format: Format,
 ) {
-    let Some((first, rest)) = desc.pieces.split_first() else {
-        return;
-    };
-    if family.series().is_empty() {
+    if desc.pieces.is_empty() || family.series().is_empty() {
         return;
     }
     out.extend_from_slice(match format {
@@ -37,17 +34,13 @@ pub fn family<const N: usize>(
     let fixed: usize = desc.pieces.iter().map(|p| p.len()).sum();
     out.reserve(family.series().len() * (fixed + 24 + 16 * N));
     for series in family.series() {
-        out.extend_from_slice(first);
-        for (value, piece) in series.labels.iter().zip(rest) {
-            label_value(out, value);
-            out.extend_from_slice(piece);
-        }
+        series_head(out, desc.pieces, &series.labels);
         value(out, series.value);
         out.push(b'\n');
     }
 }
 
-pub use pme_content::exposition::{label_value, value};
+pub use pme_content::exposition::{label_value, series_head, value};
 
 #[cfg(test)]
 mod tests {

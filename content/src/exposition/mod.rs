@@ -27,7 +27,7 @@ use std::fmt;
 pub use parse::parse;
 pub use select::{Import, Matcher, Op, Routed, Selector, route};
 pub use write::{
-    label_value, openmetrics_header, text_header, value, write_openmetrics,
+    label_value, openmetrics_header, series_head, text_header, value, write_openmetrics,
     write_openmetrics_families, write_text,
 };
 

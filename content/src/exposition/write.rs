@@ -229,6 +229,23 @@ fn escape_help(out: &mut Vec<u8>, text: &str) {
     }
 }
 
+/// Appends the head of a series line from precomputed `pieces` around
+/// its dynamic label values: `pieces[0]`, then each value escaped and the
+/// piece after it (`m{a="`, value, `",b="`, value, `"} `). The sample
+/// value and newline are the caller's. Collected families and
+/// application instruments both write their lines with it.
+#[inline]
+pub fn series_head<S: AsRef<str>>(out: &mut Vec<u8>, pieces: &[&[u8]], labels: &[S]) {
+    let Some((first, rest)) = pieces.split_first() else {
+        return;
+    };
+    out.extend_from_slice(first);
+    for (label, piece) in labels.iter().zip(rest) {
+        label_value(out, label.as_ref());
+        out.extend_from_slice(piece);
+    }
+}
+
 /// Appends a label value escaped for both formats: `\` `"` and newline.
 #[inline]
 pub fn label_value(out: &mut Vec<u8>, value: &str) {

@@ -2,7 +2,7 @@
 //! families (precomputed pieces around escaped label values, then the
 //! value), plus a histogram's `_bucket{le}`, `_sum` and `_count` lines.
 
-use pme_content::exposition::{Format, label_value, value};
+use pme_content::exposition::{Format, series_head, value};
 
 use super::bounded::BoundedFamily;
 use super::family::Family;
@@ -64,26 +64,18 @@ pub trait Sample {
     fn write(&self, desc: &InstrumentDesc, labels: &[&str], out: &mut Vec<u8>);
 }
 
-/// Appends `pieces` interleaved with the escaped `labels`.
-#[inline]
-fn line_head(out: &mut Vec<u8>, pieces: &[&[u8]], labels: &[&str]) {
-    let Some((first, rest)) = pieces.split_first() else {
-        return;
-    };
-    out.extend_from_slice(first);
-    for (label, piece) in labels.iter().zip(rest) {
-        label_value(out, label);
-        out.extend_from_slice(piece);
-    }
+/// A one-line sample: the series head, the value, a newline.
+fn scalar(out: &mut Vec<u8>, desc: &InstrumentDesc, labels: &[&str], v: f64) {
+    series_head(out, desc.pieces, labels);
+    value(out, v);
+    out.push(b'\n');
 }
 
 impl Sample for Counter {
     const KIND: InstrumentKind = InstrumentKind::Counter;
 
     fn write(&self, desc: &InstrumentDesc, labels: &[&str], out: &mut Vec<u8>) {
-        line_head(out, desc.pieces, labels);
-        value(out, self.get());
-        out.push(b'\n');
+        scalar(out, desc, labels, self.get());
     }
 }
 
@@ -91,9 +83,7 @@ impl Sample for Gauge {
     const KIND: InstrumentKind = InstrumentKind::Gauge;
 
     fn write(&self, desc: &InstrumentDesc, labels: &[&str], out: &mut Vec<u8>) {
-        line_head(out, desc.pieces, labels);
-        value(out, self.get());
-        out.push(b'\n');
+        scalar(out, desc, labels, self.get());
     }
 }
 
@@ -107,17 +97,17 @@ impl Sample for Histogram {
         let mut le = desc.le.iter();
         let mut count = 0;
         let sum = self.read(|cumulative| {
-            line_head(out, head, labels);
+            series_head(out, head, labels);
             out.extend_from_slice(le.next().copied().unwrap_or(b"+Inf"));
             out.extend_from_slice(last);
             value(out, cumulative as f64);
             out.push(b'\n');
             count = cumulative;
         });
-        line_head(out, desc.sum_pieces, labels);
+        series_head(out, desc.sum_pieces, labels);
         value(out, sum);
         out.push(b'\n');
-        line_head(out, desc.count_pieces, labels);
+        series_head(out, desc.count_pieces, labels);
         value(out, count as f64);
         out.push(b'\n');
     }
