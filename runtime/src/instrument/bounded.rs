@@ -10,10 +10,11 @@
 //! [`MAX_LABEL_VALUE_BYTES`] are refused the same way, never cut short:
 //! a truncated value would silently merge series.
 
-use std::collections::HashMap;
 use std::collections::hash_map::RandomState;
 use std::fmt;
-use std::hash::{BuildHasher, BuildHasherDefault, Hash, Hasher};
+use std::hash::{BuildHasher, Hash, Hasher};
+
+use hashbrown::HashTable;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 
@@ -70,55 +71,58 @@ pub struct BoundedFamily<M, const N: usize> {
 }
 
 /// The series in creation order (the exposition's order), and an index
-/// from the hash of their label values to their positions, so a lookup
-/// hashes the borrowed values and allocates nothing.
+/// of their positions by the hash of their label values (hashbrown's
+/// `HashTable`, which stores only the position: 4 bytes and a control
+/// byte per series), so a lookup hashes the borrowed values and
+/// allocates nothing.
 struct Series<M, const N: usize> {
     hasher: RandomState,
-    index: HashMap<u64, Vec<usize>, BuildHasherDefault<Prehashed>>,
+    index: HashTable<u32>,
     entries: Vec<([Box<str>; N], Arc<M>)>,
 }
 
-/// The index's keys are hashes already: hashing them again would cost a
-/// second SipHash per lookup.
-#[derive(Default)]
-struct Prehashed(u64);
-
-impl Hasher for Prehashed {
-    fn finish(&self) -> u64 {
-        self.0
+/// The hash of one label set, borrowed or stored.
+fn hash_of<S: AsRef<str>>(hasher: &RandomState, labels: &[S]) -> u64 {
+    let mut h = hasher.build_hasher();
+    for v in labels {
+        v.as_ref().hash(&mut h);
     }
-
-    fn write(&mut self, bytes: &[u8]) {
-        // Only `write_u64` is used (the keys are `u64`); fold anything else.
-        for &b in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(b);
-        }
-    }
-
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
-    }
+    h.finish()
 }
 
 impl<M, const N: usize> Series<M, N> {
-    fn hash(&self, labels: &[&str; N]) -> u64 {
-        let mut h = self.hasher.build_hasher();
-        for v in labels {
-            v.hash(&mut h);
-        }
-        h.finish()
-    }
-
     /// The position of `labels`, and their hash.
     fn find(&self, labels: &[&str; N]) -> (Option<usize>, u64) {
-        let hash = self.hash(labels);
-        let found = self.index.get(&hash).and_then(|slots| {
-            slots.iter().copied().find(|&i| {
-                let key = &self.entries[i].0;
-                key.iter().zip(labels).all(|(k, v)| **k == **v)
-            })
+        let hash = hash_of(&self.hasher, labels);
+        let found = self.index.find(hash, |&i| {
+            let key = &self.entries[i as usize].0;
+            key.iter().zip(labels).all(|(k, v)| **k == **v)
         });
-        (found, hash)
+        (found.map(|&i| i as usize), hash)
+    }
+
+    /// Adds a series whose labels hash to `hash`.
+    fn insert(&mut self, hash: u64, key: [Box<str>; N], instrument: Arc<M>) {
+        let Series {
+            hasher,
+            index,
+            entries,
+        } = self;
+        index.insert_unique(hash, entries.len() as u32, |&i| {
+            hash_of(hasher, &entries[i as usize].0)
+        });
+        entries.push((key, instrument));
+    }
+
+    /// Removes the series at `i`, whose labels hash to `hash`.
+    fn remove(&mut self, i: usize, hash: u64) {
+        if let Ok(slot) = self.index.find_entry(hash, |&j| j as usize == i) {
+            slot.remove();
+        }
+        self.entries.remove(i);
+        for slot in self.index.iter_mut().filter(|slot| **slot as usize > i) {
+            *slot -= 1;
+        }
     }
 }
 
@@ -141,7 +145,7 @@ impl<M, const N: usize> BoundedFamily<M, N> {
             make: Box::new(make),
             series: RwLock::new(Series {
                 hasher: RandomState::new(),
-                index: HashMap::default(),
+                index: HashTable::new(),
                 entries: Vec::new(),
             }),
         }
@@ -187,11 +191,7 @@ impl<M, const N: usize> BoundedFamily<M, N> {
             return Err(Reason::RegistryMaxSeries);
         }
         let instrument = Arc::new((self.make)());
-        let i = series.entries.len();
-        series.index.entry(hash).or_default().push(i);
-        series
-            .entries
-            .push((labels.map(Box::from), instrument.clone()));
+        series.insert(hash, labels.map(Box::from), instrument.clone());
         Ok(instrument)
     }
 
@@ -203,18 +203,7 @@ impl<M, const N: usize> BoundedFamily<M, N> {
         let (Some(i), hash) = series.find(&labels) else {
             return false;
         };
-        series.entries.remove(i);
-        if let Some(slots) = series.index.get_mut(&hash) {
-            slots.retain(|&slot| slot != i);
-            if slots.is_empty() {
-                series.index.remove(&hash);
-            }
-        }
-        for slots in series.index.values_mut() {
-            for slot in slots.iter_mut().filter(|slot| **slot > i) {
-                *slot -= 1;
-            }
-        }
+        series.remove(i, hash);
         if let Some(budget) = &self.budget {
             budget.give_back();
         }
