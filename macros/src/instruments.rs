@@ -276,8 +276,7 @@ pub(crate) fn derive_instruments(input: &DeriveInput) -> syn::Result<TokenStream
             }
 
             fn find(&self, name: &str) -> ::core::option::Option<::pme::instrument::Target<'_>> {
-                let name = name.replace('.', "_");
-                match name.as_str() {
+                match name {
                     #(#finds)*
                     _ => ::core::option::Option::None,
                 }

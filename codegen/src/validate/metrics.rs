@@ -99,7 +99,7 @@ impl Validator<'_> {
         let kind = Kind::from_keyword(&k.value);
         if kind.is_none() {
             let help = if matches!(k.value.as_str(), "histogram" | "summary") {
-                "histograms and summaries come from re-imported Prometheus text, not from a filter"
+                "a collected histogram or summary comes from re-imported Prometheus text, not from a filter; one the application observes is an `instruments:` entry"
                     .to_owned()
             } else {
                 one_of(&k.value, Kind::NAMES)

@@ -73,8 +73,7 @@ pub trait Instruments: Send + Sync + 'static {
     fn encode(&self, out: &mut Vec<u8>, format: Format);
 
     /// The family named `name`: its family name (`shop_orders_total`) or
-    /// its field name (`orders_total`), with `.` read as `_` (statsd's
-    /// `orders.total`). The derive implements it.
+    /// its field name (`orders_total`). The derive implements it.
     fn find(&self, name: &str) -> Option<Target<'_>> {
         let _ = name;
         None

@@ -111,10 +111,16 @@ pub fn datagram(bytes: &[u8], plan: &Plan) {
 /// Applies one line to the declared instrument it names.
 fn apply(text: &str, plan: &Plan) -> Result<(), Refusal> {
     let line = line::parse(text)?;
+    // statsd names nest with `.` (a client's `prefix: 'app.'`); families use `_`.
+    let name = if line.name.contains('.') {
+        std::borrow::Cow::Owned(line.name.replace('.', "_"))
+    } else {
+        std::borrow::Cow::Borrowed(line.name)
+    };
     let target = plan
         .instruments
         .iter()
-        .find_map(|i| (i.find)(line.name))
+        .find_map(|i| (i.find)(&name))
         .ok_or(Refusal::UnknownMetric)?;
     if line.tags.len() != target.labels.len() {
         return Err(Refusal::Labels);
