@@ -24,6 +24,24 @@ fn scrape(served: &Served) -> String {
     get(served.metrics, "/metrics").text()
 }
 
+/// Removes a `shop_tenant_orders_total` series when dropped, even when the
+/// test fails, so the family's 3 places are free for the next test.
+struct Removed([&'static str; 2]);
+
+impl Removed {
+    fn on_drop(labels: [&'static str; 2]) -> Removed {
+        Removed(labels)
+    }
+}
+
+impl Drop for Removed {
+    fn drop(&mut self) {
+        instruments::shop::INSTRUMENTS
+            .tenant_orders_total
+            .remove(self.0);
+    }
+}
+
 #[test]
 fn handles_update_the_served_series_and_every_combination_exists_from_the_start() {
     let _guard = lock();
@@ -86,7 +104,11 @@ fn handles_update_the_served_series_and_every_combination_exists_from_the_start(
 #[test]
 fn both_formats_carry_the_same_samples_for_the_strict_parser() {
     let _guard = lock();
-    shop::tenant_orders_total(Payment::Card, "acme \"quoted\" \\ tenant").inc();
+    let tenant = "acme \"quoted\" \\ tenant";
+    // The family holds 3 series: take one, and give it back at the end so
+    // the other tests see the family as they would alone.
+    let _tenant = Removed::on_drop(["card", tenant]);
+    shop::tenant_orders_total(Payment::Card, tenant).inc();
     shop::checkout_duration_seconds(Payment::Invoice).observe(0.05);
     let (text, openmetrics) = crate::embedded::once_in_both_formats(&instruments::PLAN);
     assert!(
@@ -138,8 +160,11 @@ fn free_text_label_sets_past_max_series_are_refused_and_counted() {
     };
     let (body, _) = crate::embedded::once(&instruments::PLAN);
     let refused_before = rejected(&body);
-    // The limit is 3: whatever earlier tests created, at most 3 exist.
-    for tenant in ["t1", "t2", "t3", "t4", "t5"] {
+    // The limit is 3, and the family starts empty: every test gives back
+    // the series it takes.
+    let tenants = ["t1", "t2", "t3", "t4", "t5"];
+    let _taken = tenants.map(|t| Removed::on_drop(["invoice", t]));
+    for tenant in tenants {
         shop::tenant_orders_total(Payment::Invoice, tenant).inc();
     }
     let (body, _) = crate::embedded::once(&instruments::PLAN);
@@ -149,6 +174,9 @@ fn free_text_label_sets_past_max_series_are_refused_and_counted() {
         .count();
     assert_eq!(series, 3, "{body}");
     assert!(rejected(&body) >= refused_before + 2.0, "{body}");
+    for t in ["t1", "t2", "t3"] {
+        assert!(body.contains(&format!("tenant=\"{t}\"")), "{body}");
+    }
     // A refused handle works, and its updates go nowhere visible.
     let refused = shop::tenant_orders_total(Payment::Invoice, "t6");
     refused.inc();
