@@ -20,10 +20,12 @@ const LAYERS: &[(&str, &[&str])] = &[
     // The instruments an application updates (their encoding comes from
     // pme-content directly).
     ("instruments", &["instrument"]),
+    // Collectors that read for themselves: the interface and the built-ins.
+    ("collectors", &["collect"]),
     // What a spec compiles to, and how families become bytes.
-    ("plan", &["plan", "encode", "imported"]),
-    // Reading: sources, built-in collectors, the published snapshots.
-    ("reading", &["sources", "builtin", "store"]),
+    ("plan", &["plan", "encode", "imported", "instances"]),
+    // Reading: sources, the published snapshots.
+    ("reading", &["sources", "store"]),
     // Running a plan, and reports about it.
     (
         "collection",

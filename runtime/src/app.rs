@@ -11,7 +11,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::builtin::{Context, ServerStats};
+use crate::collect::{Context, Paths, ServerStats};
 use crate::config::{Command, Options};
 use crate::encode::Format;
 use crate::exposition::Exposition;
@@ -112,7 +112,7 @@ pub fn main(plan: &'static Plan) -> ExitCode {
             };
         }
         if options.once {
-            let context = Context::new(plan, options.paths(), Arc::default());
+            let context = Context::for_run(plan.spec_sha256, options.paths(), Arc::default());
             return match once_with(plan, Arc::new(context)).await {
                 Ok((body, all_ok)) => {
                     use std::io::Write;
@@ -165,7 +165,7 @@ pub fn main(plan: &'static Plan) -> ExitCode {
 /// # Errors
 /// The spec cannot run here.
 pub async fn once(plan: &'static Plan) -> Result<(Vec<u8>, bool), StartupError> {
-    once_with(plan, Arc::new(Context::for_host(plan))).await
+    once_with(plan, Arc::new(Context::for_run(plan.spec_sha256, Paths::default(), Arc::default()))).await
 }
 
 /// [`once`], with built-in collectors reading the system `context` describes.
@@ -189,7 +189,7 @@ pub(crate) async fn once_with(
 /// # Errors
 /// The spec cannot run here.
 pub async fn collect_once(plan: &'static Plan) -> Result<(Arc<Store>, bool), StartupError> {
-    collect_once_with(plan, Arc::new(Context::for_host(plan))).await
+    collect_once_with(plan, Arc::new(Context::for_run(plan.spec_sha256, Paths::default(), Arc::default()))).await
 }
 
 /// [`collect_once`], with built-in collectors reading the system `context`
@@ -367,7 +367,7 @@ impl Prepared {
     fn new(plan: &'static Plan, options: &Options) -> Result<Prepared, Error> {
         let store = Arc::new(Store::new(plan.groups.len()));
         let server = Arc::new(ServerStats::default());
-        let context = Context::new(plan, options.paths(), server.clone());
+        let context = Context::for_run(plan.spec_sha256, options.paths(), server.clone());
         tracing::info!(
             environment = context.environment.name(),
             host_name = context.identity.host_name,

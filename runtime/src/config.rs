@@ -109,8 +109,8 @@ pub struct Options {
 
 impl Options {
     /// Where the built-in host collectors read.
-    pub fn paths(&self) -> crate::builtin::Paths {
-        crate::builtin::Paths {
+    pub fn paths(&self) -> crate::collect::Paths {
+        crate::collect::Paths {
             procfs: self.path_procfs.clone(),
             sysfs: self.path_sysfs.clone(),
             rootfs: self.path_rootfs.clone(),

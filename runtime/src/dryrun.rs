@@ -112,7 +112,7 @@ async fn check_source(source: &SourcePlan) -> Result<String, String> {
             Ok(format!("file {path} opens{who}"))
         }
         SourceKind::Static { .. } => Ok("static value".to_owned()),
-        SourceKind::Builtin { name } => Ok(format!("built-in collector `{name}`")),
+        SourceKind::Collector { name } => Ok(format!("collector `{name}`")),
         SourceKind::Http(http) => {
             let authority = http
                 .url

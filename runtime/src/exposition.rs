@@ -16,9 +16,10 @@ use std::time::Instant;
 
 use bytes::Bytes;
 
-use crate::builtin::ServerStats;
+use crate::collect::ServerStats;
 use crate::encode::Format;
-use crate::plan::{InstrumentsPlan, Plan};
+use crate::instances;
+use crate::plan::{Collector, InstrumentsPlan, Plan};
 use crate::selfmetrics::{self, Entry};
 use crate::store::{OutputStatus, Store};
 
@@ -39,7 +40,8 @@ pub fn build(plan: &Plan, store: &Store, service: Option<&str>, format: Format) 
     assemble(&entries, &instruments, &store.outputs(), format)
 }
 
-/// One exposition: each entry's published series in order, the
+/// One exposition: each entry's published series in order (the instances
+/// of one collector together, at the first one's place), the
 /// application instruments, then the groups' self-metrics, the outputs'
 /// and the instruments' refusals, then OpenMetrics' `# EOF`.
 pub(crate) fn assemble(
@@ -53,8 +55,25 @@ pub(crate) fn assemble(
         .map(|e| e.snapshot.body_in(format).len())
         .sum();
     let mut out = Vec::with_capacity(size + 256 * entries.len() + 8);
-    for entry in entries {
-        out.extend_from_slice(entry.snapshot.body_in(format));
+    for (i, entry) in entries.iter().enumerate() {
+        let Some(collector) = instance_of(entry) else {
+            out.extend_from_slice(entry.snapshot.body_in(format));
+            continue;
+        };
+        // The instances of one collector share its families: the first
+        // writes them all, merged.
+        if entries[..i].iter().any(|e| instance_of(e) == Some(collector)) {
+            continue;
+        }
+        let bodies: Vec<&[u8]> = entries[i..]
+            .iter()
+            .filter(|e| instance_of(e) == Some(collector))
+            .map(|e| &e.snapshot.body_in(format)[..])
+            .collect();
+        match bodies.as_slice() {
+            [one] => out.extend_from_slice(one),
+            many => instances::merge(many, &mut out),
+        }
     }
     for i in instruments {
         (i.encode)(&mut out, format);
@@ -67,6 +86,14 @@ pub(crate) fn assemble(
         out.extend_from_slice(b"# EOF\n");
     }
     out
+}
+
+/// The collector type of an instance's entry.
+fn instance_of(entry: &Entry<'_>) -> Option<&'static str> {
+    match &entry.group.collector {
+        Collector::Instance(instance) => Some(instance.collector),
+        Collector::Extract(_) => None,
+    }
 }
 
 /// What a running plan publishes: its latest snapshots and the bodies

@@ -40,6 +40,14 @@
 //! `# HELP`/`# TYPE` header and series prefix, and the struct encodes
 //! itself in both [`Format`]s.
 //!
+//! # Collectors from other crates
+//!
+//! [`collect`] is the interface of collectors that read for themselves:
+//! derive [`MetricGroup`], implement [`collect::FromOptions`] and
+//! [`collect::Collect`] (or [`collect::CollectAsync`]), and name the type
+//! in a spec entry with `source_type: collector`. pme's built-ins are
+//! written the same way ([`collect::builtin`]).
+//!
 //! # Where the bytes of `/metrics` come from
 //!
 //! The README's section of that name follows one byte from `metrics.yaml`
@@ -52,7 +60,7 @@ extern crate self as pme;
 
 mod allocator;
 mod app;
-mod builtin;
+pub mod collect;
 mod config;
 mod dryrun;
 mod encode;
@@ -61,6 +69,7 @@ mod health;
 mod http;
 mod https;
 mod imported;
+mod instances;
 pub mod instrument;
 mod metric;
 mod outputs;
@@ -122,7 +131,11 @@ pub mod __private {
     }
 
     pub use crate::app::collect_once;
-    pub use crate::builtin::{Collect, Context, Paths, ServerStats, create as create_builtin};
+    /// How generated code makes a collector instance.
+    pub mod collect {
+        pub use crate::collect::pick::{Pick, PickAsync, PickBlocking};
+    }
+    pub use crate::collect::ServerStats;
     pub use crate::dryrun::check as dry_run;
     pub use crate::exposition::build as build_exposition;
     pub use crate::http::auth::{Auth, Scope, TokenSpec};

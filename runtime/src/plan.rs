@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use crate::collect::Instance;
 use crate::metric::MetricGroup;
 
 /// A whole spec's plan (the binary's `generated::PLAN` for the built-in spec).
@@ -97,11 +98,11 @@ pub enum SourceKind {
     },
     /// An HTTP(S) request; the response body is the content.
     Http(HttpSource),
-    /// Nothing for pme to read: a built-in collector reads the system
-    /// itself ([`Collector::Builtin`]). The entry still gives the group its
+    /// Nothing for pme to read: the collector reads for itself
+    /// ([`Collector::Instance`]). The entry still gives the group its
     /// timeout and keeps two of its collections from overlapping.
-    Builtin {
-        /// The collector's name.
+    Collector {
+        /// The collector's type, as the spec names it.
         name: &'static str,
     },
 }
@@ -208,37 +209,30 @@ pub enum Collector {
     /// A generated collector: makes the empty struct, which extracts its
     /// metrics from each reading of its source.
     Extract(fn() -> Box<dyn MetricGroup>),
-    /// A built-in collector (`source_type: builtin`), made by
-    /// [`crate::builtin::create`].
-    Builtin(Builtin),
+    /// A collector that reads for itself (`source_type: collector`, or a
+    /// built-in), made once at start.
+    Instance(InstancePlan),
 }
 
-/// A built-in collector as the spec configures it.
+/// One instance of a collector that reads for itself.
 #[derive(Debug)]
-pub struct Builtin {
-    /// Its name (`memory`, `filesystem`, …).
-    pub name: &'static str,
-    /// Every option it takes, with the spec's value or the default.
-    pub options: &'static [(&'static str, &'static str)],
-}
-
-impl Builtin {
-    /// The value of option `name` (the build checked that it exists).
-    pub fn option(&self, name: &str) -> &'static str {
-        self.options
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map_or("", |(_, v)| v)
-    }
+pub struct InstancePlan {
+    /// Its type, as the spec names it (`pme::collect::builtin::Memory`):
+    /// the instances of one type share its families in the exposition.
+    pub collector: &'static str,
+    /// Makes it from the spec's options.
+    pub new: fn() -> Result<Instance, String>,
+    /// The service's and then the group's `labels:`, added first to each
+    /// of its series.
+    pub labels: &'static [(&'static str, &'static str)],
 }
 
 impl GroupPlan {
-    /// A fresh generated collector; `None` for a built-in one, which
-    /// [`crate::builtin::create`] makes.
+    /// A fresh generated collector; `None` for one that reads for itself.
     pub fn new_extractor(&self) -> Option<Box<dyn MetricGroup>> {
         match &self.collector {
             Collector::Extract(new) => Some(new()),
-            Collector::Builtin(_) => None,
+            Collector::Instance(_) => None,
         }
     }
 

@@ -14,9 +14,10 @@ use bytes::Bytes;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::builtin::{self, Collect, Context};
+use crate::collect::{Context, Run};
 use crate::encode::Format;
-use crate::metric::MetricGroup;
+use crate::instances::Labeller;
+use crate::metric::{ExtractErrors, MetricGroup};
 use crate::plan::{self, GroupPlan, Plan, ProbePlan};
 use crate::sources::{Access, Reading, RunAsState, Source, SourceError};
 use crate::store::{GroupStatus, Snapshot, Store};
@@ -30,25 +31,24 @@ struct GroupState {
     parsed: Option<(u64, Option<String>)>,
 }
 
-/// A generated collector, fed by its source, or a built-in one.
+/// A generated collector, fed by its source, or one that reads for itself.
 #[derive(Debug)]
 enum Collector {
     Extract(Box<dyn MetricGroup>),
-    Builtin(Box<dyn Collect>),
+    Instance {
+        /// `None` while a collection has it (see [`Taken`]).
+        run: Option<Run>,
+        /// The spec's labels for this instance.
+        labeller: Arc<Labeller>,
+    },
 }
 
 impl Collector {
-    fn group(&self) -> &dyn MetricGroup {
+    /// The generated collector; `None` for an instance.
+    fn extractor(&mut self) -> Option<&mut dyn MetricGroup> {
         match self {
-            Collector::Extract(g) => &**g,
-            Collector::Builtin(b) => &**b,
-        }
-    }
-
-    fn group_mut(&mut self) -> &mut dyn MetricGroup {
-        match self {
-            Collector::Extract(g) => &mut **g,
-            Collector::Builtin(b) => &mut **b,
+            Collector::Extract(g) => Some(&mut **g),
+            Collector::Instance { .. } => None,
         }
     }
 }
@@ -66,9 +66,9 @@ pub enum StartupError {
         /// Why.
         message: String,
     },
-    /// A built-in collector could not be made.
+    /// A collector could not be made from its options.
     #[error("group `{service}/{group}`: {message}")]
-    Builtin {
+    Collector {
         /// Its service.
         service: &'static str,
         /// The group.
@@ -126,15 +126,18 @@ impl Scheduler {
         for g in plan.groups {
             let collector = match &g.collector {
                 plan::Collector::Extract(new) => Collector::Extract(new()),
-                plan::Collector::Builtin(b) => {
-                    Collector::Builtin(builtin::create(b).map_err(|message| {
-                        StartupError::Builtin {
-                            service: g.service,
-                            group: g.group,
-                            message,
-                        }
-                    })?)
-                }
+                plan::Collector::Instance(instance) => Collector::Instance {
+                    run: Some(
+                        (instance.new)()
+                            .map_err(|message| StartupError::Collector {
+                                service: g.service,
+                                group: g.group,
+                                message,
+                            })?
+                            .0,
+                    ),
+                    labeller: Arc::new(Labeller::new(instance.labels)),
+                },
             };
             collectors.push(Arc::new(Mutex::new(GroupState {
                 collector,
@@ -197,10 +200,11 @@ impl Scheduler {
                 .iter()
                 .map(|&g| (g, self.collectors[g].clone()))
                 .collect();
-            if source.is_builtin() {
+            if source.is_collector() {
                 handles.extend(groups.into_iter().map(|(g, collector)| {
-                    let run = run_builtin(source.clone(), collector, self.context.clone());
-                    tokio::spawn(publish_builtin(run, plan, g, store.clone()))
+                    let timeout = plan.groups[g].timeout;
+                    let run = run_instance(source.clone(), collector, self.context.clone(), timeout);
+                    tokio::spawn(publish_instance(run, plan, g, store.clone()))
                 }));
                 continue;
             }
@@ -354,53 +358,132 @@ fn log_transition(group: &GroupPlan, before: &GroupStatus, after: &GroupStatus) 
     }
 }
 
-/// Runs a built-in collector on a blocking thread (it reads files and
-/// calls statfs, which can hang on a dead network mount). The source is
-/// released when the thread ends, not at the timeout, so a hung collector
-/// is never run twice at once.
-fn run_builtin(
-    source: Arc<Source>,
+/// What one collection of an instance gives: its error, and its bodies
+/// in both formats unless it failed before encoding.
+type Outcome = (Option<String>, Option<(Bytes, Bytes)>);
+
+/// A collection of an instance, and whether it runs on a blocking thread
+/// (which a timeout cannot stop) or as a task (which it drops).
+struct Collection {
+    handle: JoinHandle<Outcome>,
+    blocking: bool,
+}
+
+/// Takes an instance's collector out of its state for one collection and
+/// puts it back when dropped, even when the collection is dropped at its
+/// timeout or panics; releases the source then too, so an instance is
+/// never run twice at once.
+struct Taken {
     state: SharedCollector,
-    context: Arc<Context>,
-) -> JoinHandle<(Option<String>, Bytes, Bytes)> {
-    /// Releases the source when the thread ends, even by a panic.
-    struct Release(Arc<Source>);
-    impl Drop for Release {
-        fn drop(&mut self) {
-            self.0.finish();
+    source: Arc<Source>,
+    run: Option<Run>,
+    labeller: Arc<Labeller>,
+}
+
+impl Taken {
+    fn new(state: SharedCollector, source: Arc<Source>) -> Taken {
+        let (run, labeller) = {
+            let mut locked = state.lock().unwrap_or_else(|p| p.into_inner());
+            match &mut locked.collector {
+                Collector::Instance { run, labeller } => (run.take(), labeller.clone()),
+                Collector::Extract(_) => (None, Arc::default()),
+            }
+        };
+        Taken {
+            state,
+            source,
+            run,
+            labeller,
         }
     }
-    tokio::task::spawn_blocking(move || {
-        let _release = Release(source);
-        let mut state = state.lock().unwrap_or_else(|p| p.into_inner());
-        let error = match &mut state.collector {
-            Collector::Builtin(b) => b.collect(&context).err().map(|e| format!("collect: {e}")),
-            Collector::Extract(_) => Some("not a built-in collector".to_owned()),
+
+    /// The outcome of a collection that returned `error` (if any): both
+    /// bodies of the collector as it is now, with the spec's labels.
+    fn outcome(&self, error: Option<ExtractErrors>) -> Outcome {
+        let error = error.map(|e| format!("collect: {e}"));
+        let Some(run) = &self.run else {
+            return (error, None);
         };
         let encode = |format| {
             let mut out = Vec::with_capacity(256);
-            state.collector.group().encode(&mut out, format);
-            Bytes::from(out)
+            run.group().encode(&mut out, format);
+            self.labeller.apply(&out).map(Bytes::from)
         };
-        (
-            error,
-            encode(Format::Prometheus),
-            encode(Format::OpenMetrics),
-        )
-    })
+        match (encode(Format::Prometheus), encode(Format::OpenMetrics)) {
+            (Ok(text), Ok(openmetrics)) => (error, Some((text, openmetrics))),
+            (Err(e), _) | (_, Err(e)) => (error.or(Some(format!("labels: {e}"))), None),
+        }
+    }
 }
 
-/// Publishes what a built-in collection produced, or that it timed out.
-async fn publish_builtin(
-    run: JoinHandle<(Option<String>, Bytes, Bytes)>,
+impl Drop for Taken {
+    fn drop(&mut self) {
+        if let Some(run) = self.run.take() {
+            let mut locked = self.state.lock().unwrap_or_else(|p| p.into_inner());
+            if let Collector::Instance { run: slot, .. } = &mut locked.collector {
+                *slot = Some(run);
+            }
+        }
+        self.source.finish();
+    }
+}
+
+/// Runs an instance: a [`Collect`](crate::collect::Collect) one on a
+/// blocking thread (it reads files and calls statfs, which can hang on a
+/// dead network mount), a [`CollectAsync`](crate::collect::CollectAsync)
+/// one as a task, dropped at `timeout`.
+fn run_instance(
+    source: Arc<Source>,
+    state: SharedCollector,
+    context: Arc<Context>,
+    timeout: std::time::Duration,
+) -> Collection {
+    let mut taken = Taken::new(state, source);
+    let blocking = !matches!(taken.run, Some(Run::Async(_)));
+    let handle = if blocking {
+        tokio::task::spawn_blocking(move || {
+            let error = match taken.run.as_mut() {
+                Some(Run::Blocking(c)) => c.collect(&context).err(),
+                _ => Some(ExtractErrors::reading("no blocking collector".to_owned())),
+            };
+            taken.outcome(error)
+        })
+    } else {
+        tokio::spawn(async move {
+            let result = match taken.run.as_mut() {
+                Some(Run::Async(c)) => {
+                    tokio::time::timeout(timeout, c.collect_boxed(&context)).await
+                }
+                _ => Ok(Err(ExtractErrors::reading("no async collector".to_owned()))),
+            };
+            match result {
+                Ok(result) => taken.outcome(result.err()),
+                Err(_) => (
+                    Some(format!("collect: timed out after {timeout:?}; cancelled")),
+                    None,
+                ),
+            }
+        })
+    };
+    Collection { handle, blocking }
+}
+
+/// Publishes what an instance's collection produced, or that it timed out.
+async fn publish_instance(
+    collection: Collection,
     plan: &'static Plan,
     g: usize,
     store: Arc<Store>,
 ) {
     let started = Instant::now();
     let group = &plan.groups[g];
-    let (error, bodies) = match tokio::time::timeout(group.timeout, run).await {
-        Ok(Ok((error, body, openmetrics))) => (error, Some((body, openmetrics))),
+    let joined = if collection.blocking {
+        tokio::time::timeout(group.timeout, collection.handle).await
+    } else {
+        Ok(collection.handle.await)
+    };
+    let (error, bodies) = match joined {
+        Ok(Ok(outcome)) => outcome,
         Ok(Err(e)) => (Some(format!("collect: {e}")), None),
         Err(_) => (
             Some(format!(
@@ -424,14 +507,17 @@ fn collect(
     previous: &Snapshot,
     started: Instant,
 ) -> Snapshot {
-    let mut state = state.lock().unwrap_or_else(|p| p.into_inner());
+    let mut guard = state.lock().unwrap_or_else(|p| p.into_inner());
+    let state = &mut *guard;
+    let Some(group) = state.collector.extractor() else {
+        let error = Some("not a collector fed by a source".to_owned());
+        return next_snapshot(previous, started, error, None);
+    };
     let (error, changed) = match reading {
         Ok(reading) => match &state.parsed {
             Some((version, outcome)) if *version == reading.version => (outcome.clone(), false),
             _ => {
-                let outcome = state
-                    .collector
-                    .group_mut()
+                let outcome = group
                     .extract(&reading.content)
                     .err()
                     .map(|e| format!("extract: {e}"));
@@ -440,7 +526,7 @@ fn collect(
             }
         },
         Err(e) => {
-            state.collector.group_mut().fail();
+            group.fail();
             // Whatever comes next must be parsed again, even if it is the
             // content parsed before the failure.
             state.parsed = None;
@@ -450,7 +536,7 @@ fn collect(
     let bodies = changed.then(|| {
         let encode = |format, previous: &Bytes| {
             let mut out = Vec::with_capacity(previous.len().max(256));
-            state.collector.group().encode(&mut out, format);
+            group.encode(&mut out, format);
             Bytes::from(out)
         };
         (

@@ -35,7 +35,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
-use crate::builtin::ServerStats;
+use crate::collect::ServerStats;
 use crate::exposition::Exposition;
 use auth::Denied;
 use webconfig::WebConfig;

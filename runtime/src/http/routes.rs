@@ -12,7 +12,7 @@ use hyper::{Method, Request, Response, StatusCode};
 use super::State;
 use super::auth::Scope;
 use super::{Endpoint, negotiate};
-use crate::builtin::Route;
+use crate::collect::Route;
 use crate::health;
 use crate::plan::Plan;
 

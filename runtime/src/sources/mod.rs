@@ -129,8 +129,8 @@ impl Source {
     }
 
     /// Whether a built-in collector reads for this source (pme reads nothing).
-    pub(crate) fn is_builtin(&self) -> bool {
-        matches!(self.plan.kind, SourceKind::Builtin { .. })
+    pub(crate) fn is_collector(&self) -> bool {
+        matches!(self.plan.kind, SourceKind::Collector { .. })
     }
 
     /// Whether this source runs a command (and so has an exit code).
@@ -196,8 +196,8 @@ impl Source {
                 Some(Err(e)) => Err(SourceError::Io(e.clone())),
                 None => Err(SourceError::Io("no HTTP client for this source".to_owned())),
             },
-            SourceKind::Builtin { name } => Err(SourceError::Io(format!(
-                "the built-in collector `{name}` reads for itself"
+            SourceKind::Collector { name } => Err(SourceError::Io(format!(
+                "the collector `{name}` reads for itself"
             ))),
         }
     }

@@ -1,7 +1,7 @@
 //! `cpu`: seconds each CPU spent in each mode, from `/proc/stat`, as
 //! node_exporter's `node_cpu_seconds_total{cpu, mode}`.
 
-use super::{Collect, Context, read, series};
+use super::{Collect, FromOptions, Context, read, series};
 use crate::Counter;
 use crate::metric::ExtractErrors;
 
@@ -14,12 +14,20 @@ const MODES: [&str; 8] = [
 /// CPU time per CPU and mode.
 #[derive(Debug, Default, crate::MetricGroup)]
 #[group(labels("host_name", "container_id", "instance", "cpu", "mode"))]
-pub(crate) struct Cpu {
+pub struct Cpu {
     #[metric(
         name = "node_cpu_seconds_total",
         help = "Seconds the CPUs spent in each mode."
     )]
     seconds: Counter<5>,
+}
+
+impl FromOptions for Cpu {
+    type Options = ();
+
+    fn from_options((): ()) -> Result<Cpu, String> {
+        Ok(Cpu::default())
+    }
 }
 
 impl Collect for Cpu {

@@ -5,10 +5,9 @@
 
 use regex::Regex;
 
-use super::{Collect, Context, option_regex, read, series};
+use super::{Collect, Context, FromOptions, read, regex_option, series};
 use crate::Gauge;
 use crate::metric::ExtractErrors;
-use crate::plan::Builtin;
 
 const LABELS: usize = 6;
 
@@ -22,7 +21,7 @@ const LABELS: usize = 6;
     "mountpoint",
     "fstype"
 ))]
-pub(crate) struct Filesystem {
+pub struct Filesystem {
     #[metric(
         name = "node_filesystem_size_bytes",
         help = "Filesystem size in bytes."
@@ -52,16 +51,39 @@ pub(crate) struct Filesystem {
     exclude_mountpoints: Regex,
 }
 
-impl Filesystem {
-    pub(crate) fn new(builtin: &Builtin) -> Result<Filesystem, String> {
+/// The `options:` of `filesystem`: which mounts to leave out.
+#[derive(Clone, Debug)]
+pub struct FilesystemOptions {
+    /// Filesystem types left out (a regex); node_exporter's
+    /// `--collector.filesystem.fs-types-exclude` default: pseudo and
+    /// read-only image filesystems, which have no space to report.
+    pub exclude_fstypes: String,
+    /// Mount points left out (a regex); node_exporter's
+    /// `--collector.filesystem.mount-points-exclude` default.
+    pub exclude_mountpoints: String,
+}
+
+impl Default for FilesystemOptions {
+    fn default() -> Self {
+        FilesystemOptions {
+            exclude_fstypes: "^(autofs|binfmt_misc|bpf|cgroup2?|configfs|debugfs|devpts|devtmpfs|fusectl|hugetlbfs|iso9660|mqueue|nsfs|overlay|proc|procfs|pstore|rpc_pipefs|securityfs|selinuxfs|squashfs|sysfs|tracefs)$".to_owned(),
+            exclude_mountpoints: "^/(dev|proc|run/credentials/.+|sys|var/lib/docker/.+|var/lib/containers/storage/.+)($|/)".to_owned(),
+        }
+    }
+}
+
+impl FromOptions for Filesystem {
+    type Options = FilesystemOptions;
+
+    fn from_options(options: FilesystemOptions) -> Result<Filesystem, String> {
         Ok(Filesystem {
             size: Gauge::default(),
             free: Gauge::default(),
             avail: Gauge::default(),
             usage: Gauge::default(),
             device_error: Gauge::default(),
-            exclude_fstypes: option_regex(builtin, "exclude_fstypes")?,
-            exclude_mountpoints: option_regex(builtin, "exclude_mountpoints")?,
+            exclude_fstypes: regex_option("exclude_fstypes", &options.exclude_fstypes)?,
+            exclude_mountpoints: regex_option("exclude_mountpoints", &options.exclude_mountpoints)?,
         })
     }
 }

@@ -12,7 +12,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use super::{Collect, Context, series};
+use super::{Collect, FromOptions, Context, series};
 use crate::metric::ExtractErrors;
 use crate::{Counter, Gauge, Info};
 
@@ -86,7 +86,7 @@ impl ServerStats {
 
 /// pme's own build and server metrics.
 #[derive(Debug, Default, crate::MetricGroup)]
-pub(crate) struct Exporter {
+pub struct Exporter {
     #[metric(
         name = "pme_build_info",
         help = "pme's version, the SHA-256 of the spec it was built from, and the rustc that built it.",
@@ -117,6 +117,14 @@ pub(crate) struct Exporter {
         help = "Seconds spent building exposition bodies, compression included."
     )]
     build_seconds: Counter,
+}
+
+impl FromOptions for Exporter {
+    type Options = ();
+
+    fn from_options((): ()) -> Result<Exporter, String> {
+        Ok(Exporter::default())
+    }
 }
 
 impl Collect for Exporter {

@@ -12,7 +12,7 @@ const V1_UNLIMITED: u64 = 1 << 62;
 
 /// pme's own cgroup (its memory controller's directory).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Cgroup {
+pub(crate) enum Cgroup {
     /// The unified hierarchy: `memory.max`, `memory.current`, `memory.stat`.
     V2 {
         /// The cgroup's directory.
@@ -32,7 +32,7 @@ pub enum Cgroup {
 
 /// A cgroup's memory accounting, in bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Memory {
+pub(crate) struct Memory {
     /// The tightest limit on the way to the root; `None` if unlimited.
     pub limit: Option<u64>,
     /// Everything charged to the cgroup, page cache included.
@@ -44,7 +44,7 @@ pub struct Memory {
 impl Memory {
     /// What the cgroup really holds: usage without the inactive page cache
     /// (the "working set" of cAdvisor and the kubelet).
-    pub fn working_set(&self) -> u64 {
+    pub(crate) fn working_set(&self) -> u64 {
         self.usage.saturating_sub(self.inactive_file)
     }
 }
@@ -53,7 +53,7 @@ impl Cgroup {
     /// The cgroup of the process reading `procfs/self/cgroup`: v2 when the
     /// unified hierarchy is mounted at `sysfs/fs/cgroup`, else v1's memory
     /// controller.
-    pub fn own(paths: &Paths) -> Option<Cgroup> {
+    pub(crate) fn own(paths: &Paths) -> Option<Cgroup> {
         let membership = read::text(&paths.proc("self/cgroup")).ok()?;
         let root_v2 = paths.sys("fs/cgroup");
         if root_v2.join("cgroup.controllers").exists()
@@ -82,7 +82,7 @@ impl Cgroup {
     ///
     /// # Errors
     /// A file that should be there cannot be read.
-    pub fn memory(&self) -> Result<Memory, String> {
+    pub(crate) fn memory(&self) -> Result<Memory, String> {
         match self {
             Cgroup::V2 { dir, root } => {
                 let stat = read::text(&dir.join("memory.stat"))?;

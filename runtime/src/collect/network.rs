@@ -3,17 +3,16 @@
 
 use regex::Regex;
 
-use super::{Collect, Context, option_regex, read, series};
+use super::{Collect, Context, FromOptions, read, regex_option, series};
 use crate::Counter;
 use crate::metric::{ExtractErrors, Series};
-use crate::plan::Builtin;
 
 const LABELS: usize = 4;
 
 /// Traffic counters per network interface.
 #[derive(Debug, crate::MetricGroup)]
 #[group(labels("host_name", "container_id", "instance", "device"))]
-pub(crate) struct Network {
+pub struct Network {
     #[metric(name = "node_network_receive_bytes_total", help = "Bytes received.")]
     receive_bytes: Counter<LABELS>,
     #[metric(
@@ -48,8 +47,25 @@ pub(crate) struct Network {
     exclude_devices: Regex,
 }
 
-impl Network {
-    pub(crate) fn new(builtin: &Builtin) -> Result<Network, String> {
+/// The `options:` of `network`.
+#[derive(Clone, Debug)]
+pub struct NetworkOptions {
+    /// Interfaces left out (a regex); by default none (`^$`).
+    pub exclude_devices: String,
+}
+
+impl Default for NetworkOptions {
+    fn default() -> Self {
+        NetworkOptions {
+            exclude_devices: "^$".to_owned(),
+        }
+    }
+}
+
+impl FromOptions for Network {
+    type Options = NetworkOptions;
+
+    fn from_options(options: NetworkOptions) -> Result<Network, String> {
         Ok(Network {
             receive_bytes: Counter::default(),
             receive_packets: Counter::default(),
@@ -59,7 +75,7 @@ impl Network {
             transmit_packets: Counter::default(),
             transmit_errs: Counter::default(),
             transmit_drop: Counter::default(),
-            exclude_devices: option_regex(builtin, "exclude_devices")?,
+            exclude_devices: regex_option("exclude_devices", &options.exclude_devices)?,
         })
     }
 }

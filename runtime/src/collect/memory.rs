@@ -4,14 +4,14 @@
 //! and not the host's RAM (node_exporter #3479).
 
 use super::environment::Environment;
-use super::{Collect, Context, read, series};
+use super::{Collect, FromOptions, Context, read, series};
 use crate::Gauge;
 use crate::metric::ExtractErrors;
 
 /// Memory totals in bytes.
 #[derive(Debug, Default, crate::MetricGroup)]
 #[group(labels("host_name", "container_id", "instance"))]
-pub(crate) struct Memory {
+pub struct Memory {
     #[metric(
         name = "node_memory_total_bytes",
         help = "Total memory: MemTotal, or the container's cgroup limit when it is lower."
@@ -40,6 +40,14 @@ struct Reading {
     total: u64,
     free: u64,
     available: u64,
+}
+
+impl FromOptions for Memory {
+    type Options = ();
+
+    fn from_options((): ()) -> Result<Memory, String> {
+        Ok(Memory::default())
+    }
 }
 
 impl Collect for Memory {

@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use super::environment::{Environment, instance};
-use super::{Collect, Context, read, series};
+use super::{Collect, FromOptions, Context, read, series};
 use crate::metric::{ExtractErrors, Series};
 use crate::{Counter, Gauge};
 
@@ -15,7 +15,7 @@ const LABELS: usize = 4;
 /// Per-container metrics of a Proxmox host.
 #[derive(Debug, Default, crate::MetricGroup)]
 #[group(labels("host_name", "container_id", "instance", "name"))]
-pub(crate) struct Containers {
+pub struct Containers {
     #[metric(
         name = "pve_container_up",
         help = "Whether the container runs (1) or not (0)."
@@ -62,6 +62,14 @@ struct Usage {
     read_bytes: u64,
     write_bytes: u64,
     processes: u64,
+}
+
+impl FromOptions for Containers {
+    type Options = ();
+
+    fn from_options((): ()) -> Result<Containers, String> {
+        Ok(Containers::default())
+    }
 }
 
 impl Collect for Containers {

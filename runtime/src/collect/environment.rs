@@ -10,7 +10,7 @@ use super::read;
 
 /// The kind of machine, and what collecting on it needs.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Environment {
+pub(crate) enum Environment {
     /// A machine or VM: `/proc` tells the truth.
     Host,
     /// Inside an LXC container. Unless LXCFS virtualizes `/proc`, its
@@ -28,7 +28,7 @@ pub enum Environment {
 impl Environment {
     /// Proxmox when `/etc/pve` exists; LXC when PID 1's environment or
     /// systemd says `container=lxc`; otherwise a host.
-    pub fn detect(paths: &Paths) -> Environment {
+    pub(crate) fn detect(paths: &Paths) -> Environment {
         if paths.root("etc/pve").is_dir() {
             return Environment::Proxmox;
         }
@@ -41,7 +41,7 @@ impl Environment {
     }
 
     /// The name used in logs and the landing page.
-    pub fn name(&self) -> &'static str {
+    pub(crate) fn name(&self) -> &'static str {
         match self {
             Environment::Host => "host",
             Environment::Lxc { .. } => "lxc",
@@ -63,7 +63,7 @@ fn in_lxc(paths: &Paths) -> bool {
 
 /// The labels every host series carries: `host_name`, `container_id`, `instance`.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Identity {
+pub(crate) struct Identity {
     /// The machine's (or container's) host name.
     pub host_name: String,
     /// The LXC container id when inside one, else empty (an empty label
@@ -75,7 +75,7 @@ pub struct Identity {
 
 impl Identity {
     /// Reads the host name below `paths` and, in a container, its id.
-    pub fn detect(paths: &Paths, environment: &Environment) -> Identity {
+    pub(crate) fn detect(paths: &Paths, environment: &Environment) -> Identity {
         let read_name = |path: std::path::PathBuf| {
             read::text(&path)
                 .map(|t| t.trim().to_owned())
@@ -102,7 +102,7 @@ impl Identity {
 
     /// `[host_name, container_id, instance]`, in the label order every
     /// host family declares.
-    pub fn labels(&self) -> [&str; 3] {
+    pub(crate) fn labels(&self) -> [&str; 3] {
         [&self.host_name, &self.container_id, &self.instance]
     }
 }

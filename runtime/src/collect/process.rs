@@ -5,13 +5,13 @@
 
 use std::path::Path;
 
-use super::{Collect, Context, read, series};
+use super::{Collect, FromOptions, Context, read, series};
 use crate::metric::ExtractErrors;
 use crate::{Counter, Gauge};
 
 /// pme's resource use.
 #[derive(Debug, Default, crate::MetricGroup)]
-pub(crate) struct Process {
+pub struct Process {
     #[metric(
         name = "process_cpu_seconds_total",
         help = "Total user and system CPU time spent in seconds."
@@ -39,6 +39,14 @@ pub(crate) struct Process {
         help = "Start time of the process since unix epoch in seconds."
     )]
     start_time: Gauge,
+}
+
+impl FromOptions for Process {
+    type Options = ();
+
+    fn from_options((): ()) -> Result<Process, String> {
+        Ok(Process::default())
+    }
 }
 
 impl Collect for Process {

@@ -1,13 +1,13 @@
 //! `processes`: the host's process count, the numeric entries of `/proc`.
 
-use super::{Collect, Context, series};
+use super::{Collect, FromOptions, Context, series};
 use crate::Untyped;
 use crate::metric::ExtractErrors;
 
 /// How many processes exist.
 #[derive(Debug, Default, crate::MetricGroup)]
 #[group(labels("host_name", "container_id", "instance"))]
-pub(crate) struct Processes {
+pub struct Processes {
     // `_total` marks counters, and a count that falls is
     // no counter; a gauge may not end in `_total` (promtool rejects it),
     // so the family keeps its name with the type left unknown.
@@ -16,6 +16,14 @@ pub(crate) struct Processes {
         help = "Number of processes (numeric entries of /proc)."
     )]
     total: Untyped<3>,
+}
+
+impl FromOptions for Processes {
+    type Options = ();
+
+    fn from_options((): ()) -> Result<Processes, String> {
+        Ok(Processes::default())
+    }
 }
 
 impl Collect for Processes {

@@ -1,19 +1,27 @@
 //! `load`: the load averages of `/proc/loadavg`, under node_exporter's names.
 
-use super::{Collect, Context, read, series};
+use super::{Collect, FromOptions, Context, read, series};
 use crate::Gauge;
 use crate::metric::ExtractErrors;
 
 /// Load averages.
 #[derive(Debug, Default, crate::MetricGroup)]
 #[group(labels("host_name", "container_id", "instance"))]
-pub(crate) struct Load {
+pub struct Load {
     #[metric(name = "node_load1", help = "1m load average.")]
     load1: Gauge<3>,
     #[metric(name = "node_load5", help = "5m load average.")]
     load5: Gauge<3>,
     #[metric(name = "node_load15", help = "15m load average.")]
     load15: Gauge<3>,
+}
+
+impl FromOptions for Load {
+    type Options = ();
+
+    fn from_options((): ()) -> Result<Load, String> {
+        Ok(Load::default())
+    }
 }
 
 impl Collect for Load {
