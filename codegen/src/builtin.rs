@@ -1,35 +1,34 @@
 //! The catalog of built-in collectors (`source_type: builtin`): their
-//! names, the families each one serves and the options it takes.
+//! names, types, the families each one serves and the options it takes.
 //!
-//! The collectors themselves are hand-written in the runtime's `runtime/src/builtin/`;
-//! this table is what the spec is checked against at build time (a family
-//! may come from one place only, options must be known and valid). A unit
-//! test in `pme` checks that it matches the collectors' own declarations.
+//! The collectors themselves are hand-written in the runtime's
+//! `runtime/src/collect/`, as any crate writes one; this table lets the
+//! build check a spec's use of them at its line (a family may come from
+//! one place only, options must be known and valid regexes), which it
+//! cannot do for another crate's collector. A unit test in `pme` checks
+//! that it matches the collectors' own declarations.
 
 /// One built-in collector.
 #[derive(Debug)]
 pub struct Builtin {
     /// Its `source:` name.
     pub name: &'static str,
+    /// Its type in `pme::collect::builtin`.
+    pub rust: &'static str,
     /// What it reads, for docs and messages.
     pub reads: &'static str,
     /// Every family it serves.
     pub families: &'static [&'static str],
-    /// The options it takes: name and default (all are regexes).
-    pub options: &'static [(&'static str, &'static str)],
+    /// The options it takes (all are regexes; their defaults are the
+    /// `Default` of its options struct).
+    pub options: &'static [&'static str],
 }
-
-/// node_exporter's defaults (`--collector.filesystem.fs-types-exclude`):
-/// pseudo and read-only image filesystems that have no space to report.
-pub const DEFAULT_EXCLUDE_FSTYPES: &str = "^(autofs|binfmt_misc|bpf|cgroup2?|configfs|debugfs|devpts|devtmpfs|fusectl|hugetlbfs|iso9660|mqueue|nsfs|overlay|proc|procfs|pstore|rpc_pipefs|securityfs|selinuxfs|squashfs|sysfs|tracefs)$";
-/// node_exporter's default (`--collector.filesystem.mount-points-exclude`).
-pub const DEFAULT_EXCLUDE_MOUNTPOINTS: &str =
-    "^/(dev|proc|run/credentials/.+|sys|var/lib/docker/.+|var/lib/containers/storage/.+)($|/)";
 
 /// Every built-in collector.
 pub const BUILTINS: &[Builtin] = &[
     Builtin {
         name: "memory",
+        rust: "Memory",
         reads: "/proc/meminfo, or the container's cgroup inside LXC",
         families: &[
             "node_memory_total_bytes",
@@ -41,6 +40,7 @@ pub const BUILTINS: &[Builtin] = &[
     },
     Builtin {
         name: "filesystem",
+        rust: "Filesystem",
         reads: "the mount table and statfs(2) of each mount",
         families: &[
             "node_filesystem_size_bytes",
@@ -50,30 +50,34 @@ pub const BUILTINS: &[Builtin] = &[
             "node_filesystem_device_error",
         ],
         options: &[
-            ("exclude_fstypes", DEFAULT_EXCLUDE_FSTYPES),
-            ("exclude_mountpoints", DEFAULT_EXCLUDE_MOUNTPOINTS),
+            "exclude_fstypes",
+            "exclude_mountpoints",
         ],
     },
     Builtin {
         name: "processes",
+        rust: "Processes",
         reads: "the process directories of /proc",
         families: &["node_processes_total"],
         options: &[],
     },
     Builtin {
         name: "load",
+        rust: "Load",
         reads: "/proc/loadavg",
         families: &["node_load1", "node_load5", "node_load15"],
         options: &[],
     },
     Builtin {
         name: "cpu",
+        rust: "Cpu",
         reads: "/proc/stat",
         families: &["node_cpu_seconds_total"],
         options: &[],
     },
     Builtin {
         name: "network",
+        rust: "Network",
         reads: "/proc/net/dev",
         families: &[
             "node_network_receive_bytes_total",
@@ -85,10 +89,11 @@ pub const BUILTINS: &[Builtin] = &[
             "node_network_receive_drop_total",
             "node_network_transmit_drop_total",
         ],
-        options: &[("exclude_devices", "^$")],
+        options: &["exclude_devices"],
     },
     Builtin {
         name: "containers",
+        rust: "Containers",
         reads: "a Proxmox host's container configs and their cgroup v2 tree",
         families: &[
             "pve_container_up",
@@ -103,6 +108,7 @@ pub const BUILTINS: &[Builtin] = &[
     },
     Builtin {
         name: "process",
+        rust: "Process",
         reads: "pme's own /proc/self",
         families: &[
             "process_cpu_seconds_total",
@@ -116,6 +122,7 @@ pub const BUILTINS: &[Builtin] = &[
     },
     Builtin {
         name: "exporter",
+        rust: "Exporter",
         reads: "pme's own counters",
         families: &[
             "pme_build_info",
@@ -156,13 +163,21 @@ pub fn names() -> Vec<&'static str> {
 }
 
 /// What a `source_type: builtin` group may and may not say, checked
-/// against the catalog. Returns the source (options with defaults filled
-/// in) when the group is valid; every problem is reported.
+/// against the catalog. Returns the collector and the options the spec
+/// gives when the group is valid; every problem is reported.
 pub(crate) fn check(
     g: &crate::spec::Group,
     d: &mut crate::diagnostic::Diagnostics,
-) -> Option<(&'static Builtin, crate::ir::SourceKind)> {
-    let mut ok = refuse_source_keys(g, d);
+) -> Option<(&'static Builtin, Vec<(String, crate::ir::OptionValue)>)> {
+    let mut ok = crate::collector::refuse_source_keys(g, d);
+    if let Some(collector) = &g.collector {
+        d.error_help(
+            collector.pos,
+            "`collector` names the type of a `source_type: collector` group",
+            "a built-in is named by `source`; or write `source_type: collector`",
+        );
+        ok = false;
+    }
     let builtin = named(g, d)?;
     let given = g
         .options
@@ -170,50 +185,11 @@ pub(crate) fn check(
         .map(|(_, o)| o.as_slice())
         .unwrap_or_default();
     ok &= check_options(builtin, given, d);
-    let options = builtin
-        .options
+    let options = given
         .iter()
-        .map(|(name, default)| {
-            let value = given
-                .iter()
-                .find(|(k, _)| k.value == *name)
-                .map_or(*default, |(_, v)| v.value.as_str());
-            ((*name).to_owned(), value.to_owned())
-        })
+        .filter_map(|(k, v)| Some((k.value.clone(), crate::collector::value(v))))
         .collect();
-    ok.then(|| {
-        (
-            builtin,
-            crate::ir::SourceKind::Builtin {
-                name: builtin.name.to_owned(),
-                options,
-            },
-        )
-    })
-}
-
-/// The group keys of other sources, which a built-in does not read.
-fn refuse_source_keys(g: &crate::spec::Group, d: &mut crate::diagnostic::Diagnostics) -> bool {
-    let not_here = [
-        ("shell", g.shell.as_ref().map(|s| s.pos)),
-        ("content_type", g.content_type.as_ref().map(|s| s.pos)),
-        ("max_bytes", g.max_bytes.as_ref().map(|s| s.pos)),
-        ("http", g.http.as_ref().map(|s| s.pos)),
-        ("sample", g.sample.as_ref().map(|s| s.pos)),
-        ("expect", g.expect.as_ref().map(|(pos, _)| *pos)),
-    ];
-    let mut ok = true;
-    for (key, pos) in not_here {
-        if let Some(pos) = pos {
-            d.error_help(
-                pos,
-                format!("`{key}` does not apply to a built-in collector"),
-                "a built-in reads the system itself; only `source`, `options`, `collection_frequency` and `timeout` apply",
-            );
-            ok = false;
-        }
-    }
-    ok
+    ok.then_some((builtin, options))
 }
 
 /// The collector `source` names: one known word.
@@ -257,13 +233,13 @@ fn named(
 /// Every option given is one the collector takes, and a valid regex.
 fn check_options(
     builtin: &Builtin,
-    given: &[(crate::spec::Sp<String>, crate::spec::Sp<String>)],
+    given: &[(crate::spec::Sp<String>, crate::spec::OptionValue)],
     d: &mut crate::diagnostic::Diagnostics,
 ) -> bool {
     let mut ok = true;
     for (key, value) in given {
-        if !builtin.options.iter().any(|(name, _)| *name == key.value) {
-            let known: Vec<&str> = builtin.options.iter().map(|(n, _)| *n).collect();
+        if !builtin.options.contains(&key.value.as_str()) {
+            let known: Vec<&str> = builtin.options.to_vec();
             let help = if known.is_empty() {
                 format!("`{}` takes no options", builtin.name)
             } else {
@@ -271,19 +247,30 @@ fn check_options(
             };
             d.error_help(key.pos, format!("unknown option `{}`", key.value), help);
             ok = false;
-        } else if let Err(e) = regex::Regex::new(&value.value) {
-            d.error(
-                value.pos,
-                format!("option `{}`: invalid regex: {e}", key.value),
-            );
-            ok = false;
+        } else {
+            let crate::spec::OptionKind::Str(pattern) = &value.kind else {
+                d.error(
+                    value.pos,
+                    format!("option `{}` is a regex: write a string", key.value),
+                );
+                ok = false;
+                continue;
+            };
+            if let Err(e) = regex::Regex::new(pattern) {
+                d.error(
+                    value.pos,
+                    format!("option `{}`: invalid regex: {e}", key.value),
+                );
+                ok = false;
+            }
         }
     }
     ok
 }
 
-/// Built-ins have fixed names and labels and read as pme itself: a
-/// service setting that would silently not apply to them is refused.
+/// Collectors have fixed names and read as pme: a service setting that
+/// would silently not apply to them is refused. (Its `labels` apply: they
+/// are added to each series.)
 pub(crate) fn check_service(
     service: &crate::spec::Service,
     d: &mut crate::diagnostic::Diagnostics,
@@ -291,12 +278,11 @@ pub(crate) fn check_service(
     let Some(first) = service
         .groups
         .iter()
-        .find(|g| g.source_type.as_ref().is_some_and(|t| t.value == "builtin"))
+        .find(|g| crate::collector::is_collector(g))
     else {
         return;
     };
     let settings = [
-        ("labels", service.labels.first().map(|(k, _)| k.pos)),
         (
             "metric_prefix",
             service.metric_prefix.as_ref().map(|p| p.pos),
@@ -309,10 +295,10 @@ pub(crate) fn check_service(
             d.error_help(
                 pos,
                 format!(
-                    "service `{}` sets `{key}`, which its built-in collector `{}` cannot honour",
+                    "service `{}` sets `{key}`, which its collector `{}` cannot honour",
                     service.id.value, first.id.value
                 ),
-                "built-ins keep node_exporter's names and labels and read as pme; put them in a service of their own",
+                "collectors keep their own family names, are collected on schedule and read as pme; put them in a service of their own",
             );
         }
     }

@@ -198,7 +198,7 @@ pub struct Source {
 }
 
 /// The kinds of sources.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum SourceKind {
     /// Run a program; its stdout is the content.
     Command {
@@ -222,13 +222,36 @@ pub enum SourceKind {
     },
     /// An HTTP(S) request; the response body is the content.
     Http(HttpSource),
-    /// A built-in collector, which reads the system itself.
-    Builtin {
-        /// Its name in the catalog ([`crate::builtin::BUILTINS`]).
-        name: String,
-        /// Every option it takes, defaults filled in.
-        options: Vec<(String, String)>,
-    },
+    /// A collector that reads for itself: a built-in, or a type from
+    /// another crate.
+    Collector(CollectorSource),
+}
+
+/// An instance of a collector, as the generated code makes it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CollectorSource {
+    /// The Rust type, without a leading `::` (`pme::collect::builtin::Memory`).
+    pub path: String,
+    /// The spec's `options:`, in order: each sets one field of the
+    /// collector's options struct.
+    pub options: Vec<(String, OptionValue)>,
+    /// The service's and then the group's labels, added to each series.
+    pub labels: Vec<(String, String)>,
+}
+
+/// An option's value, as YAML typed it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OptionValue {
+    /// A string: `"…".into()`, for `String`, `PathBuf`, `&str`, ….
+    Str(String),
+    /// An integer literal, for any integer type.
+    Int(i64),
+    /// A float literal.
+    Float(f64),
+    /// `true` or `false`.
+    Bool(bool),
+    /// `vec![…]` of the items.
+    List(Vec<OptionValue>),
 }
 
 /// An HTTP source. Credentials are named here (a file or a variable), never

@@ -14,6 +14,7 @@
 //! every mistake in the spec as `file:line:column: message`.
 
 pub mod builtin;
+mod collector;
 mod command;
 mod context;
 mod diagnostic;

@@ -4,6 +4,7 @@
 //! Logic stays in `pme-macros` and `pme`; this file only says *what* the
 //! spec declares, so the generated file reads like hand-written code.
 
+mod collectors;
 mod instruments;
 
 use proc_macro2::{Literal, TokenStream};
@@ -52,9 +53,8 @@ fn service(s: &Service, m: &Model) -> TokenStream {
 }
 
 fn group(g: &Group, s: &Service, m: &Model) -> TokenStream {
-    if matches!(m.sources[g.source].kind, SourceKind::Builtin { .. }) {
-        // Hand-written in `pme::builtin`; the plan names it.
-        return TokenStream::new();
+    if let SourceKind::Collector(c) = &m.sources[g.source].kind {
+        return collectors::instance_fn(c, g, m);
     }
     let name = ident::type_name(&g.id);
     let what = if g.standalone {
@@ -216,14 +216,7 @@ fn group_plan(s: &Service, g: &Group, m: &Model) -> TokenStream {
     let service_id = &s.id;
     let group_id = &g.id;
     let collector = match &m.sources[g.source].kind {
-        SourceKind::Builtin { name, options } => {
-            let names = options.iter().map(|(n, _)| n);
-            let values = options.iter().map(|(_, v)| raw_str(v));
-            quote!(::pme::__private::plan::Collector::Builtin(::pme::__private::plan::Builtin {
-                name: #name,
-                options: &[#((#names, #values)),*],
-            }))
-        }
+        SourceKind::Collector(c) => collectors::plan(c, g, s),
         _ => {
             let module = ident::field(&s.id);
             let ty = ident::type_name(&g.id);
@@ -318,8 +311,9 @@ fn source(s: &Source) -> TokenStream {
             quote!(::pme::__private::plan::SourceKind::Static { content: #content })
         }
         SourceKind::Http(http) => http_source(http),
-        SourceKind::Builtin { name, .. } => {
-            quote!(::pme::__private::plan::SourceKind::Builtin { name: #name })
+        SourceKind::Collector(c) => {
+            let name = &c.path;
+            quote!(::pme::__private::plan::SourceKind::Collector { name: #name })
         }
     };
     let max_bytes = Literal::u64_unsuffixed(s.max_bytes);
@@ -412,7 +406,7 @@ fn describe_source(s: &Source) -> String {
         SourceKind::File { path } => format!("file `{path}`"),
         SourceKind::Static { content } => format!("the static value `{content}`"),
         SourceKind::Http(h) => format!("`{} {}`", h.method, h.url),
-        SourceKind::Builtin { name, .. } => format!("the built-in collector `{name}`"),
+        SourceKind::Collector(c) => format!("the collector `{}`", c.path),
     }
 }
 

@@ -86,9 +86,33 @@ pub(crate) struct Group {
     pub(crate) sample: Option<Sp<String>>,
     /// Where `expect:` is, and its lines.
     pub(crate) expect: Option<(Pos, Vec<Sp<String>>)>,
-    /// Settings of a built-in collector (`source_type: builtin`).
-    pub(crate) options: Option<(Pos, Labels)>,
+    /// Settings of a collector (`source_type: collector` or `builtin`).
+    pub(crate) options: Option<(Pos, Vec<(Sp<String>, OptionValue)>)>,
+    /// `collector:` (`source_type: collector`): the Rust type.
+    pub(crate) collector: Option<Sp<String>>,
+    /// `labels:` of a collector's group: added to each of its series.
+    pub(crate) labels: Labels,
+    /// `enabled: false` keeps a group in the spec (still checked) but out
+    /// of the binary.
+    pub(crate) enabled: Option<Sp<bool>>,
     pub(crate) metrics: Vec<Metric>,
+}
+
+/// One value under a collector's `options:`: a scalar as YAML types it,
+/// or a list.
+#[derive(Debug, Clone)]
+pub(crate) struct OptionValue {
+    pub(crate) pos: Pos,
+    pub(crate) kind: OptionKind,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum OptionKind {
+    Str(String),
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+    List(Vec<OptionValue>),
 }
 
 /// `http:` request settings of an HTTP source.
@@ -127,6 +151,16 @@ pub(crate) struct ValueMapSpec {
 pub(crate) enum SourceText {
     Text(Sp<String>),
     Argv(Pos, Vec<Sp<String>>),
+}
+
+impl SourceText {
+    /// Where `source:`'s value is.
+    pub(crate) fn pos(&self) -> Pos {
+        match self {
+            SourceText::Text(t) => t.pos,
+            SourceText::Argv(pos, _) => *pos,
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -179,7 +213,18 @@ const SOURCE_KEYS: &[&str] = &[
     "http",
     "sample",
     "expect",
+    "enabled",
+];
+/// What a group of `source_type: collector` or `builtin` may say.
+const COLLECTOR_KEYS: &[&str] = &[
+    "source_type",
+    "source",
+    "collector",
     "options",
+    "labels",
+    "collection_frequency",
+    "timeout",
+    "enabled",
 ];
 const HTTP_KEYS: &[&str] = &[
     "method",
@@ -394,6 +439,9 @@ fn read_group(key: &Key, node: &Node, standalone: bool, d: &mut Diagnostics) -> 
         sample: None,
         expect: None,
         options: None,
+        collector: None,
+        labels: Vec::new(),
+        enabled: None,
         metrics: Vec::new(),
     };
     let what = if standalone {
@@ -416,15 +464,21 @@ fn read_group(key: &Key, node: &Node, standalone: bool, d: &mut Diagnostics) -> 
     group.http = f.take("http").map(|n| read_http(n, d));
     group.sample = f.take("sample").and_then(|n| str_of(n, d));
     group.expect = f.take("expect").map(|n| read_expect(n, d));
-    group.options = f
-        .take("options")
-        .map(|n| (n.pos, pairs_of(n, "`options`", d)));
-    let builtin = group
+    group.enabled = f.take("enabled").and_then(|n| bool_of(n, d));
+    let collector = group
         .source_type
         .as_ref()
-        .is_some_and(|t| t.value == "builtin");
-    if builtin {
-        finish_builtin(key, f, standalone, d);
+        .is_some_and(|t| t.value == "builtin" || t.value == "collector");
+    if collector {
+        group.options = f.take("options").map(|n| (n.pos, options_of(n, d)));
+        group.collector = f.take("collector").and_then(|n| str_of(n, d));
+        group.labels = f
+            .take("labels")
+            .map(|n| labels_of(n, d))
+            .unwrap_or_default();
+    }
+    if collector {
+        finish_collector(key, f, standalone, d);
     } else if standalone {
         let metric = read_metric_fields(key, &mut f, d);
         group.metrics.push(metric);
@@ -453,28 +507,68 @@ fn read_expect(n: &Node, d: &mut Diagnostics) -> (Pos, Vec<Sp<String>>) {
     }
 }
 
-/// The rest of a built-in collector's group: it declares its own metrics,
-/// so it is never a standalone metric and has no `metrics`.
-fn finish_builtin(key: &Key, mut f: Fields<'_>, standalone: bool, d: &mut Diagnostics) {
+/// The rest of a collector's group: it declares its own metrics, so it is
+/// never a standalone metric and has no `metrics`.
+fn finish_collector(key: &Key, mut f: Fields<'_>, standalone: bool, d: &mut Diagnostics) {
     if standalone {
         d.error_help(
             key.pos,
-            format!(
-                "built-in collector `{}` is not a standalone metric",
-                key.name
-            ),
+            format!("collector `{}` is not a standalone metric", key.name),
             "declare it under `metric_groups:`; it serves several families",
         );
     }
     if let Some((k, _)) = f.entries.iter().find(|(k, _)| k.name == "metrics") {
         d.error_help(
             k.pos,
-            "a built-in collector has no `metrics`",
-            "its families are fixed; docs/collectors.md lists them",
+            "a collector has no `metrics`",
+            "its families are fixed by its type; docs/collectors.md lists the built-ins'",
         );
     }
     let _ = f.take("metrics");
-    f.finish(SOURCE_KEYS, d);
+    f.finish(COLLECTOR_KEYS, d);
+}
+
+/// A collector's `options:`: a mapping of option names to scalars or
+/// lists of them.
+fn options_of(node: &Node, d: &mut Diagnostics) -> Vec<(Sp<String>, OptionValue)> {
+    entries(node, "`options`", d)
+        .iter()
+        .filter_map(|(k, v)| {
+            let name = Sp {
+                value: k.name.clone(),
+                pos: k.pos,
+            };
+            Some((name, option_value(v, d)?))
+        })
+        .collect()
+}
+
+fn option_value(node: &Node, d: &mut Diagnostics) -> Option<OptionValue> {
+    let kind = match &node.value {
+        Value::Scalar { text, typed } => match typed {
+            Typed::Str => OptionKind::Str(text.clone()),
+            Typed::Int(i) => OptionKind::Int(*i),
+            Typed::Float(f) => OptionKind::Float(*f),
+            Typed::Bool(b) => OptionKind::Bool(*b),
+        },
+        Value::Seq(items) => {
+            let values: Vec<OptionValue> =
+                items.iter().filter_map(|i| option_value(i, d)).collect();
+            (values.len() == items.len()).then_some(OptionKind::List(values))?
+        }
+        Value::Map(_) | Value::Null => {
+            d.error_help(
+                node.pos,
+                format!("an option is a string, number, boolean or list, found {}", node.describe()),
+                "each option becomes one field of the collector's options struct",
+            );
+            return None;
+        }
+    };
+    Some(OptionValue {
+        pos: node.pos,
+        kind,
+    })
 }
 
 /// A group's `metrics:` mapping.

@@ -17,15 +17,8 @@ impl Validator<'_> {
         };
         self.check_id(&g.id, what, &format!("service {}", service.id));
         let (every, timeout) = self.schedule(g, service, what);
-        if g.source_type.as_ref().is_some_and(|t| t.value == "builtin") {
-            return self.builtin_group(g, every, timeout);
-        }
-        if let Some((pos, _)) = &g.options {
-            self.d.error_help(
-                *pos,
-                "`options` only apply to `source_type: builtin`",
-                "they configure a built-in collector",
-            );
+        if crate::collector::is_collector(g) {
+            return self.collector_group(g, service, every, timeout);
         }
         let content = self.content(g);
         let kind = self.source_kind(g);

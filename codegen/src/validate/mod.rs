@@ -33,7 +33,7 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The largest content a source may return when `max_bytes` is not set.
 pub const DEFAULT_MAX_BYTES: u64 = 4 << 20;
 
-const SOURCE_TYPES: &[&str] = &["command", "file", "static", "http", "builtin"];
+const SOURCE_TYPES: &[&str] = &["command", "file", "static", "http", "builtin", "collector"];
 const CONTENT_TYPES: &[&str] = &["text", "json", "xml", "prometheus"];
 const MATCH_MODES: &[&str] = &["first", "all"];
 
@@ -53,6 +53,7 @@ pub(crate) fn validate(spec: &spec::Spec, file: &str, d: &mut Diagnostics) -> ir
             .as_ref()
             .map_or(DEFAULT_MAX_BYTES, |b| b.value),
         families: HashMap::new(),
+        instances: HashMap::new(),
         outputs: imports::Outputs::default(),
         idents: HashMap::new(),
         sources: Vec::new(),
@@ -86,6 +87,8 @@ struct Validator<'d> {
     default_max_bytes: u64,
     /// Family name → where it was first declared.
     families: HashMap<String, Pos>,
+    /// Collector type → its instances so far: their labels, where each is.
+    instances: HashMap<String, Vec<(Vec<(String, String)>, Pos)>>,
     /// Where imports put families, to catch two groups serving one name.
     outputs: imports::Outputs,
     /// Rust identifier → the id that produced it (ids must stay distinct after conversion).
@@ -113,7 +116,7 @@ impl Validator<'_> {
         let groups: Vec<ir::Group> = s
             .groups
             .iter()
-            .filter_map(|g| self.group(g, &context))
+            .filter_map(|g| self.group(g, &context).filter(|_| enabled(g)))
             .collect();
         let mut enums = Vec::new();
         let instruments = self.instruments(s, &context, &mut enums);
@@ -266,6 +269,12 @@ impl Validator<'_> {
         }
         self.idents.insert(key, (id.value.clone(), id.pos));
     }
+}
+
+/// Whether a group is built into the binary: `enabled: false` keeps it in
+/// the spec, checked like any other, but out of the plan.
+fn enabled(g: &spec::Group) -> bool {
+    g.enabled.as_ref().is_none_or(|e| e.value)
 }
 
 struct ServiceContext<'a> {

@@ -4,33 +4,55 @@
 use super::*;
 
 impl Validator<'_> {
-    /// A built-in collector: no metrics to check, but its families join
-    /// the spec's, so nothing else may declare them.
-    pub(super) fn builtin_group(
+    /// A collector's group: no metrics to check, but a built-in's
+    /// families join the spec's, so nothing else may declare them; and
+    /// the instances of one collector need labels that tell their series
+    /// apart.
+    pub(super) fn collector_group(
         &mut self,
         g: &spec::Group,
+        service: &ServiceContext<'_>,
         every: u32,
         timeout: Duration,
     ) -> Option<ir::Group> {
-        let (builtin, kind) = builtin::check(g, self.d)?;
-        for family in builtin.families {
-            if let Some(first) = self.families.get(*family) {
-                self.d.error_help(
-                    g.id.pos,
-                    format!(
-                        "built-in collector `{}` serves `{family}`, already declared at line {}, column {}",
-                        builtin.name, first.line, first.column
-                    ),
-                    "every family must come from one place; rename the other metric or drop the duplicate collector",
-                );
-                return None;
+        let builtin = g.source_type.as_ref().is_some_and(|t| t.value == "builtin");
+        let (path, options, families) = if builtin {
+            let (builtin, options) = builtin::check(g, self.d)?;
+            let path = format!("pme::collect::builtin::{}", builtin.rust);
+            (path, options, builtin.families)
+        } else {
+            let (path, options) = crate::collector::check(g, self.d)?;
+            (path, options, &[][..])
+        };
+        let labels = self.instance_labels(g, service)?;
+        // Only the first enabled instance of a built-in declares its
+        // families; a disabled one declares nothing.
+        let first_instance = !self.instances.contains_key(&path);
+        self.check_instance(g, &path, &labels);
+        if first_instance && enabled(g) {
+            for family in families {
+                if let Some(first) = self.families.get(*family) {
+                    self.d.error_help(
+                        g.id.pos,
+                        format!(
+                            "built-in collector `{path}` serves `{family}`, already declared at line {}, column {}",
+                            first.line, first.column
+                        ),
+                        "every family must come from one place; rename the other metric",
+                    );
+                    return None;
+                }
+            }
+            for family in families {
+                self.families.insert((*family).to_owned(), g.id.pos);
             }
         }
-        for family in builtin.families {
-            self.families.insert((*family).to_owned(), g.id.pos);
-        }
         let source = self.intern_source(ir::Source {
-            kind,
+            kind: ir::SourceKind::Collector(ir::CollectorSource {
+                path,
+                options,
+                labels,
+            }),
             max_bytes: 0,
             run_as: None,
             timeout,
@@ -46,6 +68,55 @@ impl Validator<'_> {
             metrics: Vec::new(),
             imports: Vec::new(),
         })
+    }
+
+    /// The service's labels, then the group's: valid names, given once.
+    fn instance_labels(
+        &mut self,
+        g: &spec::Group,
+        service: &ServiceContext<'_>,
+    ) -> Option<Vec<(String, String)>> {
+        let mut ok = true;
+        let mut labels: Vec<(String, String)> = service
+            .labels
+            .iter()
+            .map(|(k, v)| (k.value.clone(), v.value.clone()))
+            .collect();
+        for (name, value) in &g.labels {
+            ok &= self.check_label_name(name);
+            if labels.iter().any(|(n, _)| *n == name.value) {
+                self.d.error_help(
+                    name.pos,
+                    format!("label `{}` is given twice", name.value),
+                    "the service's labels and the group's are added to each series together",
+                );
+                ok = false;
+            }
+            labels.push((name.value.clone(), value.value.clone()));
+        }
+        ok.then_some(labels)
+    }
+
+    /// A second instance of one collector has labels the first does not:
+    /// with the same ones, their series would be the same series.
+    fn check_instance(&mut self, g: &spec::Group, path: &str, labels: &[(String, String)]) {
+        if !enabled(g) {
+            return;
+        }
+        let mut sorted = labels.to_vec();
+        sorted.sort();
+        let instances = self.instances.entry(path.to_owned()).or_default();
+        if let Some((_, first)) = instances.iter().find(|(l, _)| *l == sorted) {
+            self.d.error_help(
+                g.id.pos,
+                format!(
+                    "`{}` is a second instance of `{path}` with the labels of the one at line {}, column {}",
+                    g.id.value, first.line, first.column
+                ),
+                "give each instance `labels:` of its own (e.g. `labels: {instance: b}`); their series share the collector's families",
+            );
+        }
+        instances.push((sorted, g.id.pos));
     }
 
     pub(super) fn source_kind(&mut self, g: &spec::Group) -> Option<ir::SourceKind> {
@@ -226,7 +297,7 @@ impl Validator<'_> {
                 .chain(h.body.as_deref())
                 .chain(h.headers.iter().map(|(_, v)| v.as_str()))
                 .collect(),
-            ir::SourceKind::Static { .. } | ir::SourceKind::Builtin { .. } => Vec::new(),
+            ir::SourceKind::Static { .. } | ir::SourceKind::Collector(_) => Vec::new(),
         };
         if let Some(p) = texts
             .iter()
