@@ -49,10 +49,7 @@ pub const BUILTINS: &[Builtin] = &[
             "node_filesystem_usage_bytes",
             "node_filesystem_device_error",
         ],
-        options: &[
-            "exclude_fstypes",
-            "exclude_mountpoints",
-        ],
+        options: &["exclude_fstypes", "exclude_mountpoints"],
     },
     Builtin {
         name: "processes",

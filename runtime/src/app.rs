@@ -165,7 +165,15 @@ pub fn main(plan: &'static Plan) -> ExitCode {
 /// # Errors
 /// The spec cannot run here.
 pub async fn once(plan: &'static Plan) -> Result<(Vec<u8>, bool), StartupError> {
-    once_with(plan, Arc::new(Context::for_run(plan.spec_sha256, Paths::default(), Arc::default()))).await
+    once_with(
+        plan,
+        Arc::new(Context::for_run(
+            plan.spec_sha256,
+            Paths::default(),
+            Arc::default(),
+        )),
+    )
+    .await
 }
 
 /// [`once`], with built-in collectors reading the system `context` describes.
@@ -189,7 +197,15 @@ pub(crate) async fn once_with(
 /// # Errors
 /// The spec cannot run here.
 pub async fn collect_once(plan: &'static Plan) -> Result<(Arc<Store>, bool), StartupError> {
-    collect_once_with(plan, Arc::new(Context::for_run(plan.spec_sha256, Paths::default(), Arc::default()))).await
+    collect_once_with(
+        plan,
+        Arc::new(Context::for_run(
+            plan.spec_sha256,
+            Paths::default(),
+            Arc::default(),
+        )),
+    )
+    .await
 }
 
 /// [`collect_once`], with built-in collectors reading the system `context`

@@ -62,7 +62,10 @@ pub(crate) fn assemble(
         };
         // The instances of one collector share its families: the first
         // writes them all, merged.
-        if entries[..i].iter().any(|e| instance_of(e) == Some(collector)) {
+        if entries[..i]
+            .iter()
+            .any(|e| instance_of(e) == Some(collector))
+        {
             continue;
         }
         let bodies: Vec<&[u8]> = entries[i..]

@@ -203,7 +203,8 @@ impl Scheduler {
             if source.is_collector() {
                 handles.extend(groups.into_iter().map(|(g, collector)| {
                     let timeout = plan.groups[g].timeout;
-                    let run = run_instance(source.clone(), collector, self.context.clone(), timeout);
+                    let run =
+                        run_instance(source.clone(), collector, self.context.clone(), timeout);
                     tokio::spawn(publish_instance(run, plan, g, store.clone()))
                 }));
                 continue;

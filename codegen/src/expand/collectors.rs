@@ -86,7 +86,11 @@ fn value_tokens(v: &OptionValue) -> TokenStream {
         }
         OptionValue::Float(f) => {
             let lit = Literal::f64_unsuffixed(f.abs());
-            if f.is_sign_negative() { quote!(-#lit) } else { quote!(#lit) }
+            if f.is_sign_negative() {
+                quote!(-#lit)
+            } else {
+                quote!(#lit)
+            }
         }
         OptionValue::Bool(b) => quote!(#b),
         OptionValue::List(items) => {

@@ -479,7 +479,20 @@ fn read_group(key: &Key, node: &Node, standalone: bool, d: &mut Diagnostics) -> 
     }
     if collector {
         finish_collector(key, f, standalone, d);
-    } else if standalone {
+        return group;
+    }
+    for only_collectors in ["options", "collector"] {
+        if let Some(n) = f.take(only_collectors) {
+            d.error_help(
+                n.pos,
+                format!(
+                    "`{only_collectors}` only applies to `source_type: collector` or `builtin`"
+                ),
+                "it configures a collector; other sources are configured by their own keys",
+            );
+        }
+    }
+    if standalone {
         let metric = read_metric_fields(key, &mut f, d);
         group.metrics.push(metric);
         f.finish(&[SOURCE_KEYS, METRIC_KEYS].concat(), d);
@@ -559,7 +572,10 @@ fn option_value(node: &Node, d: &mut Diagnostics) -> Option<OptionValue> {
         Value::Map(_) | Value::Null => {
             d.error_help(
                 node.pos,
-                format!("an option is a string, number, boolean or list, found {}", node.describe()),
+                format!(
+                    "an option is a string, number, boolean or list, found {}",
+                    node.describe()
+                ),
                 "each option becomes one field of the collector's options struct",
             );
             return None;

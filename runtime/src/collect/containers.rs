@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use super::environment::{Environment, instance};
-use super::{Collect, FromOptions, Context, read, series};
+use super::{Collect, Context, FromOptions, read, series};
 use crate::metric::{ExtractErrors, Series};
 use crate::{Counter, Gauge};
 

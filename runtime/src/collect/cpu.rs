@@ -1,7 +1,7 @@
 //! `cpu`: seconds each CPU spent in each mode, from `/proc/stat`, as
 //! node_exporter's `node_cpu_seconds_total{cpu, mode}`.
 
-use super::{Collect, FromOptions, Context, read, series};
+use super::{Collect, Context, FromOptions, read, series};
 use crate::Counter;
 use crate::metric::ExtractErrors;
 

@@ -12,7 +12,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use super::{Collect, FromOptions, Context, series};
+use super::{Collect, Context, FromOptions, series};
 use crate::metric::ExtractErrors;
 use crate::{Counter, Gauge, Info};
 

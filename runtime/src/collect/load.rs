@@ -1,6 +1,6 @@
 //! `load`: the load averages of `/proc/loadavg`, under node_exporter's names.
 
-use super::{Collect, FromOptions, Context, read, series};
+use super::{Collect, Context, FromOptions, read, series};
 use crate::Gauge;
 use crate::metric::ExtractErrors;
 

@@ -4,7 +4,7 @@
 //! and not the host's RAM (node_exporter #3479).
 
 use super::environment::Environment;
-use super::{Collect, FromOptions, Context, read, series};
+use super::{Collect, Context, FromOptions, read, series};
 use crate::Gauge;
 use crate::metric::ExtractErrors;
 

@@ -143,7 +143,8 @@ impl Run {
 
 /// The future of a [`CollectAsync`] collector, boxed so that collectors of
 /// different types fit one table.
-pub(crate) type Collecting<'a> = Pin<Box<dyn Future<Output = Result<(), ExtractErrors>> + Send + 'a>>;
+pub(crate) type Collecting<'a> =
+    Pin<Box<dyn Future<Output = Result<(), ExtractErrors>> + Send + 'a>>;
 
 /// [`CollectAsync`] as a trait object.
 pub(crate) trait CollectBoxed: MetricGroup {

@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use super::{Collect, FromOptions, Context, read, series};
+use super::{Collect, Context, FromOptions, read, series};
 use crate::metric::ExtractErrors;
 use crate::{Counter, Gauge};
 

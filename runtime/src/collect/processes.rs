@@ -1,6 +1,6 @@
 //! `processes`: the host's process count, the numeric entries of `/proc`.
 
-use super::{Collect, FromOptions, Context, series};
+use super::{Collect, Context, FromOptions, series};
 use crate::Untyped;
 use crate::metric::ExtractErrors;
 
