@@ -13,12 +13,11 @@
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::process::{Command, Stdio};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use pme::__private::plan::Builtin;
-use pme::__private::{Collect, Context, Paths, ServerStats};
 use pme::Format;
+use pme::collect::builtin::{Cpu, Filesystem, Load, Memory, Network, Processes};
+use pme::collect::{Collect, Context, FromOptions, Paths};
 
 mod common;
 use common::median_secs;
@@ -41,28 +40,22 @@ const NODE_EXPORTER_NAMES: [&str; 6] = [
     "netdev",
 ];
 
-/// The default spec, whose plan the built-in collectors are given.
-mod spec {
-    ::pme::include_spec!("metrics.yaml");
+/// A built-in collector with its default options, as the default spec
+/// makes it.
+fn made<T: Collect + FromOptions + 'static>() -> Box<dyn Collect> {
+    Box::new(T::from_options(T::Options::default()).unwrap())
 }
 
 fn main() {
-    let context = Context::new(
-        &spec::PLAN,
-        Paths::default(),
-        Arc::new(ServerStats::default()),
-    );
-    let mut collectors: Vec<Box<dyn Collect>> = COLLECTORS
-        .iter()
-        .map(|name| {
-            let entry = pme_codegen::builtin::find(name).unwrap();
-            let builtin = Builtin {
-                name: entry.name,
-                options: Box::leak(entry.options.to_vec().into_boxed_slice()),
-            };
-            pme::__private::create_builtin(&builtin).unwrap()
-        })
-        .collect();
+    let context = Context::new(Paths::default());
+    let mut collectors: [Box<dyn Collect>; 6] = [
+        made::<Memory>(),
+        made::<Filesystem>(),
+        made::<Processes>(),
+        made::<Load>(),
+        made::<Cpu>(),
+        made::<Network>(),
+    ];
     let mut out = Vec::with_capacity(64 * 1024);
     let mut cycle = |out: &mut Vec<u8>| {
         out.clear();

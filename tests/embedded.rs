@@ -71,7 +71,7 @@ pub fn relocate(plan: &'static Plan, pairs: &[(&str, String)]) -> &'static Plan 
                     }),
                     cache: http.cache,
                 }),
-                SourceKind::Builtin { name } => SourceKind::Builtin { name },
+                SourceKind::Collector { name } => SourceKind::Collector { name },
             },
             max_bytes: source.max_bytes,
             timeout: source.timeout,

@@ -184,7 +184,7 @@ pub(crate) fn check(
     ok &= check_options(builtin, given, d);
     let options = given
         .iter()
-        .filter_map(|(k, v)| Some((k.value.clone(), crate::collector::value(v))))
+        .map(|(k, v)| (k.value.clone(), crate::collector::value(v)))
         .collect();
     ok.then_some((builtin, options))
 }

@@ -25,32 +25,43 @@ pub(super) fn instance_fn(c: &CollectorSource, g: &Group, m: &Model) -> TokenStr
         "Group `{}` ({}:{}): an instance of `{}`, made from the spec's `options:`.",
         g.id, m.file, g.line, c.path
     ));
-    let options = if c.options.is_empty() {
-        quote!(::core::default::Default::default())
+    let (options, alias, allow) = if c.options.is_empty() {
+        (
+            quote!(::core::default::Default::default()),
+            quote!(),
+            quote!(),
+        )
     } else {
         let fields = c.options.iter().map(|(field, value)| {
             let field = syn::Ident::new(field, proc_macro2::Span::call_site());
             let value = value_tokens(value);
             quote!(#field: #value)
         });
-        quote! {
-            Options {
-                #(#fields,)*
-                ..::core::default::Default::default()
-            }
-        }
+        (
+            quote! {
+                Options {
+                    #(#fields,)*
+                    ..::core::default::Default::default()
+                }
+            },
+            quote!(type Options = <#ty as ::pme::collect::FromOptions>::Options;),
+            // The spec may set every field.
+            quote!(#[allow(clippy::needless_update)]),
+        )
     };
     quote! {
         #[doc = #text]
-        #[allow(clippy::needless_update)]
+        #allow
         pub fn #name() -> ::core::result::Result<::pme::collect::Instance, ::std::string::String> {
-            // Whichever of the two impls applies picks blocking or async.
+            // Whichever of the two impls applies picks blocking or async;
+            // the borrow is what lets the async one be found.
             #[allow(unused_imports)]
             use ::pme::__private::collect::{Pick, PickAsync as _, PickBlocking as _};
-            type Options = <#ty as ::pme::collect::FromOptions>::Options;
-            let options: Options = #options;
-            let collector = <#ty as ::pme::collect::FromOptions>::from_options(options)?;
-            ::core::result::Result::Ok((&Pick::<#ty>::new()).instance(collector))
+            #alias
+            let collector = <#ty as ::pme::collect::FromOptions>::from_options(#options)?;
+            #[allow(clippy::needless_borrow)]
+            let instance = (&Pick::<#ty>::new()).instance(collector);
+            ::core::result::Result::Ok(instance)
         }
     }
 }

@@ -87,7 +87,7 @@ pub(crate) struct Group {
     /// Where `expect:` is, and its lines.
     pub(crate) expect: Option<(Pos, Vec<Sp<String>>)>,
     /// Settings of a collector (`source_type: collector` or `builtin`).
-    pub(crate) options: Option<(Pos, Vec<(Sp<String>, OptionValue)>)>,
+    pub(crate) options: Option<(Pos, Options)>,
     /// `collector:` (`source_type: collector`): the Rust type.
     pub(crate) collector: Option<Sp<String>>,
     /// `labels:` of a collector's group: added to each of its series.
@@ -97,6 +97,9 @@ pub(crate) struct Group {
     pub(crate) enabled: Option<Sp<bool>>,
     pub(crate) metrics: Vec<Metric>,
 }
+
+/// A collector's `options:`, in the spec's order.
+pub(crate) type Options = Vec<(Sp<String>, OptionValue)>;
 
 /// One value under a collector's `options:`: a scalar as YAML types it,
 /// or a list.
@@ -543,7 +546,7 @@ fn finish_collector(key: &Key, mut f: Fields<'_>, standalone: bool, d: &mut Diag
 
 /// A collector's `options:`: a mapping of option names to scalars or
 /// lists of them.
-fn options_of(node: &Node, d: &mut Diagnostics) -> Vec<(Sp<String>, OptionValue)> {
+fn options_of(node: &Node, d: &mut Diagnostics) -> Options {
     entries(node, "`options`", d)
         .iter()
         .filter_map(|(k, v)| {

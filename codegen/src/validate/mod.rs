@@ -80,6 +80,9 @@ pub(crate) fn validate(spec: &spec::Spec, file: &str, d: &mut Diagnostics) -> ir
     }
 }
 
+/// The labels that tell one collector instance's series from another's.
+type InstanceLabels = Vec<(String, String)>;
+
 struct Validator<'d> {
     d: &'d mut Diagnostics,
     tick: Duration,
@@ -87,8 +90,9 @@ struct Validator<'d> {
     default_max_bytes: u64,
     /// Family name → where it was first declared.
     families: HashMap<String, Pos>,
-    /// Collector type → its instances so far: their labels, where each is.
-    instances: HashMap<String, Vec<(Vec<(String, String)>, Pos)>>,
+    /// Collector type → its instances so far: their labels (sorted), where
+    /// each is.
+    instances: HashMap<String, Vec<(InstanceLabels, Pos)>>,
     /// Where imports put families, to catch two groups serving one name.
     outputs: imports::Outputs,
     /// Rust identifier → the id that produced it (ids must stay distinct after conversion).
