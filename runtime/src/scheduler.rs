@@ -7,6 +7,7 @@
 //! groups record a skipped collection). Results go to the [`Store`], which
 //! scrapes read without waiting.
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Instant, SystemTime};
 
@@ -76,6 +77,19 @@ pub enum StartupError {
         /// Why.
         message: String,
     },
+    /// Two collectors of different types, or a collector and a spec group,
+    /// serve the same family: the exposition would carry it twice.
+    #[error(
+        "family `{family}` is served by {first} and by {second}; every family must come from one place"
+    )]
+    Family {
+        /// The family.
+        family: &'static str,
+        /// What serves it first, in spec order.
+        first: String,
+        /// What serves it too.
+        second: String,
+    },
 }
 
 /// The running state of a plan.
@@ -144,6 +158,7 @@ impl Scheduler {
                 parsed: None,
             })));
         }
+        check_families(plan, &collectors)?;
         let readers = (0..plan.sources.len())
             .map(|s| {
                 (0..plan.groups.len())
@@ -467,6 +482,44 @@ fn run_instance(
         })
     };
     Collection { handle, blocking }
+}
+
+/// Every family comes from one place: one spec group, or the instances of
+/// one collector type (which share it, each with its labels). The build
+/// checks spec groups and built-ins; a collector from another crate is
+/// known only once made.
+fn check_families(plan: &Plan, collectors: &[SharedCollector]) -> Result<(), StartupError> {
+    let mut owners: HashMap<&'static str, String> = HashMap::new();
+    for (g, state) in plan.groups.iter().zip(collectors) {
+        let owner = match &g.collector {
+            plan::Collector::Instance(instance) => format!("collector `{}`", instance.collector),
+            plan::Collector::Extract(_) => format!("group `{}/{}`", g.service, g.group),
+        };
+        let locked = state.lock().unwrap_or_else(|p| p.into_inner());
+        let families = match &locked.collector {
+            Collector::Extract(group) => group.families(),
+            Collector::Instance { run, .. } => run
+                .as_ref()
+                .map(|r| r.group().families())
+                .unwrap_or_default(),
+        };
+        for family in families {
+            match owners.get(family) {
+                Some(first) if *first != owner => {
+                    return Err(StartupError::Family {
+                        family,
+                        first: first.clone(),
+                        second: owner,
+                    });
+                }
+                Some(_) => {}
+                None => {
+                    owners.insert(family, owner.clone());
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Publishes what an instance's collection produced, or that it timed out.

@@ -39,7 +39,9 @@ pub(crate) use environment::{Environment, Identity};
 pub(crate) use exporter::Route;
 pub use exporter::ServerStats;
 
-use crate::metric::{ExtractErrors, MetricGroup, Series};
+use crate::metric::MetricGroup;
+/// What a collector fills its families with and reports failures in.
+pub use crate::metric::{ExtractError, ExtractErrors, Family, Series};
 
 /// pme's built-in collectors, by the name `source_type: builtin` gives
 /// them. `source: memory` is shorthand for
