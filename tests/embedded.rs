@@ -142,6 +142,18 @@ pub mod statsd {
     pme::include_spec!("tests/specs/statsd.yaml");
 }
 
+pub mod collectors {
+    pme::include_spec!("tests/specs/collectors.yaml");
+}
+
+pub mod collector_option {
+    pme::include_spec!("tests/specs/collector_option.yaml");
+}
+
+pub mod collector_families {
+    pme::include_spec!("tests/specs/collector_families.yaml");
+}
+
 pub mod optional_run_as {
     pme::include_spec!("tests/specs/optional_run_as.yaml");
 }

@@ -12,6 +12,7 @@ mod util;
 mod architecture;
 mod bad_input;
 mod binary;
+mod collectors;
 mod embedded;
 mod escaping;
 mod exposition;
