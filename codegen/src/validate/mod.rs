@@ -120,7 +120,17 @@ impl Validator<'_> {
         let groups: Vec<ir::Group> = s
             .groups
             .iter()
-            .filter_map(|g| self.group(g, &context).filter(|_| enabled(g)))
+            .filter_map(|g| {
+                if enabled(g) {
+                    return self.group(g, &context);
+                }
+                // Checked like any group, but nothing of it reaches the
+                // plan: no source of its own, no longer shared timeout.
+                let sources = self.sources.clone();
+                let _ = self.group(g, &context);
+                self.sources = sources;
+                None
+            })
             .collect();
         let mut enums = Vec::new();
         let instruments = self.instruments(s, &context, &mut enums);

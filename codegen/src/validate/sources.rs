@@ -110,10 +110,10 @@ impl Validator<'_> {
             self.d.error_help(
                 g.id.pos,
                 format!(
-                    "`{}` is a second instance of `{path}` with the labels of the one at line {}, column {}",
+                    "`{}` is another instance of `{path}` with the same labels as the one at line {}, column {}",
                     g.id.value, first.line, first.column
                 ),
-                "give each instance `labels:` of its own (e.g. `labels: {instance: b}`); their series share the collector's families",
+                "give each instance `labels:` of its own (e.g. `labels: {site: b}`); their series share the collector's families",
             );
         }
         instances.push((sorted, g.id.pos));
