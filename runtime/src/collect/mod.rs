@@ -3,7 +3,7 @@
 //! implements, and pme's built-in host and self collectors, which use it
 //! like any other crate would.
 //!
-//! A collector is a struct that derives [`MetricGroup`](crate::MetricGroup)
+//! A collector is a struct that derives [`MetricGroup`]
 //! (so its headers and series prefixes are byte constants), is made from
 //! its typed [`FromOptions::Options`], and implements [`Collect`] (it reads
 //! on a blocking thread) or [`CollectAsync`] (it reads on pme's runtime).
