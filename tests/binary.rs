@@ -168,7 +168,7 @@ fn dry_run_checks_and_prints_the_plan() {
     assert!(out.status.success(), "{report}");
     for line in [
         "group node/memory: every 15s, timeout 10s, source #0\n",
-        "ok   source #0 (node/memory): built-in collector `memory`\n",
+        "ok   source #0 (node/memory): collector `pme::collect::builtin::Memory` made from its options\n",
         "(system/file_handles): file /proc/sys/fs/file-nr opens\n",
         "(system/kernel): command `uname -r` is ",
         "every check passed\n",

@@ -317,3 +317,25 @@ fn a_family_served_by_two_collector_types_stops_pme() {
         "family `node_nf_conntrack_entries` is served by collector `pme_example_collectors::Conntrack` and by collector `crate::collectors::Imposter`; every family must come from one place"
     );
 }
+
+#[test]
+fn dry_run_makes_each_collector_from_its_options() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let (report, ok) = runtime.block_on(pme::__private::dry_run(&collector_option::PLAN));
+    assert!(!ok, "{report}");
+    assert!(
+        report.contains(
+            "FAIL source #0 (probes/nowhere): collector `pme_example_collectors::TcpConnect`: `address` must be an IP address and port"
+        ),
+        "{report}"
+    );
+    let (report, ok) = runtime.block_on(pme::__private::dry_run(&collectors::PLAN));
+    assert!(ok, "{report}");
+    assert!(
+        report.contains("(netfilter/host): collector `pme_example_collectors::Conntrack` made from its options\n"),
+        "{report}"
+    );
+}

@@ -4,14 +4,15 @@
 //! Checked for every source: its `run_as` user and groups exist and pme may
 //! switch to them; a command's program is found (on the `PATH` it will run
 //! with) and executable; a file opens with the rights it will be read
-//! with; an HTTP host resolves. Nothing is run and no file content read.
+//! with; an HTTP host resolves; a collector is made from its options.
+//! Nothing is run and no file content read.
 
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
 use pme_content::duration::format as dur;
 
-use crate::plan::{GroupPlan, Plan, SourceKind, SourcePlan};
+use crate::plan::{Collector, GroupPlan, Plan, SourceKind, SourcePlan};
 
 use crate::sources::RunAsState;
 use crate::sources::identity::RUN_AS_PATH;
@@ -48,7 +49,7 @@ pub async fn check(plan: &'static Plan) -> (String, bool) {
     }
     for (i, source) in plan.sources.iter().enumerate() {
         let owner = owner(plan, i);
-        let result = check_source(source).await;
+        let result = check_source(plan, i, source).await;
         all_ok &= result.is_ok();
         let (verdict, text) = match result {
             Ok(text) => ("ok  ", text),
@@ -68,6 +69,22 @@ pub async fn check(plan: &'static Plan) -> (String, bool) {
     (report, all_ok)
 }
 
+/// A collector's source `i`: its instance is made from the spec's options,
+/// as at start, and dropped; `from_options` is where a bad value shows.
+fn made(plan: &Plan, i: usize, name: &str) -> Result<String, String> {
+    let instance = plan.groups.iter().find_map(|g| match &g.collector {
+        Collector::Instance(instance) if g.source == i => Some(instance),
+        _ => None,
+    });
+    match instance {
+        None => Ok(format!("collector `{name}`")),
+        Some(instance) => match (instance.new)() {
+            Ok(_) => Ok(format!("collector `{name}` made from its options")),
+            Err(e) => Err(format!("collector `{name}`: {e}")),
+        },
+    }
+}
+
 /// `service/group` of the first group reading source `i`.
 fn owner(plan: &Plan, i: usize) -> String {
     plan.groups
@@ -80,7 +97,7 @@ fn owner(plan: &Plan, i: usize) -> String {
         )
 }
 
-async fn check_source(source: &SourcePlan) -> Result<String, String> {
+async fn check_source(plan: &Plan, i: usize, source: &SourcePlan) -> Result<String, String> {
     let run_as = match &source.run_as {
         None => None,
         Some(r) => Some(RunAsState::prepare(r).map_err(|e| format!("run_as: {e}"))?),
@@ -112,7 +129,7 @@ async fn check_source(source: &SourcePlan) -> Result<String, String> {
             Ok(format!("file {path} opens{who}"))
         }
         SourceKind::Static { .. } => Ok("static value".to_owned()),
-        SourceKind::Collector { name } => Ok(format!("collector `{name}`")),
+        SourceKind::Collector { name } => made(plan, i, name),
         SourceKind::Http(http) => {
             let authority = http
                 .url
