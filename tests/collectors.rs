@@ -16,7 +16,7 @@ use pme::collect::{Collect, CollectAsync, Context, ExtractErrors, FromOptions, I
 use pme_example_collectors::{TcpConnect, TcpConnectOptions};
 
 use crate::embedded::{Served, collector_families, collector_option, collectors};
-use crate::util::{assert_valid_exposition, get, last_error, value_of, wait_for};
+use crate::util::{assert_valid_exposition, get, last_error, request_with, value_of, wait_for};
 
 /// `ms` of sleep on pme's runtime, then `test_sleepy_done 1`.
 #[derive(Debug, pme::MetricGroup)]
@@ -194,8 +194,43 @@ fn instances_share_families_and_failures_stay_in_their_group() {
         reported.then_some(health)
     });
     let body = get(served.metrics, "/metrics").text();
+    let openmetrics = request_with(
+        served.metrics,
+        "GET",
+        "/metrics",
+        &[("Accept", "application/openmetrics-text; version=1.0.0")],
+    )
+    .text();
     drop(served);
     assert_valid_exposition(body.as_bytes());
+    // The strict OpenMetrics parser reads the merged families too, with
+    // the same conntrack samples as the text format.
+    let cases = vec![
+        ("text".to_owned(), "text", body.clone()),
+        ("om".to_owned(), "openmetrics", openmetrics),
+    ];
+    if let Some(read) = crate::exposition_suites::python_reads(&cases) {
+        let conntrack = |id: &str| -> Vec<String> {
+            let result = &read[id];
+            assert!(result.get("error").is_none(), "{id}: {result}");
+            let mut samples: Vec<String> = result["families"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .flat_map(|f| f["samples"].as_array().unwrap().clone())
+                .filter(|s| {
+                    s["name"]
+                        .as_str()
+                        .is_some_and(|n| n.starts_with("node_nf_"))
+                })
+                .map(|s| format!("{} {} {}", s["name"], s["labels"], s["value"]))
+                .collect();
+            samples.sort();
+            samples
+        };
+        assert_eq!(conntrack("text").len(), 4);
+        assert_eq!(conntrack("text"), conntrack("om"));
+    }
 
     // Two instances of one type, one family: one header, both series,
     // each with the service's and then its group's labels.
