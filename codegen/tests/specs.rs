@@ -1,6 +1,6 @@
 //! Golden tests: every `specs/err/*.yaml` snapshots its exact diagnostics,
-//! every `specs/ok/*.yaml` (and the default `metrics.yaml`) snapshots its
-//! generated code. Bless changes with `INSTA_UPDATE=always cargo test`.
+//! every `specs/warn/*.yaml` its warnings, every `specs/ok/*.yaml` (and the
+//! default `metrics.yaml`) its generated code. Bless changes with `INSTA_UPDATE=always cargo test`.
 
 use std::path::Path;
 
@@ -72,13 +72,13 @@ fn readme_example_is_a_valid_spec() {
 }
 
 #[test]
-fn naming_practice_is_a_warning_with_a_location() {
-    let source = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/specs/warn/units.yaml"),
-    )
-    .unwrap();
-    let (_, warnings) =
-        pme_codegen::generate(&source, "warn/units.yaml").expect("warnings do not stop the build");
-    let text: Vec<String> = warnings.iter().map(ToString::to_string).collect();
-    insta::assert_snapshot!(text.join("\n"));
+fn warned_specs_build_with_located_warnings() {
+    insta::glob!("specs/warn/*.yaml", |path| {
+        let source = std::fs::read_to_string(path).unwrap();
+        let (_, warnings) = pme_codegen::generate(&source, &relative(path))
+            .unwrap_or_else(|d| panic!("warnings do not stop the build: {d:#?}"));
+        assert!(!warnings.is_empty(), "a warn/ spec must warn");
+        let text: Vec<String> = warnings.iter().map(ToString::to_string).collect();
+        insta::assert_snapshot!(text.join("\n"));
+    });
 }

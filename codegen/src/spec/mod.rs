@@ -203,6 +203,9 @@ const SERVICE_KEYS: &[&str] = &[
     "standalone_metrics",
     "instruments",
 ];
+/// Every `source_type`.
+pub(crate) const SOURCE_TYPES: &[&str] =
+    &["command", "file", "static", "http", "builtin", "collector"];
 const RUN_AS_KEYS: &[&str] = &["user", "group"];
 const PARAMETER_KEYS: &[&str] = &["pattern", "description"];
 const SOURCE_KEYS: &[&str] = &[
@@ -455,7 +458,10 @@ fn read_group(key: &Key, node: &Node, standalone: bool, d: &mut Diagnostics) -> 
     let Some(mut f) = Fields::new(node, what, d) else {
         return group;
     };
-    group.source_type = f.take("source_type").and_then(|n| str_of(n, d));
+    group.source_type = f
+        .take("source_type")
+        .and_then(|n| str_of(n, d))
+        .map(|t| canonical_source_type(t, d));
     group.source = f.take("source").and_then(|n| source_of(n, d));
     group.shell = f.take("shell").and_then(|n| bool_of(n, d));
     group.content_type = f.take("content_type").and_then(|n| str_of(n, d));
@@ -520,6 +526,26 @@ fn read_expect(n: &Node, d: &mut Diagnostics) -> (Pos, Vec<Sp<String>>) {
             );
             (n.pos, Vec::new())
         }
+    }
+}
+
+/// `source_type` as written, or the canonical lower-case name when only
+/// its case differs (`COMMAND`), with a warning.
+fn canonical_source_type(t: Sp<String>, d: &mut Diagnostics) -> Sp<String> {
+    let lower = t.value.to_ascii_lowercase();
+    if lower == t.value || !SOURCE_TYPES.contains(&lower.as_str()) {
+        return t;
+    }
+    d.warn(
+        t.pos,
+        format!(
+            "source_type `{}` is read as `{lower}`; help: write `{lower}`",
+            t.value
+        ),
+    );
+    Sp {
+        value: lower,
+        pos: t.pos,
     }
 }
 
@@ -868,7 +894,22 @@ fn duration_of(node: &Node, d: &mut Diagnostics) -> Option<Sp<Duration>> {
         );
         return None;
     };
-    match duration::parse(text) {
+    let bare_seconds = !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit());
+    let parsed = if bare_seconds {
+        let seconds: Result<u64, _> = text.parse();
+        if let Ok(n) = seconds {
+            d.warn(
+                node.pos,
+                format!("`{text}` without a unit is read as {n} seconds; help: write `{n}s`"),
+            );
+        }
+        seconds
+            .map(Duration::from_secs)
+            .map_err(|_| format!("duration `{text}` is too long"))
+    } else {
+        duration::parse(text)
+    };
+    match parsed {
         Ok(value) if value.is_zero() => {
             d.error_help(
                 node.pos,

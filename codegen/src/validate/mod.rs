@@ -22,7 +22,7 @@ use std::time::Duration;
 use crate::diagnostic::{Diagnostics, Pos, one_of};
 use crate::duration::format as dur;
 use crate::names::{self, Kind};
-use crate::spec::{self, SourceText, Sp};
+use crate::spec::{self, SOURCE_TYPES, SourceText, Sp};
 use crate::{builtin, command, context, filter, imports, ir, samples};
 
 /// The global tick when `exporter.collection_frequency` is not set.
@@ -33,7 +33,6 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The largest content a source may return when `max_bytes` is not set.
 pub const DEFAULT_MAX_BYTES: u64 = 4 << 20;
 
-const SOURCE_TYPES: &[&str] = &["command", "file", "static", "http", "builtin", "collector"];
 const CONTENT_TYPES: &[&str] = &["text", "json", "xml", "prometheus"];
 const MATCH_MODES: &[&str] = &["first", "all"];
 
