@@ -358,3 +358,72 @@ fn otlp_receiver_decodes_every_field() {
         .collect();
     assert_eq!(keys, ["service", "group"]);
 }
+
+/// `--once` with outputs is the cron pattern: collect, write the textfile
+/// or push once, exit; non-zero when a send failed.
+#[test]
+fn once_writes_and_sends_then_exits_and_a_failed_send_fails_it() {
+    let dir = Dir::new("once-outputs");
+    let once = |flags: &[String]| {
+        let out = crate::util::pme_command()
+            .arg("--once")
+            .args(flags)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        (out.status, String::from_utf8(out.stdout).unwrap(), stderr)
+    };
+
+    let (status, stdout, stderr) = once(&[
+        format!("--textfile.directory={}", dir.display()),
+        "--textfile.name=cron".to_owned(),
+    ]);
+    assert!(status.success(), "{stderr}");
+    let written = std::fs::read_to_string(dir.join("cron.prom")).unwrap();
+    assert!(family_value(&written, "node_load1").is_some(), "{written}");
+    assert!(family_value(&stdout, "node_load1").is_some(), "{stdout}");
+
+    // A receiver that refuses: the exposition is still printed, the exit
+    // code and the log say the send failed.
+    let server = TestServer::start();
+    let (status, stdout, stderr) = once(&[format!(
+        "--remote-write.url={}",
+        server.url("/rejecting-receiver")
+    )]);
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(family_value(&stdout, "node_load1").is_some(), "{stdout}");
+    assert!(stderr.contains("remote_write"), "{stderr}");
+    assert!(stderr.contains("400"), "{stderr}");
+    assert_eq!(server.seen.rejected_writes.load(Ordering::SeqCst), 1);
+
+    // A real Pushgateway keeps what a cron job pushed, even with
+    // --push.delete-on-shutdown (which --once ignores, with a warning).
+    let Some(gateway) = peer("prometheus-pushgateway", "prometheus-pushgateway") else {
+        return;
+    };
+    let mut gateway = Daemon::start(
+        &gateway,
+        &[
+            "--web.listen-address=127.0.0.1:0".to_owned(),
+            format!(
+                "--persistence.file={}",
+                dir.join("pushgateway.data").display()
+            ),
+        ],
+    );
+    let addr = gateway.listening();
+    wait_for(Duration::from_secs(30), "the Pushgateway", || body_of(addr));
+    let (status, _, stderr) = once(&[
+        format!("--push.gateway=http://{addr}"),
+        "--push.job=cron".to_owned(),
+        "--push.delete-on-shutdown".to_owned(),
+    ]);
+    assert!(status.success(), "{stderr}");
+    assert!(
+        stderr.contains("--push.delete-on-shutdown does nothing with --once"),
+        "{stderr}"
+    );
+    let pushed = body_of(addr).unwrap();
+    assert!(pushed.contains("node_load1{"), "{pushed}");
+    assert!(pushed.contains(r#"job="cron""#), "{pushed}");
+}

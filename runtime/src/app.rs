@@ -112,29 +112,7 @@ pub fn main(plan: &'static Plan) -> ExitCode {
             };
         }
         if options.once {
-            let context = Context::for_run(plan.spec_sha256, options.paths(), Arc::default());
-            return match once_with(plan, Arc::new(context)).await {
-                Ok((body, all_ok)) => {
-                    use std::io::Write;
-                    let mut stdout = std::io::stdout().lock();
-                    if stdout
-                        .write_all(&body)
-                        .and_then(|()| stdout.flush())
-                        .is_err()
-                    {
-                        return ExitCode::FAILURE;
-                    }
-                    if all_ok {
-                        ExitCode::SUCCESS
-                    } else {
-                        ExitCode::FAILURE
-                    }
-                }
-                Err(e) => {
-                    tracing::error!("{e}");
-                    ExitCode::FAILURE
-                }
-            };
+            return run_once(plan, &options).await;
         }
         // Installed before the listeners exist, so a SIGTERM that arrives as
         // soon as the "serving" line is printed is already handled.
@@ -157,6 +135,62 @@ pub fn main(plan: &'static Plan) -> ExitCode {
     // its blocking thread; dropping the runtime would wait for it forever.
     runtime.shutdown_timeout(std::time::Duration::from_secs(1));
     code
+}
+
+/// `--once`: collects every group once, prints the exposition, and hands
+/// it to every output the flags name, once (the cron pattern: a textfile
+/// written, a push sent); fails if a group or an output did.
+async fn run_once(plan: &'static Plan, options: &Options) -> ExitCode {
+    let server = Arc::new(ServerStats::default());
+    let context = Context::for_run(plan.spec_sha256, options.paths(), server.clone());
+    let (store, mut all_ok) = match collect_once_with(plan, Arc::new(context)).await {
+        Ok(collected) => collected,
+        Err(e) => {
+            tracing::error!("{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let body = exposition::build(plan, &store, None, Format::Prometheus);
+    {
+        use std::io::Write;
+        let mut stdout = std::io::stdout().lock();
+        if stdout
+            .write_all(&body)
+            .and_then(|()| stdout.flush())
+            .is_err()
+        {
+            return ExitCode::FAILURE;
+        }
+    }
+    let outputs = outputs::configured(options);
+    if !outputs.is_empty() {
+        let exposition = Arc::new(Exposition::new(plan, store.clone(), server));
+        let (cycle, cycles) = watch::channel(0);
+        let tasks: Vec<_> = outputs
+            .into_iter()
+            .map(|o| {
+                o.once()
+                    .start(exposition.clone(), cycles.clone(), std::future::pending())
+            })
+            .collect();
+        // One cycle, then none: each output sends once and returns.
+        cycle.send_replace(1);
+        drop((cycle, cycles));
+        for task in tasks {
+            let _ = task.await;
+        }
+        for status in store.outputs() {
+            if let Some(e) = status.last_error() {
+                tracing::error!(output = status.name, "{e}");
+                all_ok = false;
+            }
+        }
+    }
+    if all_ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
 }
 
 /// Collects every group once and returns the exposition and whether every

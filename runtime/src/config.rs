@@ -42,8 +42,10 @@ pub struct Options {
     /// collecting; exit non-zero if a check fails.
     #[arg(long = "dry-run")]
     pub dry_run: bool,
-    /// Collect every group once, print the metrics to stdout and exit
-    /// (non-zero if any group failed).
+    /// Collect every group once, print the metrics to stdout, write or
+    /// send them once to every output given (textfile, Pushgateway,
+    /// remote_write, OTLP) and exit (non-zero if any group or output
+    /// failed).
     #[arg(long)]
     pub once: bool,
     /// After binding the listeners, drop to this user (`USER` or

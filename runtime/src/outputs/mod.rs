@@ -95,6 +95,19 @@ impl Output {
         }
     }
 
+    /// The output as `--once` runs it: a Pushgateway group is not deleted
+    /// right after its one push (what a cron job pushes must stay).
+    pub(crate) fn once(self) -> Output {
+        match self {
+            Output::Pushgateway(mut config) if config.delete_on_shutdown => {
+                tracing::warn!("--push.delete-on-shutdown does nothing with --once");
+                config.delete_on_shutdown = false;
+                Output::Pushgateway(config)
+            }
+            other => other,
+        }
+    }
+
     /// Registers the output's self-metrics, then spawns the task that
     /// writes or sends after every cycle sent on `cycles` until `stop`.
     pub(crate) fn start(
