@@ -2,9 +2,11 @@
 //! path relative to each node, and label templates.
 //!
 //! Label templates use the same `$name` / `${...}` syntax as text filters,
-//! with three kinds of reference: `${@.path}` (a path relative to the
-//! selected node), `$key` (the node's member name in its parent object) and
-//! `$index` (its position in its parent array).
+//! with four kinds of reference: `${@.path}` (a path relative to the
+//! selected node), `${$.path}` (a path from the document root, the same for
+//! every node), `$key` (the node's member name in its parent object) and
+//! `$index` (its position in its parent array). A value is a relative path
+//! or a number, the value of every selected node.
 
 use serde_json_path::JsonPath;
 
@@ -19,15 +21,19 @@ pub enum JsonPart {
     Index,
     /// A path relative to the selected node, rewritten to start with `$`.
     Path(String),
+    /// A path from the document root.
+    Root(String),
 }
 
 /// A checked JSON extraction.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct JsonPlan {
     /// The filter (`$` when none was given: the whole document).
     pub filter: String,
     /// The value path rewritten to start with `$`, if any.
     pub value: Option<String>,
+    /// A number given as the value: every series has it.
+    pub constant: Option<f64>,
     /// One template per dynamic label.
     pub labels: Vec<Vec<JsonPart>>,
 }
@@ -65,7 +71,11 @@ pub fn plan(
         ));
     }
     check_path(filter, "filter")?;
-    let value = value.map(|v| relative(v, "value path")).transpose()?;
+    let constant = value.and_then(constant);
+    let value = value
+        .filter(|_| constant.is_none())
+        .map(|v| relative(v, "value path"))
+        .transpose()?;
     let mut templates = Vec::new();
     for (label, parts) in labels {
         let mut template = Vec::new();
@@ -75,9 +85,13 @@ pub fn plan(
                 (true, "key") => JsonPart::Key,
                 (true, "index") => JsonPart::Index,
                 (true, path) if path.starts_with('@') => JsonPart::Path(relative(path, &format!("path of label `{label}`"))?),
+                (true, path) if path.starts_with('$') => {
+                    check_path(path, &format!("path of label `{label}`"))?;
+                    JsonPart::Root(path.to_owned())
+                }
                 (true, other) => {
                     return Err(format!(
-                        "label `{label}` refers to `{other}`; help: in JSON labels use `${{@.path}}`, `$key` or `$index`"
+                        "label `{label}` refers to `{other}`; help: in JSON labels use `${{@.path}}`, `${{$.path}}`, `$key` or `$index`"
                     ));
                 }
             });
@@ -87,8 +101,14 @@ pub fn plan(
     Ok(JsonPlan {
         filter: filter.to_owned(),
         value,
+        constant,
         labels: templates,
     })
+}
+
+/// A value that is a number rather than a path (`value: 1`).
+pub fn constant(value: &str) -> Option<f64> {
+    value.parse::<f64>().ok().filter(|v| v.is_finite())
 }
 
 #[cfg(test)]
@@ -118,6 +138,20 @@ mod tests {
             vec![JsonPart::Literal("n-".into()), JsonPart::Key]
         );
         assert_eq!(p.labels[2], vec![JsonPart::Index]);
+        let p = plan(
+            Some("$.counter"),
+            Some("1"),
+            &labels(&[("at", "planet-${$.location}")]),
+        )
+        .unwrap();
+        assert_eq!((p.value, p.constant), (None, Some(1.0)));
+        assert_eq!(
+            p.labels[0],
+            vec![
+                JsonPart::Literal("planet-".into()),
+                JsonPart::Root("$.location".into())
+            ]
+        );
         assert_eq!(plan(None, None, &[]).unwrap().filter, "$");
     }
 

@@ -252,6 +252,7 @@ fn json_rows(
         json::JsonPart::Key => content_json::JsonPart::Key,
         json::JsonPart::Index => content_json::JsonPart::Index,
         json::JsonPart::Path(path) => content_json::JsonPart::Path(leak(path)),
+        json::JsonPart::Root(path) => content_json::JsonPart::Root(leak(path)),
     });
     let query = content_json::JsonQuery {
         filter: leak(&plan.filter),
@@ -259,7 +260,11 @@ fn json_rows(
         labels,
         match_all: metric.match_all,
         scale: metric.scale.unwrap_or(1.0),
-        info: metric.kind == Kind::Info,
+        constant: if metric.kind == Kind::Info {
+            Some(1.0)
+        } else {
+            plan.constant
+        },
         value_map: leak_map(&metric.value_map),
         compiled: OnceLock::new(),
     };
@@ -282,7 +287,11 @@ fn xml_rows(
         labels,
         match_all: metric.match_all,
         scale: metric.scale.unwrap_or(1.0),
-        info: metric.kind == Kind::Info,
+        constant: if metric.kind == Kind::Info {
+            Some(1.0)
+        } else {
+            plan.constant
+        },
         value_map: leak_map(&metric.value_map),
         compiled: OnceLock::new(),
     };

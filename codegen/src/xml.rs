@@ -1,7 +1,8 @@
 //! XML filters: an absolute path in pme's XPath subset (see
 //! `pme_content::xml`), an optional value path relative to each selected
-//! element, and label templates whose references are relative paths
-//! (`${@name}`, `${stats/@count}`, `$child`).
+//! element (or a number, the value of every element), and label templates
+//! whose references are relative paths (`${@name}`, `${stats/@count}`,
+//! `$child`) or absolute ones (`${/status/@version}`).
 
 use pme_content::xml::parse_path;
 
@@ -10,17 +11,20 @@ use pme_content::xml::parse_path;
 pub enum XmlPart {
     /// Text copied as is.
     Literal(String),
-    /// A path relative to the selected element.
+    /// A path relative to the selected element, or absolute when it
+    /// starts with `/`.
     Path(String),
 }
 
 /// A checked XML extraction.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct XmlPlan {
     /// The absolute filter.
     pub filter: String,
     /// The relative value path, if any.
     pub value: Option<String>,
+    /// A number given as the value: every series has it.
+    pub constant: Option<f64>,
     /// One template per dynamic label.
     pub labels: Vec<Vec<XmlPart>>,
 }
@@ -34,6 +38,8 @@ pub fn plan(
     let filter =
         filter.ok_or("an XML metric needs a `filter` path such as `/status/server/@load`")?;
     parse_path(filter, true).map_err(|e| format!("filter {e}"))?;
+    let constant = value.and_then(crate::json::constant);
+    let value = value.filter(|_| constant.is_none());
     if let Some(v) = value {
         parse_path(v, false).map_err(|e| format!("value path {e}"))?;
     }
@@ -42,7 +48,8 @@ pub fn plan(
         let mut template = Vec::new();
         for (is_ref, text) in parts {
             if *is_ref {
-                parse_path(text, false).map_err(|e| format!("path of label `{label}`: {e}"))?;
+                parse_path(text, text.starts_with('/'))
+                    .map_err(|e| format!("path of label `{label}`: {e}"))?;
                 template.push(XmlPart::Path(text.clone()));
             } else {
                 template.push(XmlPart::Literal(text.clone()));
@@ -53,6 +60,7 @@ pub fn plan(
     Ok(XmlPlan {
         filter: filter.to_owned(),
         value: value.map(str::to_owned),
+        constant,
         labels: templates,
     })
 }

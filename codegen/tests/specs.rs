@@ -29,7 +29,15 @@ fn good_specs_generate_code() {
         let source = std::fs::read_to_string(path).unwrap();
         let (code, warnings) =
             pme_codegen::generate(&source, &relative(path)).unwrap_or_else(|d| panic!("{d:#?}"));
-        assert!(warnings.is_empty(), "{warnings:#?}");
+        assert!(
+            warnings.is_empty(),
+            "{}",
+            warnings
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
         insta::assert_snapshot!(code);
     });
 }

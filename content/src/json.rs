@@ -3,8 +3,9 @@
 //! A group's reading is parsed once ([`parse`]); every family then runs its
 //! query on that one document. A query selects nodes: the first (or, with
 //! `match: all`, each) becomes a series, its value read from the node or
-//! from a path relative to it, its labels from relative paths, the node's
-//! member name (`$key`) or array index (`$index`).
+//! from a path relative to it (or a constant), its labels from relative
+//! paths, paths from the root, the node's member name (`$key`) or array
+//! index (`$index`).
 
 use serde_json::Value;
 use serde_json_path::{JsonPath, PathElement};
@@ -29,6 +30,9 @@ pub enum JsonPart {
     Index,
     /// A path relative to the selected node (written starting at `$`).
     Path(&'static str),
+    /// A path from the document root (`${$.location}`), the same for every
+    /// selected node.
+    Root(&'static str),
 }
 
 /// The compiled paths of a [`JsonQuery`].
@@ -56,7 +60,7 @@ impl JsonQuery {
                     parts
                         .iter()
                         .map(|p| {
-                            if let JsonPart::Path(p) = p {
+                            if let JsonPart::Path(p) | JsonPart::Root(p) = p {
                                 Some(compile(p))
                             } else {
                                 None
@@ -101,8 +105,8 @@ pub fn extract_rows(query: &JsonQuery, doc: &Value) -> Result<Vec<Row>, String> 
     let mut rows: Vec<Row> = Vec::with_capacity(take);
     for located in nodes.iter().take(take) {
         let node = located.node();
-        let value = if query.info {
-            1.0
+        let value = if let Some(constant) = query.constant {
+            constant
         } else {
             let target = match &compiled.value {
                 Some(path) => path.query(node).first().ok_or_else(|| {
@@ -141,7 +145,16 @@ pub fn extract_rows(query: &JsonQuery, doc: &Value) -> Result<Vec<Row>, String> 
                             .ok_or_else(|| format!("label path `@{}` selected nothing", &p[1..]))?;
                         text.push_str(&scalar_text(v)?);
                     }
-                    (JsonPart::Path(_), None, _) => unreachable!("label paths are compiled"),
+                    (JsonPart::Root(p), Some(path), _) => {
+                        let v = path
+                            .query(doc)
+                            .first()
+                            .ok_or_else(|| format!("label path `{p}` selected nothing"))?;
+                        text.push_str(&scalar_text(v)?);
+                    }
+                    (JsonPart::Path(_) | JsonPart::Root(_), None, _) => {
+                        unreachable!("label paths are compiled")
+                    }
                 }
             }
             labels.push(text.into_boxed_str());
@@ -196,7 +209,7 @@ mod tests {
             labels,
             match_all,
             scale: 1.0,
-            info: false,
+            constant: None,
             value_map: &[],
             compiled: std::sync::OnceLock::new(),
         }
@@ -250,6 +263,29 @@ mod tests {
         assert_eq!(
             (&*s[1].labels[0], &*s[1].labels[1], s[1].value),
             ("b", "#1", 5.0)
+        );
+    }
+
+    #[test]
+    fn labels_from_the_root_and_constant_values() {
+        static LABELS: &[&[JsonPart]] = &[
+            &[JsonPart::Literal("load-"), JsonPart::Root("$.load")],
+            &[JsonPart::Path("$.name")],
+        ];
+        let mut q = query("$.queues[*]", None, LABELS, true);
+        q.constant = Some(1.0);
+        let s = extract::<2>(&q, &doc()).unwrap();
+        assert_eq!(
+            s.iter()
+                .map(|s| (&*s.labels[0], &*s.labels[1], s.value))
+                .collect::<Vec<_>>(),
+            [("load-0.5", "a", 1.0), ("load-0.5", "b", 1.0)]
+        );
+        static MISSING: &[&[JsonPart]] = &[&[JsonPart::Root("$.nowhere")]];
+        assert!(
+            extract::<1>(&query("$.up", None, MISSING, false), &doc())
+                .unwrap_err()
+                .contains("`$.nowhere` selected nothing")
         );
     }
 

@@ -12,14 +12,16 @@ pub struct PathQuery<P: 'static, C> {
     pub filter: &'static str,
     /// The value path, relative to each selected node.
     pub value: Option<&'static str>,
-    /// One template per dynamic label: literal text and relative paths.
+    /// One template per dynamic label: literal text, paths relative to the
+    /// selected node and paths from the document root.
     pub labels: &'static [&'static [P]],
     /// Every selected node is a series, not only the first.
     pub match_all: bool,
     /// Factor applied to every value.
     pub scale: f64,
-    /// Value 1 whatever the node (info metrics).
-    pub info: bool,
+    /// The value of every series whatever its node holds: 1 for info
+    /// metrics, or a number the spec gives as `value`.
+    pub constant: Option<f64>,
     /// Strings and the numbers they stand for (empty: values are numbers).
     pub value_map: &'static [(&'static str, f64)],
     /// The compiled paths, made on first use.

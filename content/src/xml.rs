@@ -304,7 +304,8 @@ pub type XmlQuery = PathQuery<XmlPart, Compiled>;
 pub enum XmlPart {
     /// Literal text.
     Literal(&'static str),
-    /// A path relative to the selected element.
+    /// A path relative to the selected element, or from the root when it
+    /// starts with `/` (the same for every selected element).
     Path(&'static str),
 }
 
@@ -333,7 +334,7 @@ impl XmlQuery {
                         .iter()
                         .map(|p| {
                             if let XmlPart::Path(p) = p {
-                                Some(compile(p, false))
+                                Some(compile(p, p.starts_with('/')))
                             } else {
                                 None
                             }
@@ -391,8 +392,8 @@ pub fn extract_rows(query: &XmlQuery, doc: &Document<'_>) -> Result<Vec<Row>, St
                 )),
             }
         };
-        let value = if query.info {
-            1.0
+        let value = if let Some(constant) = query.constant {
+            constant
         } else {
             let text = match &compiled.value {
                 Some(path) => relative(
@@ -409,6 +410,13 @@ pub fn extract_rows(query: &XmlQuery, doc: &Document<'_>) -> Result<Vec<Row>, St
             for (part, path) in parts.iter().zip(paths) {
                 match (part, path) {
                     (XmlPart::Literal(s), _) => text.push_str(s),
+                    (XmlPart::Path(p), Some(path)) if p.starts_with('/') => {
+                        let found = path.select(doc.root());
+                        let item = found
+                            .first()
+                            .ok_or_else(|| format!("label path `{p}` selected nothing"))?;
+                        text.push_str(item_text(item).trim());
+                    }
                     (XmlPart::Path(p), Some(path)) => {
                         text.push_str(relative(path, &format!("label path `{p}`"))?.trim())
                     }
@@ -491,7 +499,7 @@ mod tests {
             labels: LABELS,
             match_all: true,
             scale: 1.0,
-            info: false,
+            constant: None,
             value_map: &[],
             compiled: std::sync::OnceLock::new(),
         };
@@ -506,6 +514,32 @@ mod tests {
         assert!(
             parse(b"<!DOCTYPE a [<!ENTITY x 'y'>]><a>&x;</a>").is_err(),
             "DTDs are refused"
+        );
+    }
+
+    #[test]
+    fn labels_from_the_root_and_constant_values() {
+        static LABELS: &[&[XmlPart]] = &[
+            &[XmlPart::Literal("v"), XmlPart::Path("/status/@version")],
+            &[XmlPart::Path("@name")],
+        ];
+        let doc = Document::parse(DOC).unwrap();
+        let q = XmlQuery {
+            filter: "/status/server",
+            value: None,
+            labels: LABELS,
+            match_all: true,
+            scale: 1.0,
+            constant: Some(1.0),
+            value_map: &[],
+            compiled: std::sync::OnceLock::new(),
+        };
+        let rows = extract_rows(&q, &doc).unwrap();
+        assert_eq!(
+            rows.iter()
+                .map(|r| (&*r.labels[0], &*r.labels[1], r.value))
+                .collect::<Vec<_>>(),
+            [("v2", "a", 1.0), ("v2", "b", 1.0)]
         );
     }
 }

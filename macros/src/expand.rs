@@ -208,7 +208,12 @@ fn check_field<'a>(
         .and_then(|()| names::check_kind_suffix(&name, kind))
         .map_err(|e| syn::Error::new(attr.name.span(), e))?;
     if kind == Kind::Info {
-        refuse_value_options(&attr)?;
+        refuse_value_options(&attr, "info metrics", true)?;
+    }
+    if let Some(value) = attr.value.as_ref().map(LitStr::value)
+        && pme_codegen::json::constant(&value).is_some()
+    {
+        refuse_value_options(&attr, &format!("the constant value `{value}`"), false)?;
     }
     let labels = check_labels(&attr, content)?;
     if let Some(value) = &attr.value
@@ -242,24 +247,25 @@ fn check_field<'a>(
     }))
 }
 
-/// An info metric's value is always 1: no value options.
-fn refuse_value_options(attr: &MetricAttr) -> syn::Result<()> {
-    if let Some((_, span)) = attr.value_on_error {
+/// The value options a metric whose value is fixed (an info metric, a
+/// constant `value`) cannot take; `on_error` also refuses `value_on_error`.
+fn refuse_value_options(attr: &MetricAttr, what: &str, on_error: bool) -> syn::Result<()> {
+    if let Some((_, span)) = attr.value_on_error.filter(|_| on_error) {
         return Err(syn::Error::new(
             span,
-            "`value_on_error` does not apply to info metrics",
+            format!("`value_on_error` does not apply to {what}"),
         ));
     }
     if !attr.value_map.is_empty() {
         return Err(syn::Error::new(
             attr.span,
-            "`value_map` does not apply to info metrics",
+            format!("`value_map` does not apply to {what}"),
         ));
     }
     if let Some((_, span)) = attr.scale {
         return Err(syn::Error::new(
             span,
-            "`scale` does not apply to info metrics",
+            format!("`scale` does not apply to {what}"),
         ));
     }
     Ok(())
@@ -485,7 +491,7 @@ fn extract(f: &Field<'_>) -> TokenStream {
             &shared,
             quote!(xml),
             quote!(XmlQuery),
-            (&plan.filter, plan.value.as_deref()),
+            (&plan.filter, plan.value.as_deref(), plan.constant),
             xml_labels(plan),
         ),
         Plan::Json(plan) => path_query(
@@ -493,7 +499,7 @@ fn extract(f: &Field<'_>) -> TokenStream {
             &shared,
             quote!(json),
             quote!(JsonQuery),
-            (&plan.filter, plan.value.as_deref()),
+            (&plan.filter, plan.value.as_deref(), plan.constant),
             json_labels(plan),
         ),
     }
@@ -573,7 +579,7 @@ fn path_query(
     shared: &Shared,
     module: TokenStream,
     query: TokenStream,
-    (filter, value): (&str, Option<&str>),
+    (filter, value, fixed): (&str, Option<&str>, Option<f64>),
     labels: Vec<TokenStream>,
 ) -> TokenStream {
     let (ident, constant) = (f.ident, &f.constant);
@@ -587,6 +593,17 @@ fn path_query(
         Some(v) => quote!(::core::option::Option::Some(#v)),
         None => quote!(::core::option::Option::None),
     };
+    let fixed = match (info, fixed) {
+        (true, _) => Some(1.0),
+        (false, fixed) => fixed,
+    };
+    let fixed = match fixed {
+        Some(v) => {
+            let v = float(v);
+            quote!(::core::option::Option::Some(#v))
+        }
+        None => quote!(::core::option::Option::None),
+    };
     quote! {
         {
             static QUERY: ::pme::__private::parsers::#module::#query = ::pme::__private::parsers::#module::#query {
@@ -595,7 +612,7 @@ fn path_query(
                 labels: &[#(#labels),*],
                 match_all: #match_all,
                 scale: #scale,
-                info: #info,
+                constant: #fixed,
                 value_map: #value_map,
                 compiled: ::std::sync::OnceLock::new(),
             };
@@ -633,6 +650,9 @@ fn json_labels(plan: &json::JsonPlan) -> Vec<TokenStream> {
                 JsonPart::Index => quote!(::pme::__private::parsers::json::JsonPart::Index),
                 JsonPart::Path(path) => {
                     quote!(::pme::__private::parsers::json::JsonPart::Path(#path))
+                }
+                JsonPart::Root(path) => {
+                    quote!(::pme::__private::parsers::json::JsonPart::Root(#path))
                 }
             });
             quote!(&[#(#parts),*])

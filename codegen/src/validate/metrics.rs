@@ -176,7 +176,7 @@ impl Validator<'_> {
     }
 
     /// `value_map`, `scale` and `value_on_error`: well-formed, and not on an
-    /// info metric, whose value is always 1.
+    /// info metric, whose value is always 1, nor on a constant `value`.
     fn check_value_options(&mut self, m: &spec::Metric, kind: Option<Kind>) -> bool {
         const INFO: &str = "an info metric's value is always 1";
         let info = kind == Some(Kind::Info);
@@ -209,6 +209,21 @@ impl Validator<'_> {
             } else if info {
                 self.d
                     .error_help(scale.pos, "`scale` does not apply to info metrics", INFO);
+                ok = false;
+            }
+        }
+        if let Some(v) = m
+            .value
+            .as_ref()
+            .filter(|v| crate::json::constant(&v.value).is_some())
+        {
+            let at = m.value_map.as_ref().map(|v| (v.pos, "value_map"));
+            if let Some((pos, key)) = at.or(m.scale.as_ref().map(|s| (s.pos, "scale"))) {
+                self.d.error_help(
+                    pos,
+                    format!("`{key}` does not apply to the constant value `{}`", v.value),
+                    "a number as `value` is the value of every series: write the value wanted",
+                );
                 ok = false;
             }
         }

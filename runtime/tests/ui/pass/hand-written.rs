@@ -31,6 +31,22 @@ struct Disks {
     errors: pme::Counter<1>,
 }
 
+/// JSON: a label from the document root and a constant value, as in
+/// json_exporter's `active: 1`.
+#[derive(Debug, Default, pme::MetricGroup)]
+#[group(content = "json")]
+struct Planets {
+    #[metric(
+        name = "value_active",
+        help = "One series per value.",
+        filter = "$.values[*]",
+        value = "1",
+        match_all,
+        labels("id" = "${@.id}", "location" = "planet-${$.location}")
+    )]
+    active: pme::Gauge<2>,
+}
+
 fn main() {
     use pme::MetricGroup as _;
     let mut q = Queues::default();
@@ -56,5 +72,16 @@ fn main() {
         ::std::string::String::from_utf8(out).unwrap(),
         "# HELP disk_bytes Bytes.\n# TYPE disk_bytes gauge\ndisk_bytes{zone=\"b\",host=\"db1\",disk=\"sda\"} 5\n\
          # HELP disk_errors_total Errors.\n# TYPE disk_errors_total counter\ndisk_errors_total{zone=\"b\",host=\"db1\"} 1\n"
+    );
+
+    let mut p = Planets::default();
+    p.extract(br#"{"location": "mars", "values": [{"id": "a"}, {"id": "b"}]}"#)
+        .unwrap();
+    let mut out = ::std::vec::Vec::new();
+    p.encode(&mut out, pme::Format::Prometheus);
+    assert_eq!(
+        ::std::string::String::from_utf8(out).unwrap(),
+        "# HELP value_active One series per value.\n# TYPE value_active gauge\n\
+         value_active{id=\"a\",location=\"planet-mars\"} 1\nvalue_active{id=\"b\",location=\"planet-mars\"} 1\n"
     );
 }
