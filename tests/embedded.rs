@@ -9,7 +9,9 @@
 
 use std::time::Duration;
 
-use pme::__private::plan::{HttpAuth, HttpSource, Plan, RunAs, Secret, SourceKind, SourcePlan};
+use pme::__private::plan::{
+    HttpAuth, HttpSource, Plan, RunAs, Secret, SourceKind, SourcePlan, TlsClient,
+};
 use pme::Options;
 use pme::Running;
 
@@ -70,6 +72,14 @@ pub fn relocate(plan: &'static Plan, pairs: &[(&str, String)]) -> &'static Plan 
                         },
                     }),
                     cache: http.cache,
+                    valid_status: http.valid_status,
+                    tls: http.tls.as_ref().map(|tls| TlsClient {
+                        ca_file: tls.ca_file.map(swap),
+                        client_cert: tls.client_cert.map(|(c, k)| (swap(c), swap(k))),
+                        server_name: tls.server_name,
+                        insecure_skip_verify: tls.insecure_skip_verify,
+                    }),
+                    proxy: http.proxy.map(swap),
                 }),
                 SourceKind::Collector { name } => SourceKind::Collector { name },
             },

@@ -221,7 +221,7 @@ pub enum SourceKind {
         content: String,
     },
     /// An HTTP(S) request; the response body is the content.
-    Http(HttpSource),
+    Http(Box<HttpSource>),
     /// A collector that reads for itself: a built-in, or a type from
     /// another crate.
     Collector(CollectorSource),
@@ -268,8 +268,39 @@ pub struct HttpSource {
     pub headers: Vec<(String, String)>,
     /// Credentials, if any.
     pub auth: Option<HttpAuth>,
-    /// Honour `Cache-Control: max-age` and `ETag`.
-    pub cache: bool,
+    /// Which responses are kept, and how long.
+    pub cache: Cache,
+    /// The status codes whose body is a reading; empty: any `2xx`.
+    pub valid_status: Vec<u16>,
+    /// TLS settings other than the defaults (Mozilla roots, the URL's host).
+    pub tls: Option<TlsClient>,
+    /// An explicit proxy; without one the environment's `HTTPS_PROXY`,
+    /// `HTTP_PROXY` and `NO_PROXY` apply.
+    pub proxy: Option<String>,
+}
+
+/// How an HTTP source reuses responses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cache {
+    /// Every read is a request.
+    Off,
+    /// `Cache-Control: max-age` and `ETag`, as the server sends them.
+    Headers,
+    /// Every response is reused this long; an `ETag` then revalidates it.
+    For(Duration),
+}
+
+/// TLS client settings of an HTTPS source; files are read at run time.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TlsClient {
+    /// PEM certificates trusted instead of the Mozilla roots.
+    pub ca_file: Option<String>,
+    /// PEM client certificate chain and its key, for mutual TLS.
+    pub client_cert: Option<(String, String)>,
+    /// The name the certificate must carry, when not the URL's host.
+    pub server_name: Option<String>,
+    /// Accept any certificate (a build warning and a start-up log line).
+    pub insecure_skip_verify: bool,
 }
 
 /// How a request authenticates.

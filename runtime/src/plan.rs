@@ -120,8 +120,41 @@ pub struct HttpSource {
     pub headers: &'static [(&'static str, &'static str)],
     /// Credentials, read at run time.
     pub auth: Option<HttpAuth>,
-    /// Honour `Cache-Control: max-age` and `ETag`.
-    pub cache: bool,
+    /// Which responses are reused, and how long.
+    pub cache: Cache,
+    /// The status codes whose body is a reading; empty: any `2xx`.
+    pub valid_status: &'static [u16],
+    /// TLS settings other than the defaults.
+    pub tls: Option<TlsClient>,
+    /// An explicit `http://` proxy; without one, `HTTPS_PROXY`,
+    /// `HTTP_PROXY` and `NO_PROXY` from the environment apply.
+    pub proxy: Option<&'static str>,
+}
+
+/// How an HTTP source reuses responses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cache {
+    /// Every read is a request.
+    Off,
+    /// `Cache-Control: max-age` and `ETag`, as the server sends them.
+    Headers,
+    /// Every response is reused this long, then revalidated with its
+    /// `ETag` if it had one.
+    For(Duration),
+}
+
+/// TLS client settings of an HTTPS source. Files are read when the client
+/// is made and again whenever one of them changes.
+#[derive(Debug)]
+pub struct TlsClient {
+    /// PEM certificates trusted instead of the Mozilla roots.
+    pub ca_file: Option<&'static str>,
+    /// PEM client certificate chain and private key, for mutual TLS.
+    pub client_cert: Option<(&'static str, &'static str)>,
+    /// The name the server's certificate must carry, when not the URL's host.
+    pub server_name: Option<&'static str>,
+    /// Accept any certificate.
+    pub insecure_skip_verify: bool,
 }
 
 /// HTTP methods a source may use.

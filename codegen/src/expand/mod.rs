@@ -13,7 +13,8 @@ use quote::{format_ident, quote};
 use crate::duration::format as dur;
 use crate::ident;
 use crate::ir::{
-    Content, Group, HttpAuth, HttpSource, Metric, Model, RunAs, Secret, Service, Source, SourceKind,
+    Cache, Content, Group, HttpAuth, HttpSource, Metric, Model, RunAs, Secret, Service, Source,
+    SourceKind, TlsClient,
 };
 
 /// Expands the whole model.
@@ -342,6 +343,9 @@ fn http_source(h: &HttpSource) -> TokenStream {
         headers,
         auth,
         cache,
+        valid_status,
+        tls,
+        proxy,
     } = h;
     let method = format_ident!("{}", if method == "POST" { "Post" } else { "Get" });
     let body = option(body.as_ref().map(|b| quote!(#b)));
@@ -360,6 +364,17 @@ fn http_source(h: &HttpSource) -> TokenStream {
             quote!(::pme::__private::plan::HttpAuth::Basic { username: #username, password: #password })
         }
     }));
+    let cache = match cache {
+        Cache::Off => quote!(::pme::__private::plan::Cache::Off),
+        Cache::Headers => quote!(::pme::__private::plan::Cache::Headers),
+        Cache::For(t) => {
+            let t = millis(*t);
+            quote!(::pme::__private::plan::Cache::For(#t))
+        }
+    };
+    let tls = option(tls.as_ref().map(tls_client));
+    let valid_status = valid_status.iter().map(|c| Literal::u16_unsuffixed(*c));
+    let proxy = option(proxy.as_ref().map(|p| quote!(#p)));
     quote! {
         ::pme::__private::plan::SourceKind::Http(::pme::__private::plan::HttpSource {
             url: #url,
@@ -368,7 +383,30 @@ fn http_source(h: &HttpSource) -> TokenStream {
             headers: &[#(#headers),*],
             auth: #auth,
             cache: #cache,
+            valid_status: &[#(#valid_status),*],
+            tls: #tls,
+            proxy: #proxy,
         })
+    }
+}
+
+fn tls_client(t: &TlsClient) -> TokenStream {
+    let TlsClient {
+        ca_file,
+        client_cert,
+        server_name,
+        insecure_skip_verify,
+    } = t;
+    let ca_file = option(ca_file.as_ref().map(|f| quote!(#f)));
+    let client_cert = option(client_cert.as_ref().map(|(c, k)| quote!((#c, #k))));
+    let server_name = option(server_name.as_ref().map(|n| quote!(#n)));
+    quote! {
+        ::pme::__private::plan::TlsClient {
+            ca_file: #ca_file,
+            client_cert: #client_cert,
+            server_name: #server_name,
+            insecure_skip_verify: #insecure_skip_verify,
+        }
     }
 }
 

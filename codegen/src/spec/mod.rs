@@ -128,7 +128,29 @@ pub(crate) struct HttpSpec {
     pub(crate) bearer_token_file: Option<Sp<String>>,
     pub(crate) bearer_token_env: Option<Sp<String>>,
     pub(crate) basic_auth: Option<BasicAuthSpec>,
-    pub(crate) cache: Option<Sp<bool>>,
+    pub(crate) cache: Option<Sp<CacheSpec>>,
+    pub(crate) valid_status_codes: Option<Sp<Vec<Sp<i64>>>>,
+    pub(crate) tls: Option<TlsSpec>,
+    pub(crate) proxy_url: Option<Sp<String>>,
+}
+
+/// `cache:`: `true` honours the response's own `Cache-Control` and `ETag`;
+/// a duration keeps every response that long.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum CacheSpec {
+    Headers(bool),
+    For(Duration),
+}
+
+/// `tls:` settings of an HTTPS source.
+#[derive(Debug, Default)]
+pub(crate) struct TlsSpec {
+    pub(crate) pos: Pos,
+    pub(crate) ca_file: Option<Sp<String>>,
+    pub(crate) cert_file: Option<Sp<String>>,
+    pub(crate) key_file: Option<Sp<String>>,
+    pub(crate) server_name: Option<Sp<String>>,
+    pub(crate) insecure_skip_verify: Option<Sp<bool>>,
 }
 
 /// `basic_auth:` with the password read at run time.
@@ -240,6 +262,16 @@ const HTTP_KEYS: &[&str] = &[
     "bearer_token_env",
     "basic_auth",
     "cache",
+    "valid_status_codes",
+    "tls",
+    "proxy_url",
+];
+const TLS_KEYS: &[&str] = &[
+    "ca_file",
+    "cert_file",
+    "key_file",
+    "server_name",
+    "insecure_skip_verify",
 ];
 const BASIC_AUTH_KEYS: &[&str] = &["username", "password_file", "password_env"];
 const GROUP_KEYS: &[&str] = &["metrics"];
@@ -708,9 +740,59 @@ fn read_http(node: &Node, d: &mut Diagnostics) -> HttpSpec {
         }
         http.basic_auth = Some(auth);
     }
-    http.cache = f.take("cache").and_then(|n| bool_of(n, d));
+    http.cache = f.take("cache").and_then(|n| cache_of(n, d));
+    http.valid_status_codes = f.take("valid_status_codes").and_then(|n| match &n.value {
+        Value::Seq(items) => Some(Sp {
+            value: items.iter().filter_map(|n| int_of(n, d)).collect(),
+            pos: n.pos,
+        }),
+        _ => {
+            d.error(
+                n.pos,
+                format!(
+                    "expected a list of status codes such as `[200, 204]`, found {}",
+                    n.describe()
+                ),
+            );
+            None
+        }
+    });
+    if let Some(node) = f.take("tls") {
+        let mut tls = TlsSpec {
+            pos: node.pos,
+            ..TlsSpec::default()
+        };
+        if let Some(mut g) = Fields::new(node, "`tls`", d) {
+            tls.ca_file = g.take("ca_file").and_then(|n| str_of(n, d));
+            tls.cert_file = g.take("cert_file").and_then(|n| str_of(n, d));
+            tls.key_file = g.take("key_file").and_then(|n| str_of(n, d));
+            tls.server_name = g.take("server_name").and_then(|n| str_of(n, d));
+            tls.insecure_skip_verify = g.take("insecure_skip_verify").and_then(|n| bool_of(n, d));
+            g.finish(TLS_KEYS, d);
+        }
+        http.tls = Some(tls);
+    }
+    http.proxy_url = f.take("proxy_url").and_then(|n| str_of(n, d));
     f.finish(HTTP_KEYS, d);
     http
+}
+
+/// `true`/`false`, or a duration to keep each response.
+fn cache_of(node: &Node, d: &mut Diagnostics) -> Option<Sp<CacheSpec>> {
+    if let Value::Scalar {
+        typed: Typed::Bool(b),
+        ..
+    } = &node.value
+    {
+        return Some(Sp {
+            value: CacheSpec::Headers(*b),
+            pos: node.pos,
+        });
+    }
+    duration_of(node, d).map(|t| Sp {
+        value: CacheSpec::For(t.value),
+        pos: t.pos,
+    })
 }
 
 /// The keys of one mapping; remembers which were read so the rest can be
@@ -838,6 +920,19 @@ fn bool_of(node: &Node, d: &mut Diagnostics) -> Option<Sp<bool>> {
             None
         }
     }
+}
+
+fn int_of(node: &Node, d: &mut Diagnostics) -> Option<Sp<i64>> {
+    scalar_of(
+        node,
+        d,
+        "expected an integer",
+        "write a whole number such as `200`",
+        |_, typed| match typed {
+            Typed::Int(i) => Some(i),
+            _ => None,
+        },
+    )
 }
 
 fn f64_of(node: &Node, d: &mut Diagnostics) -> Option<Sp<f64>> {

@@ -1,4 +1,5 @@
-//! HTTP sources: URL, method, body, headers, caching and credentials.
+//! HTTP sources: URL, method, body, headers, caching, accepted status
+//! codes, credentials, TLS settings and the proxy.
 
 use super::*;
 
@@ -28,6 +29,12 @@ impl Validator<'_> {
         ok &= self.check_headers(s);
         let auth = self.auth(s);
         ok &= auth.is_some();
+        let valid_status = self.valid_status(s);
+        ok &= valid_status.is_some();
+        let tls = s.tls.as_ref().map(|t| self.tls(url, t));
+        ok &= !matches!(tls, Some(None));
+        let proxy = s.proxy_url.as_ref().map(|p| self.proxy(p));
+        ok &= !matches!(proxy, Some(None));
         ok.then(|| ir::HttpSource {
             url: url.value.clone(),
             method,
@@ -38,8 +45,152 @@ impl Validator<'_> {
                 .map(|(n, v)| (n.value.clone(), v.value.clone()))
                 .collect(),
             auth: auth.flatten(),
-            cache: s.cache.as_ref().is_some_and(|c| c.value),
+            cache: match s.cache.as_ref().map(|c| c.value) {
+                None | Some(spec::CacheSpec::Headers(false)) => ir::Cache::Off,
+                Some(spec::CacheSpec::Headers(true)) => ir::Cache::Headers,
+                Some(spec::CacheSpec::For(t)) => ir::Cache::For(t),
+            },
+            valid_status: valid_status.unwrap_or_default(),
+            tls: tls.flatten(),
+            proxy: proxy.flatten(),
         })
+    }
+
+    /// `valid_status_codes`: a non-empty list of codes from 100 to 599.
+    fn valid_status(&mut self, s: &spec::HttpSpec) -> Option<Vec<u16>> {
+        let Some(codes) = &s.valid_status_codes else {
+            return Some(Vec::new());
+        };
+        if codes.value.is_empty() {
+            self.d.error_help(
+                codes.pos,
+                "`valid_status_codes` is empty",
+                "list the codes whose body is a reading, e.g. `[200, 203]`; without the key any 2xx is",
+            );
+            return None;
+        }
+        let mut valid = Vec::new();
+        for code in &codes.value {
+            match u16::try_from(code.value) {
+                Ok(c @ 100..=599) => valid.push(c),
+                _ => {
+                    self.d.error(
+                        code.pos,
+                        format!("`{}` is not an HTTP status code (100 to 599)", code.value),
+                    );
+                }
+            }
+        }
+        (valid.len() == codes.value.len()).then_some(valid)
+    }
+
+    /// `tls:` on an `https://` URL: absolute files, a certificate with its
+    /// key, and `insecure_skip_verify` alone and loud.
+    fn tls(&mut self, url: &Sp<String>, t: &spec::TlsSpec) -> Option<ir::TlsClient> {
+        if !url.value.starts_with("https://") {
+            self.d.error_help(
+                t.pos,
+                "`tls` applies to `https://` URLs",
+                format!("`{}` is plain HTTP", url.value),
+            );
+            return None;
+        }
+        let mut ok = true;
+        for file in [&t.ca_file, &t.cert_file, &t.key_file]
+            .into_iter()
+            .flatten()
+        {
+            if !file.value.starts_with('/') {
+                self.d.error(
+                    file.pos,
+                    format!("`{}` is not an absolute path", file.value),
+                );
+                ok = false;
+            }
+        }
+        let client_cert = match (&t.cert_file, &t.key_file) {
+            (Some(c), Some(k)) => Some((c.value.clone(), k.value.clone())),
+            (None, None) => None,
+            (Some(c), None) | (None, Some(c)) => {
+                self.d.error_help(
+                    c.pos,
+                    "a client certificate needs both `cert_file` and `key_file`",
+                    "give the PEM certificate chain and its private key",
+                );
+                ok = false;
+                None
+            }
+        };
+        if let Some(name) = &t.server_name
+            && !is_server_name(&name.value)
+        {
+            self.d.error_help(
+                name.pos,
+                format!("`{}` is not a DNS name or an IP address", name.value),
+                "the name the server's certificate carries, such as `api.internal`",
+            );
+            ok = false;
+        }
+        let insecure = t.insecure_skip_verify.as_ref().filter(|i| i.value);
+        if let Some(i) = insecure {
+            if let Some(ca) = &t.ca_file {
+                self.d.error_help(
+                    ca.pos,
+                    "`ca_file` and `insecure_skip_verify: true` contradict each other",
+                    "trusting the CA is the safe way to reach this server: drop `insecure_skip_verify`",
+                );
+                ok = false;
+            } else {
+                self.d.warn(
+                    i.pos,
+                    format!(
+                        "`insecure_skip_verify: true`: the certificate of `{}` is not checked, so anyone on the path can read and change its readings; help: give the server's CA as `ca_file`",
+                        url.value
+                    ),
+                );
+            }
+        }
+        ok.then(|| ir::TlsClient {
+            ca_file: t.ca_file.as_ref().map(|f| f.value.clone()),
+            client_cert,
+            server_name: t.server_name.as_ref().map(|n| n.value.clone()),
+            insecure_skip_verify: insecure.is_some(),
+        })
+    }
+
+    /// `proxy_url`: an `http://` proxy with a host and port, no credentials.
+    fn proxy(&mut self, p: &Sp<String>) -> Option<String> {
+        let Some(rest) = p.value.strip_prefix("http://") else {
+            self.d.error_help(
+                p.pos,
+                format!("`{}` is not an `http://` proxy URL", p.value),
+                "pme talks to proxies in plain HTTP (CONNECT for https:// sources), e.g. `http://proxy.internal:3128`",
+            );
+            return None;
+        };
+        let authority = rest.split('/').next().unwrap_or("");
+        if authority.contains('@') {
+            self.d.error_help(
+                p.pos,
+                "a proxy URL with credentials would compile them into the binary",
+                "set `HTTPS_PROXY`/`HTTP_PROXY` in pme's environment instead, which may carry `user:password@`",
+            );
+            return None;
+        }
+        if authority.is_empty()
+            || !rest
+                .trim_start_matches(authority)
+                .trim_matches('/')
+                .is_empty()
+        {
+            self.d.error_help(
+                p.pos,
+                format!("invalid proxy URL `{}`", p.value),
+                "a proxy is a host and port, e.g. `http://proxy.internal:3128`",
+            );
+            return None;
+        }
+        Some(p.value.clone())
     }
 
     /// An absolute `http://` or `https://` URL with a host and no spaces.
@@ -199,4 +350,20 @@ impl Validator<'_> {
             (None, None) => Some(None),
         }
     }
+}
+
+/// A DNS name (letters, digits, `-`, dot-separated labels) or an IP address.
+fn is_server_name(name: &str) -> bool {
+    name.parse::<std::net::IpAddr>().is_ok()
+        || (!name.is_empty()
+            && name.len() <= 253
+            && name.split('.').all(|label| {
+                !label.is_empty()
+                    && label.len() <= 63
+                    && !label.starts_with('-')
+                    && !label.ends_with('-')
+                    && label
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            }))
 }

@@ -183,7 +183,9 @@ impl Validator<'_> {
                 }
             },
             "http" => match source {
-                SourceText::Text(url) => self.http(url, g.http.as_ref()).map(ir::SourceKind::Http),
+                SourceText::Text(url) => self
+                    .http(url, g.http.as_ref())
+                    .map(|h| ir::SourceKind::Http(Box::new(h))),
                 SourceText::Argv(pos, _) => {
                     self.d.error(*pos, "an http source is one URL, not a list");
                     None

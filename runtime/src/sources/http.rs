@@ -1,31 +1,44 @@
 //! `source_type: http`: one request per read; the response body (capped at
-//! `max_bytes`) is the content.
+//! `max_bytes`) is the content, when its status is one the spec accepts
+//! (any `2xx` unless `valid_status_codes` says otherwise).
 //!
 //! Credentials are read at each request from the file or variable the spec
-//! names, so they never appear in the binary and can rotate. With
-//! `cache: true`, a response with `Cache-Control: max-age=N` is reused for N
-//! seconds without a request, and an `ETag` is sent back as
-//! `If-None-Match`, so a 304 reuses the cached body.
+//! names, so they never appear in the binary and can rotate. The TLS files
+//! (`ca_file`, `cert_file`, `key_file`) are read when the client is made and
+//! again when one of them changes, so a renewed CA or client certificate is
+//! picked up without a restart. With `cache: true`, a response with
+//! `Cache-Control: max-age=N` is reused for N seconds without a request;
+//! with `cache: 30s`, every response is reused for 30 s. Either way an
+//! `ETag` is sent back as `If-None-Match`, so a 304 reuses the cached body.
 
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use super::{Reading, SourceError};
 use crate::https::{self, error_chain};
-use crate::plan::{HttpAuth, HttpSource, Method};
+use crate::plan::{Cache, HttpAuth, HttpSource, Method};
 use base64::Engine;
 use bytes::{Bytes, BytesMut};
 use http_body_util::{BodyExt, Full};
 use hyper::header::{
-    AUTHORIZATION, CACHE_CONTROL, ETAG, HeaderName, HeaderValue, IF_NONE_MATCH, USER_AGENT,
+    AUTHORIZATION, CACHE_CONTROL, ETAG, HeaderName, HeaderValue, IF_NONE_MATCH,
+    PROXY_AUTHORIZATION, USER_AGENT,
 };
 use hyper::{Request, StatusCode};
 
 /// A client for one source, with its response cache.
 #[derive(Debug)]
 pub(super) struct Client {
-    client: https::Client,
+    made: Mutex<Made>,
     cache: Mutex<Option<Cached>>,
+}
+
+/// A client as made from the TLS files in the state `stamps` saw them.
+#[derive(Debug, Clone)]
+struct Made {
+    client: https::Client,
+    proxies: https::Proxies,
+    stamps: Vec<Option<(SystemTime, u64)>>,
 }
 
 #[derive(Debug, Clone)]
@@ -36,11 +49,27 @@ struct Cached {
 }
 
 impl Client {
-    pub(super) fn new() -> Result<Client, String> {
+    pub(super) fn new(source: &HttpSource) -> Result<Client, String> {
+        if source.tls.as_ref().is_some_and(|t| t.insecure_skip_verify) {
+            tracing::warn!(
+                url = source.url,
+                "insecure_skip_verify: the server's TLS certificate is not checked"
+            );
+        }
         Ok(Client {
-            client: https::client()?,
+            made: Mutex::new(make(source)?),
             cache: Mutex::new(None),
         })
+    }
+
+    /// The client, made again first if a TLS file changed since.
+    fn current(&self, source: &HttpSource) -> Result<Made, SourceError> {
+        let mut made = self.made.lock().unwrap_or_else(|p| p.into_inner());
+        if stamps(source) != made.stamps {
+            *made =
+                make(source).map_err(|e| SourceError::Io(format!("{}: TLS: {e}", source.url)))?;
+        }
+        Ok(made.clone())
     }
 
     pub(super) async fn read(
@@ -49,19 +78,24 @@ impl Client {
         limit: usize,
         timeout: Duration,
     ) -> Result<Reading, SourceError> {
-        let cached = if source.cache {
-            self.cache.lock().unwrap_or_else(|p| p.into_inner()).clone()
-        } else {
+        let cached = if source.cache == Cache::Off {
             None
+        } else {
+            self.cache.lock().unwrap_or_else(|p| p.into_inner()).clone()
         };
         if let Some(c) = &cached
             && c.fresh_until.is_some_and(|t| Instant::now() < t)
         {
             return Ok(c.reading.clone());
         }
-        let request = build_request(source, cached.as_ref().and_then(|c| c.etag.clone()))?;
+        let made = self.current(source)?;
+        let request = build_request(
+            source,
+            &made.proxies,
+            cached.as_ref().and_then(|c| c.etag.clone()),
+        )?;
         let exchange = async {
-            let response = self
+            let response = made
                 .client
                 .request(request)
                 .await
@@ -73,35 +107,98 @@ impl Client {
         let (parts, content) = tokio::time::timeout(timeout, exchange)
             .await
             .map_err(|_| SourceError::Timeout(timeout))??;
-        let max_age = max_age(&parts.headers);
+        let lifetime = match source.cache {
+            Cache::For(lifetime) => Some(lifetime),
+            Cache::Headers | Cache::Off => max_age(&parts.headers),
+        };
         match parts.status {
             StatusCode::NOT_MODIFIED if cached.is_some() => {
                 let mut c = cached.unwrap_or_else(|| unreachable!("checked above"));
-                c.fresh_until = max_age.map(|age| Instant::now() + age);
+                c.fresh_until = lifetime.map(|age| Instant::now() + age);
                 let reading = c.reading.clone();
                 *self.cache.lock().unwrap_or_else(|p| p.into_inner()) = Some(c);
                 Ok(reading)
             }
-            status if status.is_success() => {
+            status if accepted(source.valid_status, status) => {
                 let reading = Reading::new(content);
-                if source.cache {
+                if source.cache != Cache::Off {
                     let etag = parts.headers.get(ETAG).cloned();
-                    let entry = (max_age.is_some() || etag.is_some()).then(|| Cached {
+                    let entry = (lifetime.is_some() || etag.is_some()).then(|| Cached {
                         reading: reading.clone(),
                         etag,
-                        fresh_until: max_age.map(|age| Instant::now() + age),
+                        fresh_until: lifetime.map(|age| Instant::now() + age),
                     });
                     *self.cache.lock().unwrap_or_else(|p| p.into_inner()) = entry;
                 }
                 Ok(reading)
             }
-            status => Err(SourceError::Io(format!("{} answered {status}", source.url))),
+            status => Err(SourceError::Io(refused(source, status))),
         }
+    }
+}
+
+/// A client for `source`'s TLS and proxy settings.
+fn make(source: &HttpSource) -> Result<Made, String> {
+    let tls = source.tls.as_ref();
+    let settings = https::Settings {
+        ca_file: tls.and_then(|t| t.ca_file),
+        client_cert: tls.and_then(|t| t.client_cert),
+        server_name: tls.and_then(|t| t.server_name),
+        insecure_skip_verify: tls.is_some_and(|t| t.insecure_skip_verify),
+        proxy: source
+            .proxy
+            .map_or(https::Proxy::Environment, https::Proxy::Url),
+    };
+    let stamps = stamps(source);
+    let (client, proxies) = https::client_with(&settings)?;
+    Ok(Made {
+        client,
+        proxies,
+        stamps,
+    })
+}
+
+/// When each TLS file last changed, and its size (`None`: unreadable).
+fn stamps(source: &HttpSource) -> Vec<Option<(SystemTime, u64)>> {
+    let Some(tls) = &source.tls else {
+        return Vec::new();
+    };
+    let cert = tls.client_cert.map(|(c, k)| [c, k]);
+    tls.ca_file
+        .iter()
+        .chain(cert.iter().flatten())
+        .map(|path| {
+            let meta = std::fs::metadata(path).ok()?;
+            Some((meta.modified().ok()?, meta.len()))
+        })
+        .collect()
+}
+
+/// Whether `status` carries a reading.
+fn accepted(valid: &[u16], status: StatusCode) -> bool {
+    if valid.is_empty() {
+        status.is_success()
+    } else {
+        valid.contains(&status.as_u16())
+    }
+}
+
+fn refused(source: &HttpSource, status: StatusCode) -> String {
+    let expected: Vec<String> = source.valid_status.iter().map(u16::to_string).collect();
+    match expected.as_slice() {
+        [] => format!("{} answered {status}", source.url),
+        [one] => format!("{} answered {status}; expected {one}", source.url),
+        [init @ .., last] => format!(
+            "{} answered {status}; expected {} or {last}",
+            source.url,
+            init.join(", ")
+        ),
     }
 }
 
 fn build_request(
     source: &HttpSource,
+    proxies: &https::Proxies,
     etag: Option<HeaderValue>,
 ) -> Result<Request<Full<Bytes>>, SourceError> {
     let bad = |e: String| SourceError::Io(format!("{}: {e}", source.url));
@@ -143,6 +240,15 @@ fn build_request(
     }
     if let Some(etag) = etag {
         headers.insert(IF_NONE_MATCH, etag);
+    }
+    // A plain-HTTP request goes to the proxy itself, with its credentials;
+    // an https:// one sends them in the tunnel's CONNECT instead.
+    if source.url.starts_with("http://")
+        && let Some(auth) = proxies
+            .intercept(request.uri())
+            .and_then(|proxy| proxy.auth)
+    {
+        request.headers_mut().insert(PROXY_AUTHORIZATION, auth);
     }
     Ok(request)
 }

@@ -114,7 +114,10 @@ impl Source {
             access,
             busy: AtomicBool::new(false),
             file: Mutex::new(file::Seen::default()),
-            http: matches!(plan.kind, SourceKind::Http(_)).then(http::Client::new),
+            http: match &plan.kind {
+                SourceKind::Http(request) => Some(http::Client::new(request)),
+                _ => None,
+            },
         }
     }
 
