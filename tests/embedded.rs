@@ -164,6 +164,18 @@ pub mod collector_families {
     pme::include_spec!("tests/specs/collector_families.yaml");
 }
 
+pub mod http_network {
+    pme::include_spec!("tests/specs/http_network.yaml");
+}
+
+pub mod env_proxy {
+    pme::include_spec!("tests/specs/env_proxy.yaml");
+}
+
+pub mod tls_upstream {
+    pme::include_spec!("tests/specs/tls_upstream.yaml");
+}
+
 pub mod optional_run_as {
     pme::include_spec!("tests/specs/optional_run_as.yaml");
 }

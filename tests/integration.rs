@@ -20,6 +20,7 @@ mod exposition_suites;
 mod features;
 mod host;
 mod http_json;
+mod http_network;
 mod instruments;
 mod jsonpath_cts;
 mod outputs;

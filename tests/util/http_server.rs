@@ -34,6 +34,10 @@ pub struct Seen {
     pub failing_pushes: AtomicU64,
     /// Requests to `/rejecting-receiver`, all answered 400.
     pub rejected_writes: AtomicU64,
+    /// Requests for `/counted.json`, whose value is their number.
+    pub counted: AtomicU64,
+    /// The request target `/counted-by-proxy.json` arrived with.
+    pub proxied_uri: Mutex<String>,
 }
 
 /// A running server, stopped on drop.
@@ -236,6 +240,15 @@ async fn handle(
             r.headers_mut()
                 .insert("cache-control", "max-age=2".parse().unwrap());
             r
+        }
+        ("GET", "/maintenance.json") => reply(StatusCode::SERVICE_UNAVAILABLE, r#"{"value": 3}"#),
+        ("GET", "/counted.json") => {
+            let n = seen.counted.fetch_add(1, Ordering::SeqCst) + 1;
+            reply(StatusCode::OK, format!(r#"{{"value": {n}}}"#))
+        }
+        ("GET", "/counted-by-proxy.json") => {
+            *seen.proxied_uri.lock().unwrap() = req.uri().to_string();
+            reply(StatusCode::OK, r#"{"value": 5}"#)
         }
         ("GET", "/slow") => {
             tokio::time::sleep(Duration::from_secs(3)).await;

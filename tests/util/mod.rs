@@ -8,6 +8,7 @@
 
 pub mod http_server;
 pub mod listening;
+pub mod proxy;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
