@@ -1,6 +1,6 @@
 //! HTTP sources in real networks: a private CA, mutual TLS and the name a
 //! certificate carries, against pme's own HTTPS listener with certificates
-//! made by `openssl`; a CA file replaced while pme runs; a proxy, by
+//! made by `openssl`; a CA file replaced, or appearing, while pme runs; a proxy, by
 //! `CONNECT` tunnel and in absolute form, from `proxy_url` and from the
 //! environment; accepted status codes; a fixed cache lifetime. Each way a
 //! connection can be refused (unknown CA, wrong name, expired certificate,
@@ -189,6 +189,7 @@ fn tls_proxies_status_codes_and_cache_lifetimes() {
         ),
         ("maintenance_refused", "answered 503 Service Unavailable"),
         ("reloaded", "invalid peer certificate: UnknownIssuer"),
+        ("appearing", "later-ca.crt: No such file or directory"),
     ] {
         let error = last_error(&h, group);
         assert!(
@@ -202,9 +203,14 @@ fn tls_proxies_status_codes_and_cache_lifetimes() {
 
     // The right CA replaces the wrong one while pme runs: the next read
     // makes its client again and succeeds.
+    // So does a CA file missing at start once it appears.
     std::fs::copy(tls.join("ca.crt"), tls.join("reloaded-ca.crt")).unwrap();
+    std::fs::copy(tls.join("ca.crt"), tls.join("later-ca.crt")).unwrap();
     wait_for(Duration::from_secs(10), "the replaced CA file", || {
-        (value_of(&body(), "reloaded_value") == Some(42.0)).then_some(())
+        let text = body();
+        (value_of(&text, "reloaded_value") == Some(42.0)
+            && value_of(&text, "appearing_value") == Some(42.0))
+        .then_some(())
     });
     assert_eq!(
         value_of(&body(), r#"pme_source_up{service="tls",group="reloaded"}"#),

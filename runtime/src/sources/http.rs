@@ -29,7 +29,9 @@ use hyper::{Request, StatusCode};
 /// A client for one source, with its response cache.
 #[derive(Debug)]
 pub(super) struct Client {
-    made: Mutex<Made>,
+    /// `None` until a client could be made (a TLS file may be missing at
+    /// start and appear later).
+    made: Mutex<Option<Made>>,
     cache: Mutex<Option<Cached>>,
 }
 
@@ -49,27 +51,35 @@ struct Cached {
 }
 
 impl Client {
-    pub(super) fn new(source: &HttpSource) -> Result<Client, String> {
+    pub(super) fn new(source: &HttpSource) -> Client {
         if source.tls.as_ref().is_some_and(|t| t.insecure_skip_verify) {
             tracing::warn!(
                 url = source.url,
                 "insecure_skip_verify: the server's TLS certificate is not checked"
             );
         }
-        Ok(Client {
-            made: Mutex::new(make(source)?),
+        let made = make(source)
+            .inspect_err(|e| tracing::warn!(url = source.url, "HTTP client: {e}"))
+            .ok();
+        Client {
+            made: Mutex::new(made),
             cache: Mutex::new(None),
-        })
+        }
     }
 
-    /// The client, made again first if a TLS file changed since.
+    /// The client, made (again) first if there is none yet or a TLS file
+    /// changed since.
     fn current(&self, source: &HttpSource) -> Result<Made, SourceError> {
         let mut made = self.made.lock().unwrap_or_else(|p| p.into_inner());
-        if stamps(source) != made.stamps {
-            *made =
-                make(source).map_err(|e| SourceError::Io(format!("{}: TLS: {e}", source.url)))?;
+        match &*made {
+            Some(m) if stamps(source) == m.stamps => Ok(m.clone()),
+            _ => {
+                let fresh =
+                    make(source).map_err(|e| SourceError::Io(format!("{}: {e}", source.url)))?;
+                *made = Some(fresh.clone());
+                Ok(fresh)
+            }
         }
-        Ok(made.clone())
     }
 
     pub(super) async fn read(

@@ -102,8 +102,8 @@ pub(crate) struct Source {
     /// Set while a read is running: a source is never read twice at once.
     busy: AtomicBool,
     file: Mutex<file::Seen>,
-    /// The client of an HTTP source (or why it could not be built).
-    http: Option<Result<http::Client, String>>,
+    /// The client of an HTTP source.
+    http: Option<http::Client>,
 }
 
 impl Source {
@@ -195,8 +195,7 @@ impl Source {
             }
             SourceKind::Static { content } => Ok(static_value::read(content)),
             SourceKind::Http(request) => match &self.http {
-                Some(Ok(client)) => client.read(request, limit, timeout).await,
-                Some(Err(e)) => Err(SourceError::Io(e.clone())),
+                Some(client) => client.read(request, limit, timeout).await,
                 None => Err(SourceError::Io("no HTTP client for this source".to_owned())),
             },
             SourceKind::Collector { name } => Err(SourceError::Io(format!(
