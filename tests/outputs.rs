@@ -427,3 +427,79 @@ fn once_writes_and_sends_then_exits_and_a_failed_send_fails_it() {
     assert!(pushed.contains("node_load1{"), "{pushed}");
     assert!(pushed.contains(r#"job="cron""#), "{pushed}");
 }
+
+/// Each pushing output authenticates with a token read from a file, adds
+/// the tenant header the receiver demands, and fails with the receiver's
+/// answer when either is missing; a `.timeout` flag bounds each request.
+#[test]
+fn outputs_send_credentials_from_files_and_extra_headers() {
+    let dir = Dir::new("output-auth");
+    let token = dir.write("token", "out-tok\n");
+    let server = TestServer::start();
+    let once = |flags: &[String]| {
+        let out = crate::util::pme_command()
+            .arg("--once")
+            .args(flags)
+            .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
+            .env_remove("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT")
+            .env_remove("OTEL_ENDPOINT")
+            .output()
+            .unwrap();
+        (
+            out.status,
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    for (output, url) in [
+        (
+            "push",
+            format!("--push.gateway={}", server.url("/guarded/gw")),
+        ),
+        (
+            "remote-write",
+            format!("--remote-write.url={}", server.url("/guarded/write")),
+        ),
+        (
+            "otlp",
+            format!("--otlp.endpoint={}", server.url("/guarded/otlp")),
+        ),
+    ] {
+        let token_flag = format!("--{output}.bearer-token-file={}", token.display());
+        let header = format!("--{output}.header=X-Scope-OrgID=tenant-1");
+        let before = server.seen.guarded_accepted.load(Ordering::SeqCst);
+        let (status, stderr) = once(&[url.clone(), token_flag.clone(), header.clone()]);
+        assert!(status.success(), "{output}: {stderr}");
+        assert!(
+            server.seen.guarded_accepted.load(Ordering::SeqCst) > before,
+            "{output} was accepted"
+        );
+        let (status, stderr) = once(&[url.clone(), header.clone()]);
+        assert_eq!(status.code(), Some(1), "{output} without a token: {stderr}");
+        assert!(stderr.contains("401 Unauthorized"), "{output}: {stderr}");
+        let (status, stderr) = once(&[url.clone(), token_flag.clone()]);
+        assert_eq!(
+            status.code(),
+            Some(1),
+            "{output} without the header: {stderr}"
+        );
+        assert!(stderr.contains("403 Forbidden"), "{output}: {stderr}");
+    }
+    // A credential flag's value is a place, never the secret; a header
+    // flag cannot carry one.
+    let out = crate::util::pme_command()
+        .args(["--once", "--push.header=Authorization=Bearer x"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("would put a credential in pme's command line")
+    );
+    // The timeout flag: /slow answers after 3 s.
+    let (status, stderr) = once(&[
+        format!("--remote-write.url={}", server.url("/slow")),
+        "--remote-write.timeout=200ms".to_owned(),
+    ]);
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("timed out after 200ms"), "{stderr}");
+}

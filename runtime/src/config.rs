@@ -91,6 +91,16 @@ pub struct Options {
     /// or `OTEL_ENDPOINT`.
     #[arg(long = "otlp.endpoint", value_name = "URL")]
     pub otlp_endpoint: Option<String>,
+    /// Credentials, headers, TLS and timeout of the Pushgateway pushes.
+    #[command(flatten)]
+    pub push_delivery: PushDelivery,
+    /// The same for remote_write.
+    #[command(flatten)]
+    pub remote_write_delivery: RemoteWriteDelivery,
+    /// The same for OTLP (the `OTEL_EXPORTER_OTLP_*` variables fill what
+    /// these leave unset).
+    #[command(flatten)]
+    pub otlp_delivery: OtlpDelivery,
     /// Something to do instead of serving.
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -186,4 +196,99 @@ mod tests {
         assert_eq!(parse_addr("[::1]:9").unwrap(), "[::1]:9".parse().unwrap());
         assert!(parse_addr("localhost").is_err());
     }
+}
+
+/// One struct of delivery flags per output, each under its own prefix
+/// (`--push.…`, `--remote-write.…`, `--otlp.…`), as Prometheus names a
+/// client's settings. Credentials are named by file or variable, never
+/// given as a flag's value, which `ps` would show.
+macro_rules! delivery_flags {
+    ($(#[$doc:meta])* $name:ident, $prefix:literal) => {
+        $(#[$doc])*
+        #[derive(Clone, Debug, Default, clap::Args)]
+        pub struct $name {
+            /// Send `Authorization: Bearer` with the token in this file
+            /// (read at every send, so it can rotate).
+            #[arg(id = concat!($prefix, ".bearer-token-file"), long = concat!($prefix, ".bearer-token-file"), value_name = "FILE",
+                conflicts_with_all = [concat!($prefix, ".bearer-token-env"), concat!($prefix, ".basic-auth.username")])]
+            pub bearer_token_file: Option<std::path::PathBuf>,
+            /// The same from this environment variable.
+            #[arg(id = concat!($prefix, ".bearer-token-env"), long = concat!($prefix, ".bearer-token-env"), value_name = "VAR",
+                conflicts_with = concat!($prefix, ".basic-auth.username"))]
+            pub bearer_token_env: Option<String>,
+            /// Send basic auth as this user, with the password of
+            /// `.basic-auth.password-file` or `-env`.
+            #[arg(id = concat!($prefix, ".basic-auth.username"), long = concat!($prefix, ".basic-auth.username"), value_name = "USER")]
+            pub basic_auth_username: Option<String>,
+            /// The basic-auth password, from this file.
+            #[arg(id = concat!($prefix, ".basic-auth.password-file"), long = concat!($prefix, ".basic-auth.password-file"), value_name = "FILE",
+                requires = concat!($prefix, ".basic-auth.username"), conflicts_with = concat!($prefix, ".basic-auth.password-env"))]
+            pub basic_auth_password_file: Option<std::path::PathBuf>,
+            /// The basic-auth password, from this environment variable.
+            #[arg(id = concat!($prefix, ".basic-auth.password-env"), long = concat!($prefix, ".basic-auth.password-env"), value_name = "VAR",
+                requires = concat!($prefix, ".basic-auth.username"))]
+            pub basic_auth_password_env: Option<String>,
+            /// An extra request header, `NAME=VALUE` (repeatable; e.g. a
+            /// tenant's `X-Scope-OrgID`). Not `Authorization`.
+            #[arg(id = concat!($prefix, ".header"), long = concat!($prefix, ".header"), value_name = "NAME=VALUE", value_parser = parse_header)]
+            pub headers: Vec<(String, String)>,
+            /// PEM certificates trusted instead of the Mozilla roots.
+            #[arg(id = concat!($prefix, ".ca-file"), long = concat!($prefix, ".ca-file"), value_name = "FILE")]
+            pub ca_file: Option<std::path::PathBuf>,
+            /// A PEM client certificate chain, for mutual TLS (with `.key-file`).
+            #[arg(id = concat!($prefix, ".cert-file"), long = concat!($prefix, ".cert-file"), value_name = "FILE",
+                requires = concat!($prefix, ".key-file"))]
+            pub cert_file: Option<std::path::PathBuf>,
+            /// The client certificate's PEM private key.
+            #[arg(id = concat!($prefix, ".key-file"), long = concat!($prefix, ".key-file"), value_name = "FILE",
+                requires = concat!($prefix, ".cert-file"))]
+            pub key_file: Option<std::path::PathBuf>,
+            /// Longest one request may take.
+            #[arg(id = concat!($prefix, ".timeout"), long = concat!($prefix, ".timeout"), value_name = "DURATION", value_parser = parse_duration)]
+            pub timeout: Option<std::time::Duration>,
+        }
+    };
+}
+
+delivery_flags!(
+    /// `--push.*` delivery flags.
+    PushDelivery,
+    "push"
+);
+delivery_flags!(
+    /// `--remote-write.*` delivery flags.
+    RemoteWriteDelivery,
+    "remote-write"
+);
+delivery_flags!(
+    /// `--otlp.*` delivery flags.
+    OtlpDelivery,
+    "otlp"
+);
+
+/// `NAME=VALUE` with a header token as the name, and no credential header.
+fn parse_header(s: &str) -> Result<(String, String), String> {
+    let (name, value) = s
+        .split_once('=')
+        .ok_or_else(|| format!("`{s}` is not NAME=VALUE"))?;
+    let token = !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+    if !token {
+        return Err(format!("`{name}` is not a header name"));
+    }
+    if ["authorization", "proxy-authorization", "cookie"]
+        .contains(&name.to_ascii_lowercase().as_str())
+    {
+        return Err(format!(
+            "`{name}` would put a credential in pme's command line; use the .bearer-token-file or .basic-auth flags"
+        ));
+    }
+    if value.chars().any(|c| c.is_control() && c != '\t') {
+        return Err(format!(
+            "header `{name}` has a control character in its value"
+        ));
+    }
+    Ok((name.to_owned(), value.to_owned()))
 }

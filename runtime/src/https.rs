@@ -68,14 +68,6 @@ pub(crate) enum Proxy<'a> {
     Url(&'a str),
 }
 
-/// A client with the default settings and no proxy.
-///
-/// # Errors
-/// The TLS setup failed.
-pub(crate) fn client() -> Result<Client, String> {
-    client_with(&Settings::default()).map(|(client, _)| client)
-}
-
 /// A client made with `settings`, and the proxies it uses (for the
 /// `Proxy-Authorization` of requests sent to a proxy in absolute form).
 ///

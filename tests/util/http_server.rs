@@ -36,6 +36,9 @@ pub struct Seen {
     pub rejected_writes: AtomicU64,
     /// Requests for `/counted.json`, whose value is their number.
     pub counted: AtomicU64,
+    /// Sends to `/guarded/…` that carried `Bearer out-tok` and
+    /// `X-Scope-OrgID: tenant-1` (the others are answered 401 or 403).
+    pub guarded_accepted: AtomicU64,
     /// The request target `/counted-by-proxy.json` arrived with.
     pub proxied_uri: Mutex<String>,
 }
@@ -196,6 +199,21 @@ async fn handle(
         .unwrap_or("")
         .to_owned();
     let path = req.uri().path().to_owned();
+    if path.starts_with("/guarded/") {
+        let tenant = req
+            .headers()
+            .get("x-scope-orgid")
+            .is_some_and(|v| v == "tenant-1");
+        let status = match (auth == "Bearer out-tok", tenant) {
+            (false, _) => StatusCode::UNAUTHORIZED,
+            (true, false) => StatusCode::FORBIDDEN,
+            (true, true) => {
+                seen.guarded_accepted.fetch_add(1, Ordering::SeqCst);
+                StatusCode::OK
+            }
+        };
+        return Ok(reply(status, Bytes::new()));
+    }
     let response = match (req.method().as_str(), path.as_str()) {
         ("GET", "/status.json") => reply(StatusCode::OK, STATUS),
         ("GET", "/private.json") if auth == "Bearer tok-123" => {
@@ -250,7 +268,7 @@ async fn handle(
             *seen.proxied_uri.lock().unwrap() = req.uri().to_string();
             reply(StatusCode::OK, r#"{"value": 5}"#)
         }
-        ("GET", "/slow") => {
+        (_, "/slow") => {
             tokio::time::sleep(Duration::from_secs(3)).await;
             reply(StatusCode::OK, r#"{"value": 1}"#)
         }

@@ -4,6 +4,7 @@
 //! everywhere), and records how it went in its own self-metrics; a failing
 //! output never stops collection or serving.
 
+pub(crate) mod delivery;
 pub(crate) mod otlp;
 pub(crate) mod pushgateway;
 pub(crate) mod remote_write;
@@ -23,6 +24,7 @@ use crate::encode::Format;
 use crate::exposition::Exposition;
 use crate::https::{Client, error_chain};
 use crate::store::OutputStatus;
+use delivery::Delivery;
 
 /// An output the command line asks for.
 #[derive(Debug)]
@@ -35,16 +37,18 @@ pub(crate) enum Output {
         name: String,
     },
     /// `--push.gateway` and its options.
-    Pushgateway(pushgateway::Pushgateway),
+    Pushgateway(pushgateway::Pushgateway, Delivery),
     /// `--remote-write.url`, `--remote-write.label`.
     RemoteWrite {
         /// The receiver.
         url: String,
         /// Labels added to every series.
         labels: Vec<(String, String)>,
+        /// `--remote-write.*` credentials, headers, TLS and timeout.
+        delivery: Delivery,
     },
     /// `--otlp.endpoint` or the OTEL variables.
-    Otlp(otlp::Otlp),
+    Otlp(otlp::Otlp, Delivery),
 }
 
 /// The outputs `options` (and, for OTLP, the environment) ask for.
@@ -57,29 +61,35 @@ pub(crate) fn configured(options: &Options) -> Vec<Output> {
         });
     }
     if let Some(url) = &options.push_gateway {
-        outputs.push(Output::Pushgateway(pushgateway::Pushgateway {
-            url: url.clone(),
-            job: options.push_job.clone(),
-            labels: options.push_labels.clone(),
-            method: if options.push_method == "post" {
-                Method::POST
-            } else {
-                Method::PUT
+        outputs.push(Output::Pushgateway(
+            pushgateway::Pushgateway {
+                url: url.clone(),
+                job: options.push_job.clone(),
+                labels: options.push_labels.clone(),
+                method: if options.push_method == "post" {
+                    Method::POST
+                } else {
+                    Method::PUT
+                },
+                interval: options.push_interval,
+                delete_on_shutdown: options.push_delete_on_shutdown,
             },
-            interval: options.push_interval,
-            delete_on_shutdown: options.push_delete_on_shutdown,
-        }));
+            Delivery::from(&options.push_delivery),
+        ));
     }
     if let Some(url) = &options.remote_write_url {
         outputs.push(Output::RemoteWrite {
             url: url.clone(),
             labels: options.remote_write_labels.clone(),
+            delivery: Delivery::from(&options.remote_write_delivery),
         });
     }
     let env = |k: &str| std::env::var(k).ok();
     if let Some(config) = otlp::Otlp::from_flag_or_env(options.otlp_endpoint.as_deref(), &env) {
         tracing::info!("sending OTLP to {}", config.url);
-        outputs.push(Output::Otlp(config));
+        let flags = &options.otlp_delivery;
+        let delivery = Delivery::from(flags).with_otel_env(flags, &env);
+        outputs.push(Output::Otlp(config, delivery));
     }
     outputs
 }
@@ -89,9 +99,9 @@ impl Output {
     pub(crate) fn name(&self) -> &'static str {
         match self {
             Output::Textfile { .. } => "textfile",
-            Output::Pushgateway(_) => "pushgateway",
+            Output::Pushgateway(..) => "pushgateway",
             Output::RemoteWrite { .. } => "remote_write",
-            Output::Otlp(_) => "otlp",
+            Output::Otlp(..) => "otlp",
         }
     }
 
@@ -99,10 +109,10 @@ impl Output {
     /// right after its one push (what a cron job pushes must stay).
     pub(crate) fn once(self) -> Output {
         match self {
-            Output::Pushgateway(mut config) if config.delete_on_shutdown => {
+            Output::Pushgateway(mut config, delivery) if config.delete_on_shutdown => {
                 tracing::warn!("--push.delete-on-shutdown does nothing with --once");
                 config.delete_on_shutdown = false;
-                Output::Pushgateway(config)
+                Output::Pushgateway(config, delivery)
             }
             other => other,
         }
@@ -131,13 +141,19 @@ impl Output {
             Output::Textfile { dir, name } => {
                 textfile::run(dir, name, exposition, status, cycles, stop).await;
             }
-            Output::Pushgateway(config) => {
-                pushgateway::run(config, exposition, status, cycles, stop).await;
+            Output::Pushgateway(config, delivery) => {
+                pushgateway::run(config, delivery, exposition, status, cycles, stop).await;
             }
-            Output::RemoteWrite { url, labels } => {
-                remote_write::run(url, labels, exposition, status, cycles, stop).await;
+            Output::RemoteWrite {
+                url,
+                labels,
+                delivery,
+            } => {
+                remote_write::run(url, labels, delivery, exposition, status, cycles, stop).await;
             }
-            Output::Otlp(config) => otlp::run(config, exposition, status, cycles, stop).await,
+            Output::Otlp(config, delivery) => {
+                otlp::run(config, delivery, exposition, status, cycles, stop).await;
+            }
         }
     }
 }
@@ -170,10 +186,17 @@ pub(crate) async fn after_each_cycle<W, F>(
     }
 }
 
-/// The pushers' client, or the reason there is none (recorded as a failure).
-fn client_or_record(status: &OutputStatus) -> Option<Arc<Client>> {
-    match crate::https::client() {
-        Ok(client) => Some(Arc::new(client)),
+/// A pushing output's client and how it sends.
+#[derive(Debug)]
+pub(crate) struct Sender {
+    client: Client,
+    delivery: Delivery,
+}
+
+/// The pusher's sender, or the reason there is none (recorded as a failure).
+fn client_or_record(status: &OutputStatus, delivery: Delivery) -> Option<Arc<Sender>> {
+    match delivery.client() {
+        Ok(client) => Some(Arc::new(Sender { client, delivery })),
         Err(e) => {
             status.record(Err(e));
             None
@@ -184,8 +207,6 @@ fn client_or_record(status: &OutputStatus) -> Option<Arc<Client>> {
 /// Attempts per send, and the wait before the second.
 const ATTEMPTS: u32 = 3;
 const FIRST_WAIT: Duration = Duration::from_millis(250);
-/// Longest one request may take.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// One request with bounded retries: connection errors, timeouts, 429 and
 /// 5xx are tried again up to three attempts in all, waiting 250 ms then
@@ -195,7 +216,7 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// # Errors
 /// The last attempt's failure.
 pub(crate) async fn send(
-    client: &Client,
+    sender: &Sender,
     method: Method,
     url: &str,
     headers: &[(&str, &str)],
@@ -208,14 +229,15 @@ pub(crate) async fn send(
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
+        for (name, value) in sender.delivery.headers()? {
+            request = request.header(name, value);
+        }
         let request = request
             .body(Full::new(body.clone()))
             .map_err(|e| format!("{url}: {e}"))?;
-        let outcome = match tokio::time::timeout(REQUEST_TIMEOUT, client.request(request)).await {
-            Err(_) => Err((
-                true,
-                format!("{method} {url}: timed out after {REQUEST_TIMEOUT:?}"),
-            )),
+        let timeout = sender.delivery.timeout;
+        let outcome = match tokio::time::timeout(timeout, sender.client.request(request)).await {
+            Err(_) => Err((true, format!("{method} {url}: timed out after {timeout:?}"))),
             Ok(Err(e)) => Err((true, format!("{method} {url}: {}", error_chain(&e)))),
             Ok(Ok(response)) => {
                 let status = response.status();

@@ -23,6 +23,7 @@ use hyper::Method;
 use prost::{Message, Oneof};
 use tokio::sync::watch;
 
+use super::delivery::Delivery;
 use super::{after_each_cycle, client_or_record, send};
 use crate::exposition::Exposition;
 use crate::store::OutputStatus;
@@ -273,12 +274,13 @@ const HEADERS: [(&str, &str); 2] = [
 /// Sends after each cycle sent on `cycles` until `stop` resolves.
 pub(crate) async fn run(
     config: Otlp,
+    delivery: Delivery,
     exposition: Arc<Exposition>,
     status: Arc<OutputStatus>,
     cycles: watch::Receiver<u64>,
     stop: impl std::future::Future<Output = ()>,
 ) {
-    let Some(client) = client_or_record(&status) else {
+    let Some(client) = client_or_record(&status, delivery) else {
         return;
     };
     after_each_cycle(&exposition, &status, cycles, stop, |body| {

@@ -17,6 +17,7 @@ use hyper::Method;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use tokio::sync::watch;
 
+use super::delivery::Delivery;
 use super::{after_each_cycle, client_or_record, send};
 use crate::encode::TEXT_CONTENT_TYPE;
 use crate::exposition::Exposition;
@@ -76,12 +77,13 @@ impl Pushgateway {
 /// Pushes after each cycle sent on `cycles` until `stop` resolves.
 pub(crate) async fn run(
     config: Pushgateway,
+    delivery: Delivery,
     exposition: Arc<Exposition>,
     status: Arc<OutputStatus>,
     cycles: watch::Receiver<u64>,
     stop: impl std::future::Future<Output = ()>,
 ) {
-    let Some(client) = client_or_record(&status) else {
+    let Some(client) = client_or_record(&status, delivery) else {
         return;
     };
     let url = config.group_url();

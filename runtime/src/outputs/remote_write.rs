@@ -16,6 +16,7 @@ use hyper::Method;
 use prost::Message;
 use tokio::sync::watch;
 
+use super::delivery::Delivery;
 use super::{after_each_cycle, client_or_record, send};
 use crate::exposition::Exposition;
 use crate::store::OutputStatus;
@@ -77,12 +78,13 @@ const HEADERS: [(&str, &str); 4] = [
 pub(crate) async fn run(
     url: String,
     labels: Vec<(String, String)>,
+    delivery: Delivery,
     exposition: Arc<Exposition>,
     status: Arc<OutputStatus>,
     cycles: watch::Receiver<u64>,
     stop: impl std::future::Future<Output = ()>,
 ) {
-    let Some(client) = client_or_record(&status) else {
+    let Some(client) = client_or_record(&status, delivery) else {
         return;
     };
     after_each_cycle(&exposition, &status, cycles, stop, |body| {
