@@ -85,6 +85,15 @@ pub struct Options {
     /// Labels added to every remote-written series, `NAME=VALUE` (repeatable).
     #[arg(long = "remote-write.label", value_name = "NAME=VALUE", value_parser = parse_label)]
     pub remote_write_labels: Vec<(String, String)>,
+    /// Most samples kept while the receiver does not answer (or answers
+    /// 429 or 5xx): they are sent, oldest first, once it does. Past this
+    /// the oldest are dropped and counted.
+    #[arg(
+        long = "remote-write.queue-samples",
+        value_name = "N",
+        default_value_t = 100_000
+    )]
+    pub remote_write_queue_samples: usize,
     /// Send every cycle's metrics with OTLP/HTTP protobuf to this endpoint
     /// (`/v1/metrics` is appended to a base URL). Default:
     /// `OTEL_EXPORTER_OTLP_METRICS_ENDPOINT`, `OTEL_EXPORTER_OTLP_ENDPOINT`

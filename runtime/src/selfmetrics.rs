@@ -148,6 +148,12 @@ struct OutputMetrics {
     )]
     failures: Counter<1>,
     #[metric(
+        name = "pme_output_dropped_samples_total",
+        help = "Samples given up on: no room in the output's queue, or refused for good by the receiver.",
+        labels("output")
+    )]
+    dropped: Counter<1>,
+    #[metric(
         name = "pme_output_last_success_timestamp_seconds",
         help = "Unix time of the output's last successful write or send, 0 if none yet.",
         labels("output")
@@ -169,6 +175,7 @@ pub(crate) fn encode_outputs(out: &mut Vec<u8>, outputs: &[Arc<OutputStatus>], f
     let mut metrics = OutputMetrics::default();
     metrics.sends.replace(series(|o| o.sends() as f64));
     metrics.failures.replace(series(|o| o.failures() as f64));
+    metrics.dropped.replace(series(|o| o.dropped() as f64));
     metrics
         .last_success
         .replace(series(|o| o.last_success().map_or(0.0, unix_seconds)));

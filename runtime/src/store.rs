@@ -134,6 +134,7 @@ pub struct OutputStatus {
     pub name: &'static str,
     sends: AtomicU64,
     failures: AtomicU64,
+    dropped: AtomicU64,
     last_success: Mutex<Option<SystemTime>>,
     last_error: Mutex<Option<String>>,
 }
@@ -145,6 +146,7 @@ impl OutputStatus {
             name,
             sends: AtomicU64::new(0),
             failures: AtomicU64::new(0),
+            dropped: AtomicU64::new(0),
             last_success: Mutex::new(None),
             last_error: Mutex::new(None),
         }
@@ -180,6 +182,17 @@ impl OutputStatus {
     /// Failed attempts so far.
     pub fn failures(&self) -> u64 {
         self.failures.load(Ordering::Relaxed)
+    }
+
+    /// Counts samples given up on: no room left in the queue, or refused
+    /// by the receiver for good.
+    pub fn drop_samples(&self, samples: u64) {
+        self.dropped.fetch_add(samples, Ordering::Relaxed);
+    }
+
+    /// Samples given up on so far.
+    pub fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
     }
 
     /// When an attempt last succeeded.

@@ -38,15 +38,8 @@ pub(crate) enum Output {
     },
     /// `--push.gateway` and its options.
     Pushgateway(pushgateway::Pushgateway, Delivery),
-    /// `--remote-write.url`, `--remote-write.label`.
-    RemoteWrite {
-        /// The receiver.
-        url: String,
-        /// Labels added to every series.
-        labels: Vec<(String, String)>,
-        /// `--remote-write.*` credentials, headers, TLS and timeout.
-        delivery: Delivery,
-    },
+    /// `--remote-write.url` and its options.
+    RemoteWrite(remote_write::RemoteWrite, Delivery),
     /// `--otlp.endpoint` or the OTEL variables.
     Otlp(otlp::Otlp, Delivery),
 }
@@ -78,11 +71,14 @@ pub(crate) fn configured(options: &Options) -> Vec<Output> {
         ));
     }
     if let Some(url) = &options.remote_write_url {
-        outputs.push(Output::RemoteWrite {
-            url: url.clone(),
-            labels: options.remote_write_labels.clone(),
-            delivery: Delivery::from(&options.remote_write_delivery),
-        });
+        outputs.push(Output::RemoteWrite(
+            remote_write::RemoteWrite {
+                url: url.clone(),
+                labels: options.remote_write_labels.clone(),
+                queue_samples: options.remote_write_queue_samples,
+            },
+            Delivery::from(&options.remote_write_delivery),
+        ));
     }
     let env = |k: &str| std::env::var(k).ok();
     if let Some(config) = otlp::Otlp::from_flag_or_env(options.otlp_endpoint.as_deref(), &env) {
@@ -100,7 +96,7 @@ impl Output {
         match self {
             Output::Textfile { .. } => "textfile",
             Output::Pushgateway(..) => "pushgateway",
-            Output::RemoteWrite { .. } => "remote_write",
+            Output::RemoteWrite(..) => "remote_write",
             Output::Otlp(..) => "otlp",
         }
     }
@@ -144,12 +140,8 @@ impl Output {
             Output::Pushgateway(config, delivery) => {
                 pushgateway::run(config, delivery, exposition, status, cycles, stop).await;
             }
-            Output::RemoteWrite {
-                url,
-                labels,
-                delivery,
-            } => {
-                remote_write::run(url, labels, delivery, exposition, status, cycles, stop).await;
+            Output::RemoteWrite(config, delivery) => {
+                remote_write::run(config, delivery, exposition, status, cycles, stop).await;
             }
             Output::Otlp(config, delivery) => {
                 otlp::run(config, delivery, exposition, status, cycles, stop).await;
@@ -222,6 +214,21 @@ pub(crate) async fn send(
     headers: &[(&str, &str)],
     body: Bytes,
 ) -> Result<(), String> {
+    send_or_say_why(sender, method, url, headers, body)
+        .await
+        .map_err(|(_, e)| e)
+}
+
+/// [`send`], with its failure's kind: `true` when sending again later may
+/// succeed (no answer, 429, 5xx), `false` when the receiver refused the
+/// request itself.
+pub(crate) async fn send_or_say_why(
+    sender: &Sender,
+    method: Method,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: Bytes,
+) -> Result<(), (bool, String)> {
     let mut wait = FIRST_WAIT;
     let mut attempt = 1;
     loop {
@@ -229,12 +236,12 @@ pub(crate) async fn send(
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
-        for (name, value) in sender.delivery.headers()? {
+        for (name, value) in sender.delivery.headers().map_err(|e| (true, e))? {
             request = request.header(name, value);
         }
         let request = request
             .body(Full::new(body.clone()))
-            .map_err(|e| format!("{url}: {e}"))?;
+            .map_err(|e| (false, format!("{url}: {e}")))?;
         let timeout = sender.delivery.timeout;
         let outcome = match tokio::time::timeout(timeout, sender.client.request(request)).await {
             Err(_) => Err((true, format!("{method} {url}: timed out after {timeout:?}"))),
@@ -257,7 +264,7 @@ pub(crate) async fn send(
                 wait *= 2;
                 attempt += 1;
             }
-            Err((_, e)) => return Err(e),
+            Err(failure) => return Err(failure),
         }
     }
 }

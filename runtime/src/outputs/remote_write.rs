@@ -6,9 +6,13 @@
 //! timestamped with the cycle's end (or its own timestamp, for re-imported
 //! samples that carry one). Requests hold at most [`BATCH`] series, as
 //! protobuf `WriteRequest`s compressed with Snappy's block format, and are
-//! retried as [`super::send`] says.
+//! retried as [`super::send`] says. Requests the receiver did not take (no
+//! answer, 429, 5xx) wait in a [`Queue`] bounded in samples and are sent
+//! again, oldest first, at the next cycle; so a receiver's outage delays
+//! samples instead of losing them, until the queue is full.
 
-use std::sync::Arc;
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
@@ -17,10 +21,22 @@ use prost::Message;
 use tokio::sync::watch;
 
 use super::delivery::Delivery;
-use super::{after_each_cycle, client_or_record, send};
+use super::{after_each_cycle, client_or_record, send_or_say_why};
 use crate::exposition::Exposition;
 use crate::store::OutputStatus;
 use pme_content::exposition;
+
+/// `--remote-write.url` and its options.
+#[derive(Debug)]
+pub(crate) struct RemoteWrite {
+    /// The receiver.
+    pub(crate) url: String,
+    /// Labels added to every series (`--remote-write.label`).
+    pub(crate) labels: Vec<(String, String)>,
+    /// Most samples kept for a receiver that is not taking them
+    /// (`--remote-write.queue-samples`).
+    pub(crate) queue_samples: usize,
+}
 
 /// Series per request (Prometheus's own `max_samples_per_send` is 2000).
 pub(crate) const BATCH: usize = 2000;
@@ -74,10 +90,10 @@ const HEADERS: [(&str, &str); 4] = [
     ("user-agent", concat!("pme/", env!("CARGO_PKG_VERSION"))),
 ];
 
-/// Sends after each cycle sent on `cycles` until `stop` resolves.
+/// Sends after each cycle sent on `cycles` until `stop` resolves: this
+/// cycle's requests join the queue, and the queue is sent oldest first.
 pub(crate) async fn run(
-    url: String,
-    labels: Vec<(String, String)>,
+    config: RemoteWrite,
     delivery: Delivery,
     exposition: Arc<Exposition>,
     status: Arc<OutputStatus>,
@@ -87,20 +103,112 @@ pub(crate) async fn run(
     let Some(client) = client_or_record(&status, delivery) else {
         return;
     };
+    let RemoteWrite {
+        url,
+        labels,
+        queue_samples,
+    } = config;
+    let queue = Arc::new(Mutex::new(Queue::new(queue_samples)));
     after_each_cycle(&exposition, &status, cycles, stop, |body| {
         let now_ms = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_millis() as i64);
         let batches = requests(&body, &labels, now_ms);
-        let (client, url) = (client.clone(), url.clone());
+        let (client, url, queue, status) =
+            (client.clone(), url.clone(), queue.clone(), status.clone());
         Some(async move {
-            for batch in batches? {
-                send(&client, Method::POST, &url, &HEADERS, batch).await?;
+            let dropped = lock(&queue).push(batches?);
+            if dropped > 0 {
+                status.drop_samples(dropped as u64);
+                tracing::warn!("remote_write queue full: dropped the oldest {dropped} samples");
+            }
+            // Oldest first; the first that fails waits, with all after it,
+            // for the next cycle.
+            loop {
+                let Some(batch) = lock(&queue).front() else {
+                    break;
+                };
+                match send_or_say_why(&client, Method::POST, &url, &HEADERS, batch.body).await {
+                    Ok(()) => {
+                        lock(&queue).pop_front();
+                    }
+                    Err((false, e)) => {
+                        // Refused for good (4xx other than 429): sending
+                        // it again cannot help.
+                        let samples = lock(&queue).pop_front().map_or(0, |b| b.samples);
+                        status.drop_samples(samples as u64);
+                        return Err(e);
+                    }
+                    Err((true, e)) => {
+                        let waiting = lock(&queue).samples;
+                        return Err(format!("{e} ({waiting} samples queued)"));
+                    }
+                }
             }
             Ok(())
         })
     })
     .await;
+}
+
+fn lock(queue: &Mutex<Queue>) -> std::sync::MutexGuard<'_, Queue> {
+    queue.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// One request, ready to send.
+#[derive(Debug, Clone)]
+pub(crate) struct Batch {
+    /// Snappy-compressed `WriteRequest`.
+    pub(crate) body: Bytes,
+    /// Its samples (one per series).
+    pub(crate) samples: usize,
+}
+
+/// Requests not yet accepted, oldest first, holding at most `capacity`
+/// samples.
+#[derive(Debug)]
+pub(crate) struct Queue {
+    batches: VecDeque<Batch>,
+    samples: usize,
+    capacity: usize,
+}
+
+impl Queue {
+    pub(crate) fn new(capacity: usize) -> Queue {
+        Queue {
+            batches: VecDeque::new(),
+            samples: 0,
+            capacity,
+        }
+    }
+
+    /// Appends `batches`, dropping the oldest to make room; the samples
+    /// dropped (a batch larger than the whole queue is dropped itself).
+    fn push(&mut self, batches: Vec<Batch>) -> usize {
+        let mut dropped = 0;
+        for batch in batches {
+            if batch.samples > self.capacity {
+                dropped += batch.samples;
+                continue;
+            }
+            while self.samples + batch.samples > self.capacity {
+                dropped += self.pop_front().map_or(0, |b| b.samples);
+            }
+            self.samples += batch.samples;
+            self.batches.push_back(batch);
+        }
+        dropped
+    }
+
+    fn front(&self) -> Option<Batch> {
+        self.batches.front().cloned()
+    }
+
+    fn pop_front(&mut self) -> Option<Batch> {
+        let batch = self.batches.pop_front()?;
+        self.samples -= batch.samples;
+        Some(batch)
+    }
 }
 
 /// The exposition `text` as snappy-compressed `WriteRequest`s of at most
@@ -112,7 +220,7 @@ pub(crate) fn requests(
     text: &[u8],
     extra: &[(String, String)],
     now_ms: i64,
-) -> Result<Vec<Bytes>, String> {
+) -> Result<Vec<Batch>, String> {
     let families = exposition::parse(text, exposition::Format::Prometheus, false)
         .map_err(|e| format!("reading pme's own exposition: {e}"))?;
     let series: Vec<TimeSeries> = families
@@ -148,7 +256,10 @@ pub(crate) fn requests(
             };
             snap::raw::Encoder::new()
                 .compress_vec(&request.encode_to_vec())
-                .map(Bytes::from)
+                .map(|body| Batch {
+                    body: Bytes::from(body),
+                    samples: chunk.len(),
+                })
                 .map_err(|e| format!("snappy: {e}"))
         })
         .collect()
@@ -157,6 +268,21 @@ pub(crate) fn requests(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_full_queue_drops_its_oldest_samples() {
+        let batch = |samples| Batch {
+            body: Bytes::from(vec![0; samples]),
+            samples,
+        };
+        let mut q = Queue::new(10);
+        assert_eq!(q.push(vec![batch(4), batch(4)]), 0);
+        assert_eq!(q.push(vec![batch(4)]), 4, "the oldest makes room");
+        assert_eq!(q.samples, 8);
+        assert_eq!(q.push(vec![batch(11)]), 11, "larger than the queue");
+        assert_eq!(q.pop_front().map(|b| b.samples), Some(4));
+        assert_eq!(q.samples, 4);
+    }
 
     #[test]
     fn encodes_sorted_labels_and_batches() {
@@ -168,8 +294,8 @@ mod tests {
         let extra = vec![("instance".to_owned(), "h".to_owned())];
         let requests = requests(text.as_bytes(), &extra, 42).unwrap();
         assert_eq!(requests.len(), 2);
-        let decode = |b: &Bytes| {
-            let raw = snap::raw::Decoder::new().decompress_vec(b).unwrap();
+        let decode = |b: &Batch| {
+            let raw = snap::raw::Decoder::new().decompress_vec(&b.body).unwrap();
             WriteRequest::decode(raw.as_slice()).unwrap()
         };
         let first = decode(&requests[0]);
