@@ -503,3 +503,111 @@ fn outputs_send_credentials_from_files_and_extra_headers() {
     assert_eq!(status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("timed out after 200ms"), "{stderr}");
 }
+
+/// The parts of remote_write's `WriteRequest` the outage test reads.
+mod prompb {
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub struct WriteRequest {
+        #[prost(message, repeated, tag = "1")]
+        pub timeseries: Vec<TimeSeries>,
+    }
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub struct TimeSeries {
+        #[prost(message, repeated, tag = "1")]
+        pub labels: Vec<Label>,
+        #[prost(message, repeated, tag = "2")]
+        pub samples: Vec<Sample>,
+    }
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub struct Label {
+        #[prost(string, tag = "1")]
+        pub name: String,
+        #[prost(string, tag = "2")]
+        pub value: String,
+    }
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub struct Sample {
+        #[prost(double, tag = "1")]
+        pub value: f64,
+        #[prost(int64, tag = "2")]
+        pub timestamp: i64,
+    }
+}
+
+/// A receiver down for three cycles, then up: the samples of the cycles it
+/// missed arrive when it returns, in order, and none is dropped; then a
+/// queue too small for them drops the oldest and counts them.
+#[test]
+fn remote_write_sends_its_backlog_after_an_outage() {
+    use prost::Message as _;
+    let server = TestServer::start();
+    server.seen.outage.store(true, Ordering::SeqCst);
+    let url = format!("--remote-write.url={}", server.url("/outage-receiver"));
+    let served = crate::embedded::Served::start_with(&crate::embedded::tls_upstream::PLAN, &[&url]);
+    let failures = || {
+        crate::util::value_of(
+            &get(served.metrics, "/metrics").text(),
+            r#"pme_output_failures_total{output="remote_write"}"#,
+        )
+    };
+    wait_for(Duration::from_secs(20), "three failed cycles", || {
+        failures().filter(|n| *n >= 3.0)
+    });
+    server.seen.outage.store(false, Ordering::SeqCst);
+    // The cycle after the outage sends the backlog, then its own.
+    wait_for(Duration::from_secs(10), "the backlog", || {
+        (server.seen.received.lock().unwrap().len() >= 5).then_some(())
+    });
+    let times: Vec<i64> = server
+        .seen
+        .received
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|body| {
+            let raw = snap::raw::Decoder::new().decompress_vec(body).unwrap();
+            let request = prompb::WriteRequest::decode(raw.as_slice()).unwrap();
+            let series = request
+                .timeseries
+                .iter()
+                .find(|t| {
+                    t.labels
+                        .iter()
+                        .any(|l| l.name == "__name__" && l.value == "upstream_value")
+                })
+                .expect("every request holds the value");
+            assert_eq!(series.samples[0].value, 42.0);
+            series.samples[0].timestamp
+        })
+        .collect();
+    assert!(
+        times.windows(2).all(|w| w[0] < w[1]),
+        "samples arrive in order: {times:?}"
+    );
+    let text = get(served.metrics, "/metrics").text();
+    assert_eq!(
+        crate::util::value_of(
+            &text,
+            r#"pme_output_dropped_samples_total{output="remote_write"}"#
+        ),
+        Some(0.0)
+    );
+    drop(served);
+
+    // A queue of one cycle's samples keeps only the newest cycle.
+    let small = TestServer::start();
+    small.seen.outage.store(true, Ordering::SeqCst);
+    let url = format!("--remote-write.url={}", small.url("/outage-receiver"));
+    let served = crate::embedded::Served::start_with(
+        &crate::embedded::tls_upstream::PLAN,
+        &[&url, "--remote-write.queue-samples=40"],
+    );
+    let dropped = wait_for(Duration::from_secs(20), "dropped samples", || {
+        crate::util::value_of(
+            &get(served.metrics, "/metrics").text(),
+            r#"pme_output_dropped_samples_total{output="remote_write"}"#,
+        )
+        .filter(|n| *n > 0.0)
+    });
+    assert!(dropped > 0.0);
+}

@@ -39,6 +39,10 @@ pub struct Seen {
     /// Sends to `/guarded/…` that carried `Bearer out-tok` and
     /// `X-Scope-OrgID: tenant-1` (the others are answered 401 or 403).
     pub guarded_accepted: AtomicU64,
+    /// While set, `/outage-receiver` answers 503; otherwise it keeps
+    /// every body it is sent, in order.
+    pub outage: std::sync::atomic::AtomicBool,
+    pub received: Mutex<Vec<Bytes>>,
     /// The request target `/counted-by-proxy.json` arrived with.
     pub proxied_uri: Mutex<String>,
 }
@@ -199,6 +203,19 @@ async fn handle(
         .unwrap_or("")
         .to_owned();
     let path = req.uri().path().to_owned();
+    if path == "/outage-receiver" {
+        if seen.outage.load(Ordering::SeqCst) {
+            return Ok(reply(StatusCode::SERVICE_UNAVAILABLE, "down"));
+        }
+        let body = req
+            .into_body()
+            .collect()
+            .await
+            .map(|b| b.to_bytes())
+            .unwrap_or_default();
+        seen.received.lock().unwrap().push(body);
+        return Ok(reply(StatusCode::OK, Bytes::new()));
+    }
     if path.starts_with("/guarded/") {
         let tenant = req
             .headers()
