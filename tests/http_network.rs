@@ -9,6 +9,8 @@
 
 use std::path::Path;
 use std::process::Command;
+
+use crate::web::run;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
@@ -22,19 +24,6 @@ const UPSTREAM: &str = "127.77.1.3:18783";
 const PROXY: &str = "127.77.1.4:18784";
 const EXPIRED: &str = "127.77.1.5:18785";
 const REFUSING_PROXY: &str = "127.77.1.6:18786";
-
-fn run(program: &Path, args: &[&str], dir: &Path) {
-    let out = Command::new(program)
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
 
 /// The web test's CA and client certificates, plus two server
 /// certificates for `api.internal` from the same CA: one valid, one that

@@ -18,7 +18,8 @@ const STATUS_TOKEN: &str = "pme-test-token-status-06b7d3";
 const ADMIN_TOKEN: &str = "pme-test-token-admin-e4a190";
 const ROTATED_TOKEN: &str = "pme-test-token-rotated-5d88fa";
 
-fn run(program: &Path, args: &[&str], dir: &Path) -> String {
+/// Runs `program` in `dir`, failing the test with its stderr if it fails; its stdout.
+pub fn run(program: &Path, args: &[&str], dir: &Path) -> String {
     let out = Command::new(program)
         .args(args)
         .current_dir(dir)
