@@ -31,38 +31,7 @@ const REFUSING_PROXY: &str = "127.77.1.6:18786";
 fn certificates(openssl: &Path, dir: &Path) {
     crate::web::certificates(openssl, dir);
     std::fs::write(dir.join("api.ext"), "subjectAltName=DNS:api.internal\n").unwrap();
-    let ec = [
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:prime256v1",
-        "-nodes",
-    ];
-    let mut args = vec!["req", "-subj", "/CN=api.internal"];
-    args.extend(ec);
-    args.extend(["-keyout", "api.key", "-out", "api.csr"]);
-    run(openssl, &args, dir);
-    run(
-        openssl,
-        &[
-            "x509",
-            "-req",
-            "-days",
-            "2",
-            "-in",
-            "api.csr",
-            "-CA",
-            "ca.crt",
-            "-CAkey",
-            "ca.key",
-            "-CAcreateserial",
-            "-extfile",
-            "api.ext",
-            "-out",
-            "api.crt",
-        ],
-        dir,
-    );
+    crate::web::signed(openssl, dir, "api", "/CN=api.internal", "ca", "api.ext");
     // `openssl x509` cannot write a date in the past; `openssl ca` can.
     std::fs::write(dir.join("index.txt"), "").unwrap();
     std::fs::write(dir.join("serial"), "1000\n").unwrap();

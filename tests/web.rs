@@ -187,18 +187,11 @@ fn over_the_rate_limit_is_429_per_client() {
 /// A CA, a server certificate for 127.0.0.1 and client certificates: one
 /// from the CA, one from a CA the server does not know.
 pub fn certificates(openssl: &Path, dir: &Path) {
-    let ec = [
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:prime256v1",
-        "-nodes",
-    ];
     for ca in ["ca", "rogue-ca"] {
         let mut args = vec!["req", "-x509", "-days", "2", "-subj"];
         let subject = format!("/CN=pme test {ca}");
         args.push(&subject);
-        args.extend(ec);
+        args.extend(EC_KEY);
         let (key, crt) = (format!("{ca}.key"), format!("{ca}.crt"));
         args.extend(["-keyout", &key, "-out", &crt]);
         run(openssl, &args, dir);
@@ -217,40 +210,55 @@ pub fn certificates(openssl: &Path, dir: &Path) {
         ("client", "ca", "client.ext"),
         ("rogue", "rogue-ca", "client.ext"),
     ] {
-        let (key, csr, crt) = (
-            format!("{name}.key"),
-            format!("{name}.csr"),
-            format!("{name}.crt"),
-        );
-        let subject = format!("/CN=pme test {name}");
-        let mut args = vec!["req", "-subj", &subject];
-        args.extend(ec);
-        args.extend(["-keyout", &key, "-out", &csr]);
-        run(openssl, &args, dir);
-        let (ca_crt, ca_key) = (format!("{ca}.crt"), format!("{ca}.key"));
-        run(
-            openssl,
-            &[
-                "x509",
-                "-req",
-                "-days",
-                "2",
-                "-in",
-                &csr,
-                "-CA",
-                &ca_crt,
-                "-CAkey",
-                &ca_key,
-                "-CAcreateserial",
-                "-extfile",
-                ext,
-                "-out",
-                &crt,
-            ],
-            dir,
-        );
+        signed(openssl, dir, name, &format!("/CN=pme test {name}"), ca, ext);
     }
 }
+
+/// `<name>.key`, `<name>.csr` and `<name>.crt` in `dir`: a P-256 key and a
+/// certificate for `subject`, valid two days, signed by `<ca>.crt` with the
+/// extensions of the file `ext`.
+pub fn signed(openssl: &Path, dir: &Path, name: &str, subject: &str, ca: &str, ext: &str) {
+    let (key, csr, crt) = (
+        format!("{name}.key"),
+        format!("{name}.csr"),
+        format!("{name}.crt"),
+    );
+    let mut args = vec!["req", "-subj", subject];
+    args.extend(EC_KEY);
+    args.extend(["-keyout", &key, "-out", &csr]);
+    run(openssl, &args, dir);
+    let (ca_crt, ca_key) = (format!("{ca}.crt"), format!("{ca}.key"));
+    run(
+        openssl,
+        &[
+            "x509",
+            "-req",
+            "-days",
+            "2",
+            "-in",
+            &csr,
+            "-CA",
+            &ca_crt,
+            "-CAkey",
+            &ca_key,
+            "-CAcreateserial",
+            "-extfile",
+            ext,
+            "-out",
+            &crt,
+        ],
+        dir,
+    );
+}
+
+/// `openssl req` arguments for a new unencrypted P-256 key.
+const EC_KEY: [&str; 5] = [
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:prime256v1",
+    "-nodes",
+];
 
 /// curl's exit code and the HTTP status it printed.
 fn curl(curl: &Path, dir: &Dir, url: &str, args: &[&str]) -> (i32, String) {

@@ -186,6 +186,15 @@ temperature_celsius 21.5
 # EOF
 "#;
 
+/// The whole request body (empty if it could not be read).
+async fn body_of(req: Request<Incoming>) -> Bytes {
+    req.into_body()
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default()
+}
+
 fn reply(status: StatusCode, body: impl Into<Bytes>) -> Response<Full<Bytes>> {
     let mut r = Response::new(Full::new(body.into()));
     *r.status_mut() = status;
@@ -207,12 +216,7 @@ async fn handle(
         if seen.outage.load(Ordering::SeqCst) {
             return Ok(reply(StatusCode::SERVICE_UNAVAILABLE, "down"));
         }
-        let body = req
-            .into_body()
-            .collect()
-            .await
-            .map(|b| b.to_bytes())
-            .unwrap_or_default();
+        let body = body_of(req).await;
         seen.received.lock().unwrap().push(body);
         return Ok(reply(StatusCode::OK, Bytes::new()));
     }
@@ -247,12 +251,7 @@ async fn handle(
                 .headers()
                 .get("content-type")
                 .is_some_and(|v| v == "application/json");
-            let body = req
-                .into_body()
-                .collect()
-                .await
-                .map(|b| b.to_bytes())
-                .unwrap_or_default();
+            let body = body_of(req).await;
             if probe && json {
                 reply(StatusCode::OK, body)
             } else {
