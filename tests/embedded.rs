@@ -58,6 +58,15 @@ pub fn relocate(plan: &'static Plan, pairs: &[(&str, String)]) -> &'static Plan 
                     working_directory: working_directory.map(swap),
                 },
                 SourceKind::File { path } => SourceKind::File { path: swap(path) },
+                SourceKind::Files {
+                    pattern,
+                    labels,
+                    max_files,
+                } => SourceKind::Files {
+                    pattern: swap(pattern),
+                    labels,
+                    max_files: *max_files,
+                },
                 SourceKind::Static { content } => SourceKind::Static { content },
                 SourceKind::Http(http) => SourceKind::Http(HttpSource {
                     url: swap(http.url),
@@ -122,6 +131,10 @@ pub mod bad_input {
 
 pub mod shared_file {
     pme::include_spec!("tests/specs/shared_file.yaml");
+}
+
+pub mod file_pattern {
+    pme::include_spec!("tests/specs/file_pattern.yaml");
 }
 
 pub mod http_json {

@@ -18,6 +18,7 @@ mod escaping;
 mod exposition;
 mod exposition_suites;
 mod features;
+mod file_pattern;
 mod host;
 mod http_json;
 mod http_network;

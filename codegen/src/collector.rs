@@ -96,6 +96,7 @@ pub(crate) fn refuse_source_keys(g: &Group, d: &mut Diagnostics) -> bool {
         ("shell", g.shell.as_ref().map(|s| s.pos)),
         ("content_type", g.content_type.as_ref().map(|s| s.pos)),
         ("max_bytes", g.max_bytes.as_ref().map(|s| s.pos)),
+        ("max_files", g.max_files.as_ref().map(|s| s.pos)),
         ("http", g.http.as_ref().map(|s| s.pos)),
         ("sample", g.sample.as_ref().map(|s| s.pos)),
         ("expect", g.expect.as_ref().map(|(pos, _)| *pos)),

@@ -215,6 +215,15 @@ pub enum SourceKind {
         /// Absolute path.
         path: String,
     },
+    /// Read every file a pattern matches, each with its own series.
+    Files {
+        /// Absolute path pattern (see `pme_content::glob`).
+        pattern: String,
+        /// The pattern's captures: labels on each file's series.
+        labels: Vec<String>,
+        /// The most files read per collection; more are counted, not read.
+        max_files: u32,
+    },
     /// Content written in the spec.
     Static {
         /// The content.

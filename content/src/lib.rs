@@ -10,6 +10,7 @@
 
 pub mod duration;
 pub mod exposition;
+pub mod glob;
 pub mod json;
 mod kind;
 pub mod query;

@@ -15,6 +15,7 @@ use pme_content::duration::format as dur;
 use crate::plan::{Collector, GroupPlan, Plan, SourceKind, SourcePlan};
 
 use crate::sources::RunAsState;
+use crate::sources::files::Glob;
 use crate::sources::identity::RUN_AS_PATH;
 
 /// The report, and whether every check passed.
@@ -128,6 +129,24 @@ async fn check_source(plan: &Plan, i: usize, source: &SourcePlan) -> Result<Stri
             open_as(path, run_as.as_ref())?;
             Ok(format!("file {path} opens{who}"))
         }
+        SourceKind::Files {
+            pattern, max_files, ..
+        } => {
+            let glob = Glob::new(pattern, *max_files)?;
+            let (found, dropped) = glob.expand();
+            for (path, _) in &found {
+                open_as(path, run_as.as_ref())?;
+            }
+            let past = if dropped > 0 {
+                format!("; {dropped} more past max_files {max_files} are not read")
+            } else {
+                String::new()
+            };
+            Ok(format!(
+                "pattern {pattern} matches {} files that open{who}{past}",
+                found.len()
+            ))
+        }
         SourceKind::Static { .. } => Ok("static value".to_owned()),
         SourceKind::Collector { name } => made(plan, i, name),
         SourceKind::Http(http) => {
@@ -175,21 +194,23 @@ fn find_program(name: &str, path: &str) -> Option<PathBuf> {
 }
 
 /// Opens (and closes) `path` with the rights it will be read with.
-fn open_as(path: &'static str, run_as: Option<&RunAsState>) -> Result<(), String> {
+fn open_as(path: &str, run_as: Option<&RunAsState>) -> Result<(), String> {
+    let owned = path.to_owned();
     let open = move || {
-        std::fs::File::open(path)
+        std::fs::File::open(&owned)
             .map(drop)
-            .map_err(|e| format!("{path}: {e}"))
+            .map_err(|e| format!("{owned}: {e}"))
     };
     match run_as.filter(|r| r.switch) {
         None => open(),
         Some(r) => {
             let (tx, rx) = std::sync::mpsc::channel();
+            let shown = path.to_owned();
             r.identity
                 .spawn_with_file_rights(move |assumed| {
                     let _ = tx.send(
                         assumed
-                            .map_err(|e| format!("{path}: {e}"))
+                            .map_err(|e| format!("{shown}: {e}"))
                             .and_then(|()| open()),
                     );
                 })

@@ -91,6 +91,18 @@ pub enum SourceKind {
         /// Absolute path.
         path: &'static str,
     },
+    /// Every file a path pattern matches (`pme_content::glob`), each
+    /// read and extracted on its own, its series labelled with the
+    /// pattern's captures.
+    Files {
+        /// Absolute path pattern.
+        pattern: &'static str,
+        /// The captures' names, in the pattern's order.
+        labels: &'static [&'static str],
+        /// The most files read per collection, in path order; the rest
+        /// are counted.
+        max_files: u32,
+    },
     /// A value written in the spec.
     Static {
         /// The content.

@@ -7,6 +7,8 @@
 //! groups record a skipped collection). Results go to the [`Store`], which
 //! scrapes read without waiting.
 
+mod per_file;
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Instant, SystemTime};
@@ -19,9 +21,10 @@ use crate::collect::{Context, Run};
 use crate::encode::Format;
 use crate::instances::Labeller;
 use crate::metric::{ExtractErrors, MetricGroup};
-use crate::plan::{self, GroupPlan, Plan, ProbePlan};
+use crate::plan::{self, GroupPlan, Plan, ProbePlan, SourceKind, SourcePlan};
 use crate::sources::{Access, Reading, RunAsState, Source, SourceError};
-use crate::store::{GroupStatus, Snapshot, Store};
+use crate::store::{FileCounts, GroupStatus, Snapshot, Store};
+use per_file::PerFile;
 
 /// A group's collector and what it last parsed; locked only by the task
 /// collecting the group.
@@ -36,6 +39,8 @@ struct GroupState {
 #[derive(Debug)]
 enum Collector {
     Extract(Box<dyn MetricGroup>),
+    /// One generated collector per file a path pattern matches.
+    PerFile(PerFile),
     Instance {
         /// `None` while a collection has it (see [`Taken`]).
         run: Option<Run>,
@@ -45,12 +50,16 @@ enum Collector {
 }
 
 impl Collector {
-    /// The generated collector; `None` for an instance.
-    fn extractor(&mut self) -> Option<&mut dyn MetricGroup> {
-        match self {
-            Collector::Extract(g) => Some(&mut **g),
-            Collector::Instance { .. } => None,
-        }
+    /// The generated collector of `group`, fed by `source`: one per file
+    /// for a path pattern. `None` for a collector that reads for itself.
+    fn fed(group: &GroupPlan, source: &SourcePlan) -> Option<Collector> {
+        let plan::Collector::Extract(new) = group.collector else {
+            return None;
+        };
+        Some(match source.kind {
+            SourceKind::Files { labels, .. } => Collector::PerFile(PerFile::new(new, labels)),
+            _ => Collector::Extract(new()),
+        })
     }
 }
 
@@ -139,7 +148,12 @@ impl Scheduler {
         let mut collectors = Vec::with_capacity(plan.groups.len());
         for g in plan.groups {
             let collector = match &g.collector {
-                plan::Collector::Extract(new) => Collector::Extract(new()),
+                plan::Collector::Extract(_) => Collector::fed(g, &plan.sources[g.source])
+                    .ok_or_else(|| StartupError::Collector {
+                        service: g.service,
+                        group: g.group,
+                        message: "no generated collector".to_owned(),
+                    })?,
                 plan::Collector::Instance(instance) => Collector::Instance {
                     run: Some(
                         (instance.new)()
@@ -181,6 +195,7 @@ impl Scheduler {
     pub(crate) fn prober(&self) -> Prober {
         Prober {
             sources: self.sources.clone(),
+            plans: self.plan.sources,
         }
     }
 
@@ -234,6 +249,7 @@ impl Scheduler {
                     let mut snapshot = collect(&collector, &reading, &previous, started);
                     snapshot.status.exit_code = exit_code;
                     log_transition(&plan.groups[g], &previous.status, &snapshot.status);
+                    log_dropped_files(&plan.groups[g], &previous.status, &snapshot.status);
                     store.publish(g, snapshot);
                 }
             }));
@@ -299,6 +315,7 @@ impl Scheduler {
 #[derive(Debug, Clone)]
 pub(crate) struct Prober {
     sources: Vec<Arc<Source>>,
+    plans: &'static [SourcePlan],
 }
 
 impl Prober {
@@ -310,13 +327,13 @@ impl Prober {
         for group in probe.groups {
             let started = Instant::now();
             // The build refuses built-in collectors in services with parameters.
-            let Some(extractor) = group.new_extractor() else {
+            let Some(collector) = Collector::fed(group, &self.plans[group.source]) else {
                 let error = Some("no extractor for a built-in collector".to_owned());
                 snapshots.push(next_snapshot(&Snapshot::default(), started, error, None));
                 continue;
             };
             let state = Mutex::new(GroupState {
-                collector: Collector::Extract(extractor),
+                collector,
                 parsed: None,
             });
             let source = &self.sources[group.source];
@@ -374,6 +391,19 @@ fn log_transition(group: &GroupPlan, before: &GroupStatus, after: &GroupStatus) 
     }
 }
 
+/// Logs a path pattern starting to match more files than `max_files`.
+fn log_dropped_files(group: &GroupPlan, before: &GroupStatus, after: &GroupStatus) {
+    let Some(now) = after.files else { return };
+    if now.last_dropped > 0 && before.files.is_none_or(|f| f.last_dropped == 0) {
+        tracing::warn!(
+            service = group.service,
+            group = group.group,
+            "{} more files match than max_files allows; they are not read (pme_file_matches_dropped_total)",
+            now.last_dropped
+        );
+    }
+}
+
 /// What one collection of an instance gives: its error, and its bodies
 /// in both formats unless it failed before encoding.
 type Outcome = (Option<String>, Option<(Bytes, Bytes)>);
@@ -402,7 +432,7 @@ impl Taken {
             let mut locked = state.lock().unwrap_or_else(|p| p.into_inner());
             match &mut locked.collector {
                 Collector::Instance { run, labeller } => (run.take(), labeller.clone()),
-                Collector::Extract(_) => (None, Arc::default()),
+                Collector::Extract(_) | Collector::PerFile(_) => (None, Arc::default()),
             }
         };
         Taken {
@@ -498,6 +528,7 @@ fn check_families(plan: &Plan, collectors: &[SharedCollector]) -> Result<(), Sta
         let locked = state.lock().unwrap_or_else(|p| p.into_inner());
         let families = match &locked.collector {
             Collector::Extract(group) => group.families(),
+            Collector::PerFile(files) => files.families(),
             Collector::Instance { run, .. } => run
                 .as_ref()
                 .map(|r| r.group().families())
@@ -563,42 +594,76 @@ fn collect(
 ) -> Snapshot {
     let mut guard = state.lock().unwrap_or_else(|p| p.into_inner());
     let state = &mut *guard;
-    let Some(group) = state.collector.extractor() else {
-        let error = Some("not a collector fed by a source".to_owned());
-        return next_snapshot(previous, started, error, None);
-    };
     let (error, changed) = match reading {
         Ok(reading) => match &state.parsed {
             Some((version, outcome)) if *version == reading.version => (outcome.clone(), false),
             _ => {
-                let outcome = group
-                    .extract(&reading.content)
-                    .err()
-                    .map(|e| format!("extract: {e}"));
+                let outcome = extract(&mut state.collector, reading);
                 state.parsed = Some((reading.version, outcome.clone()));
                 (outcome, true)
             }
         },
         Err(e) => {
-            group.fail();
+            match &mut state.collector {
+                Collector::Extract(group) => group.fail(),
+                Collector::PerFile(files) => files.fail(),
+                Collector::Instance { .. } => {}
+            }
             // Whatever comes next must be parsed again, even if it is the
             // content parsed before the failure.
             state.parsed = None;
             (Some(format!("read: {e}")), true)
         }
     };
-    let bodies = changed.then(|| {
-        let encode = |format, previous: &Bytes| {
+    let (error, bodies) = if changed {
+        match encode(&state.collector, previous) {
+            Ok(bodies) => (error, Some(bodies)),
+            Err(e) => (error.or(Some(e)), None),
+        }
+    } else {
+        (error, None)
+    };
+    let mut snapshot = next_snapshot(previous, started, error, bodies);
+    if let (Collector::PerFile(_), Ok(Reading { files: Some(m), .. })) = (&state.collector, reading)
+    {
+        let dropped = previous.status.files.map_or(0, |f| f.dropped);
+        snapshot.status.files = Some(FileCounts {
+            read: m.files.len() as u64,
+            last_dropped: m.dropped,
+            dropped: dropped + m.dropped,
+        });
+    }
+    snapshot
+}
+
+/// Extracts a reading with the group's collector (each file's, for a
+/// path pattern); the error, if any.
+fn extract(collector: &mut Collector, reading: &Reading) -> Option<String> {
+    match (collector, &reading.files) {
+        (Collector::Extract(group), None) => group
+            .extract(&reading.content)
+            .err()
+            .map(|e| format!("extract: {e}")),
+        (Collector::PerFile(files), Some(matches)) => files.extract(matches),
+        _ => Some("the reading does not fit the group's collector".to_owned()),
+    }
+}
+
+/// The group's families in both formats.
+fn encode(collector: &Collector, previous: &Snapshot) -> Result<(Bytes, Bytes), String> {
+    let encode = |format, previous: &Bytes| match collector {
+        Collector::Extract(group) => {
             let mut out = Vec::with_capacity(previous.len().max(256));
             group.encode(&mut out, format);
-            Bytes::from(out)
-        };
-        (
-            encode(Format::Prometheus, &previous.body),
-            encode(Format::OpenMetrics, &previous.openmetrics),
-        )
-    });
-    next_snapshot(previous, started, error, bodies)
+            Ok(Bytes::from(out))
+        }
+        Collector::PerFile(files) => files.encode(format).map_err(|e| format!("labels: {e}")),
+        Collector::Instance { .. } => Err("not a collector fed by a source".to_owned()),
+    };
+    Ok((
+        encode(Format::Prometheus, &previous.body)?,
+        encode(Format::OpenMetrics, &previous.openmetrics)?,
+    ))
 }
 
 /// The snapshot after a collection that began at `started` and failed with

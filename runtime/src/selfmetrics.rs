@@ -91,6 +91,18 @@ struct GroupMetrics {
         labels("service", "group")
     )]
     exit_code: Gauge<2>,
+    #[metric(
+        name = "pme_file_matches",
+        help = "Files the group's path pattern matched and read at its last collection.",
+        labels("service", "group")
+    )]
+    file_matches: Gauge<2>,
+    #[metric(
+        name = "pme_file_matches_dropped_total",
+        help = "Files the group's path pattern matched past its max_files, not read, summed over collections.",
+        labels("service", "group")
+    )]
+    file_matches_dropped: Counter<2>,
 }
 
 /// Appends every self-metric family for `entries` in `format`; a family
@@ -129,6 +141,13 @@ pub(crate) fn encode(out: &mut Vec<u8>, entries: &[Entry<'_>], format: Format) {
     metrics
         .exit_code
         .replace(series(&|e| e.snapshot.status.exit_code.map(f64::from)));
+    metrics
+        .file_matches
+        .replace(series(&|e| e.snapshot.status.files.map(|f| f.read as f64)));
+    metrics.file_matches_dropped.replace(series(&|e| {
+        let files = e.snapshot.status.files?;
+        e.scheduled_only(files.dropped as f64)
+    }));
     metrics.encode(out, format);
 }
 

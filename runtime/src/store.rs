@@ -29,6 +29,19 @@ pub struct GroupStatus {
     /// For command sources: the last exit code (`None` before the first
     /// run, or when the command was killed at its timeout or size limit).
     pub exit_code: Option<i32>,
+    /// For a path pattern: the files of the last collection.
+    pub files: Option<FileCounts>,
+}
+
+/// What a group reading a path pattern found.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FileCounts {
+    /// Files read at the last collection.
+    pub read: u64,
+    /// Matches past `max_files` at the last collection.
+    pub last_dropped: u64,
+    /// Matches past `max_files`, summed over every collection.
+    pub dropped: u64,
 }
 
 /// One group's published state.

@@ -96,16 +96,20 @@ const HARDENING: &str = "NoNewPrivileges=yes\n\
      SystemCallArchitectures=native\n\
      SystemCallFilter=@system-service\n";
 
-/// The files the spec reads, outside `/proc` and `/sys`, sorted and once each.
-fn declared_files(plan: &Plan) -> Vec<&'static str> {
-    let mut files: Vec<&str> = plan
+/// The files the spec reads (for a path pattern, the directory its
+/// matches lie below), outside `/proc` and `/sys`, sorted and once each.
+fn declared_files(plan: &Plan) -> Vec<String> {
+    let mut files: Vec<String> = plan
         .sources
         .iter()
         .filter_map(|s| match s.kind {
-            SourceKind::File { path } => Some(path),
+            SourceKind::File { path } => Some(path.to_owned()),
+            SourceKind::Files { pattern, .. } => pme_content::glob::Pattern::parse(pattern)
+                .ok()
+                .map(|p| p.base()),
             _ => None,
         })
-        .filter(|p| !p.starts_with("/proc/") && !p.starts_with("/sys/"))
+        .filter(|p| p != "/" && !p.starts_with("/proc/") && !p.starts_with("/sys/"))
         .collect();
     files.sort_unstable();
     files.dedup();

@@ -308,6 +308,18 @@ fn source(s: &Source) -> TokenStream {
         SourceKind::File { path } => {
             quote!(::pme::__private::plan::SourceKind::File { path: #path })
         }
+        SourceKind::Files {
+            pattern,
+            labels,
+            max_files,
+        } => {
+            let max_files = Literal::u32_unsuffixed(*max_files);
+            quote!(::pme::__private::plan::SourceKind::Files {
+                pattern: #pattern,
+                labels: &[#(#labels),*],
+                max_files: #max_files,
+            })
+        }
         SourceKind::Static { content } => {
             quote!(::pme::__private::plan::SourceKind::Static { content: #content })
         }
@@ -442,6 +454,9 @@ fn describe_source(s: &Source) -> String {
     match &s.kind {
         SourceKind::Command { argv, .. } => format!("the output of `{}`", argv.join(" ")),
         SourceKind::File { path } => format!("file `{path}`"),
+        SourceKind::Files {
+            pattern, max_files, ..
+        } => format!("each file matching `{pattern}` (at most {max_files})"),
         SourceKind::Static { content } => format!("the static value `{content}`"),
         SourceKind::Http(h) => format!("`{} {}`", h.method, h.url),
         SourceKind::Collector(c) => format!("the collector `{}`", c.path),

@@ -82,6 +82,8 @@ pub(crate) struct Group {
     pub(crate) collection_frequency: Option<Sp<Duration>>,
     pub(crate) timeout: Option<Sp<Duration>>,
     pub(crate) max_bytes: Option<Sp<u64>>,
+    /// The most files a `file` glob reads per collection.
+    pub(crate) max_files: Option<Sp<i64>>,
     pub(crate) http: Option<HttpSpec>,
     pub(crate) sample: Option<Sp<String>>,
     /// Where `expect:` is, and its lines.
@@ -238,6 +240,7 @@ const SOURCE_KEYS: &[&str] = &[
     "collection_frequency",
     "timeout",
     "max_bytes",
+    "max_files",
     "http",
     "sample",
     "expect",
@@ -473,6 +476,7 @@ fn read_group(key: &Key, node: &Node, standalone: bool, d: &mut Diagnostics) -> 
         collection_frequency: None,
         timeout: None,
         max_bytes: None,
+        max_files: None,
         http: None,
         sample: None,
         expect: None,
@@ -502,6 +506,7 @@ fn read_group(key: &Key, node: &Node, standalone: bool, d: &mut Diagnostics) -> 
         .and_then(|n| duration_of(n, d));
     group.timeout = f.take("timeout").and_then(|n| duration_of(n, d));
     group.max_bytes = f.take("max_bytes").and_then(|n| bytes_of(n, d));
+    group.max_files = f.take("max_files").and_then(|n| int_of(n, d));
     group.http = f.take("http").map(|n| read_http(n, d));
     group.sample = f.take("sample").and_then(|n| str_of(n, d));
     group.expect = f.take("expect").map(|n| read_expect(n, d));

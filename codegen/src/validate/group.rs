@@ -21,7 +21,7 @@ impl Validator<'_> {
             return self.collector_group(g, service, every, timeout);
         }
         let content = self.content(g);
-        let kind = self.source_kind(g);
+        let kind = self.source_kind(g, &service.exec.parameters);
         let max_bytes = g
             .max_bytes
             .as_ref()
@@ -30,6 +30,9 @@ impl Validator<'_> {
         // A sample is only run when every metric is valid.
         let metrics_ok = metrics.len() + imports.len() == g.metrics.len();
         let (mut kind, content) = (kind?, content?);
+        if let ir::SourceKind::Files { labels, .. } = &kind {
+            self.check_path_labels(g, labels, &metrics, &imports);
+        }
         complete_source(&mut kind, content, service);
         if !service.exec.parameters.is_empty() {
             self.check_placeholders(g, &kind, &service.exec.parameters);
@@ -53,6 +56,33 @@ impl Validator<'_> {
         };
         self.check_sample(g, &group, metrics_ok);
         Some(group)
+    }
+
+    /// A file pattern's captures label every series of the group, so no
+    /// metric may set a label of the same name.
+    fn check_path_labels(
+        &mut self,
+        g: &spec::Group,
+        captures: &[String],
+        metrics: &[ir::Metric],
+        imports: &[ir::Import],
+    ) {
+        let own = metrics
+            .iter()
+            .map(|m| (m.line, &m.labels))
+            .chain(imports.iter().map(|i| (i.line, &i.labels)));
+        for (line, labels) in own {
+            if let Some((name, _)) = labels.iter().find(|(n, _)| captures.contains(n)) {
+                let pos = g.source.as_ref().map_or(g.id.pos, SourceText::pos);
+                self.d.error_help(
+                    pos,
+                    format!(
+                        "the path capture `{{{name}}}` is also a label of the metric on line {line}"
+                    ),
+                    "a capture labels every series of the group; rename one of them",
+                );
+            }
+        }
     }
 
     /// The group's period in ticks and its read timeout. Frequencies go

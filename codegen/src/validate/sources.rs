@@ -119,7 +119,72 @@ impl Validator<'_> {
         instances.push((sorted, g.id.pos));
     }
 
-    pub(super) fn source_kind(&mut self, g: &spec::Group) -> Option<ir::SourceKind> {
+    /// A file, or with pattern characters every file the pattern matches,
+    /// at most `max_files` of them. A `{name}` of a request parameter is
+    /// not a capture: the path is left for the placeholder check to refuse.
+    fn file(
+        &mut self,
+        path: &Sp<String>,
+        max_files: Option<&Sp<i64>>,
+        parameters: &[ir::Parameter],
+    ) -> Option<ir::SourceKind> {
+        const MOST_FILES: i64 = 10_000;
+        let names_a_parameter = !context::referenced(&path.value, parameters).is_empty();
+        if names_a_parameter || !pme_content::glob::is_pattern(&path.value) {
+            if let Some(max) = max_files {
+                self.d.error_help(
+                    max.pos,
+                    "`max_files` only applies to a path pattern",
+                    format!("`{}` names one file", path.value),
+                );
+            }
+            return Some(ir::SourceKind::File {
+                path: path.value.clone(),
+            });
+        }
+        let pattern = match pme_content::glob::Pattern::parse(&path.value) {
+            Ok(p) => p,
+            Err(e) => {
+                self.d.error(path.pos, format!("file pattern {e}"));
+                return None;
+            }
+        };
+        let max_files = match max_files {
+            None => {
+                self.d.error_help(
+                    path.pos,
+                    format!("file pattern `{}` has no `max_files`", path.value),
+                    "bound the files read per collection, e.g. `max_files: 100`; matches past it are counted in pme_file_matches_dropped_total",
+                );
+                return None;
+            }
+            Some(max) if !(1..=MOST_FILES).contains(&max.value) => {
+                self.d.error(
+                    max.pos,
+                    format!("`max_files` must be between 1 and {MOST_FILES}"),
+                );
+                return None;
+            }
+            Some(max) => max.value as u32,
+        };
+        for name in pattern.captures() {
+            self.check_label_name(&Sp {
+                value: name.clone(),
+                pos: path.pos,
+            });
+        }
+        Some(ir::SourceKind::Files {
+            pattern: path.value.clone(),
+            labels: pattern.captures().to_vec(),
+            max_files,
+        })
+    }
+
+    pub(super) fn source_kind(
+        &mut self,
+        g: &spec::Group,
+        parameters: &[ir::Parameter],
+    ) -> Option<ir::SourceKind> {
         let Some(source_type) = &g.source_type else {
             self.d.error_help(
                 g.id.pos,
@@ -143,6 +208,14 @@ impl Validator<'_> {
             self.d
                 .error(shell.pos, "`shell` only applies to `source_type: command`");
         }
+        if let Some(max) = &g.max_files
+            && source_type.value != "file"
+        {
+            self.d.error(
+                max.pos,
+                "`max_files` only applies to `source_type: file` with a path pattern",
+            );
+        }
         let Some(source) = &g.source else {
             self.d.error_help(
                 g.id.pos,
@@ -155,9 +228,7 @@ impl Validator<'_> {
             "command" => self.command(source, shell),
             "file" => match source {
                 SourceText::Text(path) if path.value.starts_with('/') => {
-                    Some(ir::SourceKind::File {
-                        path: path.value.clone(),
-                    })
+                    self.file(path, g.max_files.as_ref(), parameters)
                 }
                 SourceText::Text(path) => {
                     self.d.error_help(
@@ -295,6 +366,7 @@ impl Validator<'_> {
                 return;
             }
             ir::SourceKind::File { path } => vec![path],
+            ir::SourceKind::Files { pattern, .. } => vec![pattern],
             ir::SourceKind::Http(h) => std::iter::once(h.url.as_str())
                 .chain(h.body.as_deref())
                 .chain(h.headers.iter().map(|(_, v)| v.as_str()))

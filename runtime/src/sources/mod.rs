@@ -8,13 +8,14 @@
 
 mod command;
 mod file;
+pub(crate) mod files;
 pub(crate) mod http;
 pub(crate) mod identity;
 mod static_value;
 
 use std::hash::{DefaultHasher, Hash, Hasher};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -30,6 +31,8 @@ pub(crate) struct Reading {
     /// Equal for equal content: a group that already parsed this version
     /// need not parse it again.
     pub version: u64,
+    /// For a path pattern: each file matched, and `content` is empty.
+    pub files: Option<Arc<files::Matches>>,
 }
 
 impl Reading {
@@ -40,6 +43,23 @@ impl Reading {
         Reading {
             version: hasher.finish(),
             content,
+            files: None,
+        }
+    }
+
+    /// The files a pattern matched, versioned by a hash of their paths and
+    /// contents.
+    pub(crate) fn files(matches: files::Matches) -> Reading {
+        let mut hasher = DefaultHasher::new();
+        for m in &matches.files {
+            m.path.hash(&mut hasher);
+            m.content.hash(&mut hasher);
+        }
+        matches.dropped.hash(&mut hasher);
+        Reading {
+            version: hasher.finish(),
+            content: Bytes::new(),
+            files: Some(Arc::new(matches)),
         }
     }
 }
@@ -104,6 +124,9 @@ pub(crate) struct Source {
     file: Mutex<file::Seen>,
     /// The client of an HTTP source.
     http: Option<http::Client>,
+    /// The compiled pattern of a `file` source with one, or why it does
+    /// not compile.
+    glob: Option<Result<Arc<files::Glob>, String>>,
 }
 
 impl Source {
@@ -116,6 +139,12 @@ impl Source {
             file: Mutex::new(file::Seen::default()),
             http: match &plan.kind {
                 SourceKind::Http(request) => Some(http::Client::new(request)),
+                _ => None,
+            },
+            glob: match &plan.kind {
+                SourceKind::Files {
+                    pattern, max_files, ..
+                } => Some(files::Glob::new(pattern, *max_files).map(Arc::new)),
                 _ => None,
             },
         }
@@ -193,6 +222,14 @@ impl Source {
                 let switch_to = run_as.filter(|r| r.switch).map(|r| &r.identity);
                 file::read(path, limit, timeout, &self.file, switch_to).await
             }
+            SourceKind::Files { pattern, .. } => match &self.glob {
+                Some(Ok(glob)) => {
+                    let switch_to = run_as.filter(|r| r.switch).map(|r| &r.identity);
+                    files::read(glob, limit, timeout, switch_to).await
+                }
+                Some(Err(e)) => Err(SourceError::Io(format!("pattern {pattern}: {e}"))),
+                None => Err(SourceError::Io(format!("pattern {pattern} not compiled"))),
+            },
             SourceKind::Static { content } => Ok(static_value::read(content)),
             SourceKind::Http(request) => match &self.http {
                 Some(client) => client.read(request, limit, timeout).await,
