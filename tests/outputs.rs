@@ -7,6 +7,7 @@ use std::process::{Command, Stdio};
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use crate::embedded::{Served, owned, reimport};
 use crate::util::http_server::TestServer;
 use crate::util::{
     Daemon, Dir, Exporter, body_of, family_value, get, in_ci, peer, skipped, value_of, wait_for,
@@ -214,44 +215,18 @@ fn failing_receivers_are_counted_and_retries_bounded() {
 /// monotonic cumulative sums, every field checked.
 #[test]
 fn otlp_receiver_decodes_every_field() {
-    let Some(python) = peer("python3", "python3") else {
+    let Some(python) = python_with(&["opentelemetry.proto"], "opentelemetry-proto") else {
         return;
     };
-    let has_proto = Command::new(&python)
-        .args(["-c", "import opentelemetry.proto"])
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !has_proto {
-        skipped(
-            "Python package opentelemetry-proto",
-            "pip install opentelemetry-proto",
-        );
-        return;
-    }
     let dir = Dir::new("otlp");
     let output = dir.join("received.jsonl");
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/util/otlp_receiver.py");
     // The receiver binds port 0 and prints the port it got.
-    let mut receiver = Command::new(&python)
-        .arg(script)
-        .arg(&output)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let mut ready = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(receiver.stdout.take().unwrap()),
-        &mut ready,
-    )
-    .unwrap();
+    let (_receiver, ready) = receiver(&python, "otlp_receiver.py", &[output.display().to_string()]);
     let port: u16 = ready
         .trim()
         .strip_prefix("ready ")
         .and_then(|p| p.parse().ok())
         .unwrap_or_else(|| panic!("receiver said {ready:?}"));
-    let _receiver = Daemon(receiver);
 
     let started = std::time::SystemTime::now();
     // The endpoint comes from the `OTEL_ENDPOINT` variable; the name and instance too.
@@ -357,6 +332,236 @@ fn otlp_receiver_decodes_every_field() {
         .map(|a| a["key"].as_str().unwrap())
         .collect();
     assert_eq!(keys, ["service", "group"]);
+}
+
+/// `python3`, when it can import every one of `modules` (from the pip
+/// packages `packages`); otherwise the skip is reported.
+fn python_with(modules: &[&str], packages: &str) -> Option<std::path::PathBuf> {
+    let python = peer("python3", "python3")?;
+    let imports = modules
+        .iter()
+        .map(|m| format!("import {m}"))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let ok = Command::new(&python)
+        .args(["-c", &imports])
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if ok {
+        Some(python)
+    } else {
+        skipped(
+            &format!("Python packages {packages}"),
+            &format!("pip install {packages}"),
+        );
+        None
+    }
+}
+
+/// Starts `tests/util/SCRIPT ARGS…`, and the first line it prints once
+/// listening.
+fn receiver(python: &std::path::Path, script: &str, args: &[String]) -> (Daemon, String) {
+    let script = format!("{}/tests/util/{script}", env!("CARGO_MANIFEST_DIR"));
+    let mut child = Command::new(python)
+        .arg(script)
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut ready = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+        &mut ready,
+    )
+    .unwrap();
+    (Daemon(child), ready)
+}
+
+/// The requests a receiver wrote to `file`, once there are at least `n`.
+fn received(file: &std::path::Path, n: usize) -> Vec<serde_json::Value> {
+    wait_for(Duration::from_secs(30), "OTLP requests", || {
+        let text = std::fs::read_to_string(file).ok()?;
+        let records: Vec<serde_json::Value> = text
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect();
+        (records.len() >= n).then_some(records)
+    })
+}
+
+/// The metric `name` of a decoded request.
+fn otlp_metric<'a>(request: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    request["resource_metrics"][0]["scope_metrics"][0]["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"] == name)
+        .unwrap_or_else(|| panic!("{name} not sent: {request}"))
+}
+
+/// OTLP/gRPC against a real grpcio server with the official service
+/// classes: `OTEL_ENDPOINT=host:4317` (the port alone says gRPC) with the
+/// token in `OTEL_EXPORTER_OTLP_HEADERS` and gzip; a call without the
+/// token refused as UNAUTHENTICATED and `--once` failing on it; and
+/// re-imported histograms and summaries as OTLP Histogram and Summary
+/// points, over gRPC and over HTTP with gzip.
+#[test]
+fn otlp_grpc_reaches_a_real_grpc_server_and_histograms_keep_their_shape() {
+    let Some(python) = python_with(
+        &["opentelemetry.proto", "grpc"],
+        "opentelemetry-proto grpcio",
+    ) else {
+        return;
+    };
+    const GRPC: &str = "127.77.2.1:4317";
+    let dir = Dir::new("otlp-grpc");
+    let output = dir.join("received.jsonl");
+    let args = [
+        output.display().to_string(),
+        GRPC.to_owned(),
+        "grpc-tok".to_owned(),
+    ];
+    let (_grpc, ready) = receiver(&python, "otlp_grpc_receiver.py", &args);
+    assert_eq!(ready.trim(), "ready", "{ready}");
+
+    // The binary, configured by the environment only.
+    let pme = crate::util::pme_command()
+        .args([
+            "--web.listen-address=127.0.0.1:0",
+            "--health.listen-address=127.0.0.1:0",
+        ])
+        .env("OTEL_ENDPOINT", GRPC)
+        .env(
+            "OTEL_EXPORTER_OTLP_HEADERS",
+            "authorization=Bearer%20grpc-tok",
+        )
+        .env("OTEL_EXPORTER_OTLP_COMPRESSION", "gzip")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let pme = Daemon(pme);
+    let records = received(&output, 1);
+    drop(pme);
+    let record = &records[0];
+    assert!(
+        record["user_agent"].as_str().unwrap().contains("pme/"),
+        "{record}"
+    );
+    let load = otlp_metric(&record["request"], "node_load1");
+    assert!(
+        load["gauge"]["data_points"][0]["as_double"].is_number(),
+        "{load}"
+    );
+    let collections = otlp_metric(&record["request"], "pme_collections");
+    assert_eq!(collections["sum"]["is_monotonic"], true);
+
+    // No token: UNAUTHENTICATED, said in the log, and `--once` exits 1.
+    let out = crate::util::pme_command()
+        .arg("--once")
+        .arg(format!("--otlp.endpoint=http://{GRPC}"))
+        .env_remove("OTEL_EXPORTER_OTLP_HEADERS")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("status 16 UNAUTHENTICATED: no valid token"),
+        "{stderr}"
+    );
+
+    // Histograms and summaries, re-imported from the test server.
+    let server = TestServer::start();
+    let token = dir.write("token", "grpc-tok\n");
+    let plan = owned(&reimport::PLAN, &dir, Some(&server));
+    let served = Served::start_with(
+        plan,
+        &[
+            &format!("--otlp.endpoint=http://{GRPC}"),
+            "--otlp.compression=gzip",
+            &format!("--otlp.bearer-token-file={}", token.display()),
+        ],
+    );
+    let records = wait_for(
+        Duration::from_secs(30),
+        "a request with the histogram",
+        || {
+            received(&output, 1).into_iter().find(|r| {
+                r["request"]
+                    .to_string()
+                    .contains("up_http_request_duration_seconds")
+            })
+        },
+    );
+    drop(served);
+    check_histogram_and_summary(&records["request"]);
+
+    // The same over OTLP/HTTP with gzip.
+    let Some(python) = python_with(&["opentelemetry.proto"], "opentelemetry-proto") else {
+        return;
+    };
+    let http_output = dir.join("http.jsonl");
+    let (_http, ready) = receiver(
+        &python,
+        "otlp_receiver.py",
+        &[http_output.display().to_string()],
+    );
+    let port = ready.trim().strip_prefix("ready ").unwrap();
+    let served = Served::start_with(
+        plan,
+        &[
+            &format!("--otlp.endpoint=http://127.0.0.1:{port}"),
+            "--otlp.protocol=http/protobuf",
+            "--otlp.compression=gzip",
+        ],
+    );
+    let record = wait_for(
+        Duration::from_secs(30),
+        "an HTTP request with the histogram",
+        || {
+            received(&http_output, 1).into_iter().find(|r| {
+                r["request"]
+                    .to_string()
+                    .contains("up_http_request_duration_seconds")
+            })
+        },
+    );
+    drop(served);
+    assert_eq!(record["content_encoding"], "gzip");
+    check_histogram_and_summary(&record["request"]);
+}
+
+/// `tests/util/http_server.rs`'s upstream histogram (buckets 10, 15, 16
+/// cumulative at 0.1, 1, +Inf) and summary, as pme re-imports them.
+fn check_histogram_and_summary(request: &serde_json::Value) {
+    let histogram = &otlp_metric(request, "up_http_request_duration_seconds")["histogram"];
+    assert_eq!(
+        histogram["aggregation_temporality"],
+        "AGGREGATION_TEMPORALITY_CUMULATIVE"
+    );
+    let point = &histogram["data_points"][0];
+    // protobuf's JSON writes 64-bit integers as strings.
+    assert_eq!(point["count"], "16", "{point}");
+    assert_eq!(point["sum"], 4.5);
+    assert_eq!(point["bucket_counts"], serde_json::json!(["10", "5", "1"]));
+    assert_eq!(point["explicit_bounds"], serde_json::json!([0.1, 1.0]));
+    let keys: Vec<&str> = point["attributes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["key"].as_str().unwrap())
+        .collect();
+    assert!(!keys.contains(&"le"), "{keys:?}");
+    assert!(keys.contains(&"origin"), "{keys:?}");
+    let summary = &otlp_metric(request, "up_rpc_duration_seconds")["summary"]["data_points"][0];
+    assert_eq!(summary["count"], "200");
+    assert_eq!(summary["sum"], 12.5);
+    assert_eq!(
+        summary["quantile_values"],
+        serde_json::json!([{"quantile": 0.5, "value": 0.05}, {"quantile": 0.99, "value": 0.3}])
+    );
 }
 
 /// `--once` with outputs is the cron pattern: collect, write the textfile

@@ -94,12 +94,20 @@ pub struct Options {
         default_value_t = 100_000
     )]
     pub remote_write_queue_samples: usize,
-    /// Send every cycle's metrics with OTLP/HTTP protobuf to this endpoint
-    /// (`/v1/metrics` is appended to a base URL). Default:
+    /// Send every cycle's metrics with OTLP to this endpoint (for
+    /// HTTP, `/v1/metrics` is appended to a base URL). Default:
     /// `OTEL_EXPORTER_OTLP_METRICS_ENDPOINT`, `OTEL_EXPORTER_OTLP_ENDPOINT`
     /// or `OTEL_ENDPOINT`.
     #[arg(long = "otlp.endpoint", value_name = "URL")]
     pub otlp_endpoint: Option<String>,
+    /// `grpc` or `http/protobuf`. Default: `OTEL_EXPORTER_OTLP_PROTOCOL`,
+    /// else `grpc` for an endpoint on port 4317 and `http/protobuf`
+    /// otherwise.
+    #[arg(long = "otlp.protocol", value_name = "PROTOCOL", value_parser = ["grpc", "http/protobuf"])]
+    pub otlp_protocol: Option<String>,
+    /// `gzip` or `none`. Default: `OTEL_EXPORTER_OTLP_COMPRESSION`, else `none`.
+    #[arg(long = "otlp.compression", value_name = "COMPRESSION", value_parser = ["gzip", "none"])]
+    pub otlp_compression: Option<String>,
     /// Credentials, headers, TLS and timeout of the Pushgateway pushes.
     #[command(flatten)]
     pub push_delivery: PushDelivery,

@@ -52,6 +52,9 @@ pub(crate) struct Settings<'a> {
     pub(crate) insecure_skip_verify: bool,
     /// Where requests go first.
     pub(crate) proxy: Proxy<'a>,
+    /// Speak HTTP/2 only (gRPC): with prior knowledge over `http://`, by
+    /// ALPN over `https://`.
+    pub(crate) http2_only: bool,
 }
 
 /// The proxy a client uses.
@@ -109,8 +112,15 @@ pub(crate) fn client_with(settings: &Settings<'_>) -> Result<(Client, Proxies), 
         }
         None => builder,
     };
-    let connector = builder.enable_http1().wrap_connector(inner);
-    let client = hyper_util::client::legacy::Client::builder(TokioExecutor::new()).build(connector);
+    let (connector, client) = if settings.http2_only {
+        let mut client = hyper_util::client::legacy::Client::builder(TokioExecutor::new());
+        client.http2_only(true);
+        (builder.enable_http2().wrap_connector(inner), client)
+    } else {
+        let client = hyper_util::client::legacy::Client::builder(TokioExecutor::new());
+        (builder.enable_http1().wrap_connector(inner), client)
+    };
+    let client = client.build(connector);
     Ok((client, proxies))
 }
 

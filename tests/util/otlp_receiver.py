@@ -4,8 +4,10 @@ and appends it, as JSON with the proto field names, to the file given.
 
 Usage: otlp_receiver.py OUTPUT_FILE. Listens on an ephemeral loopback port
 and prints "ready PORT" once listening.
-Answers 400 to a body that does not decode, so a wrong encoding fails.
+Answers 400 to a body that does not decode, so a wrong encoding fails;
+a body with `Content-Encoding: gzip` is decompressed first.
 """
+import gzip
 import json
 import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -21,6 +23,8 @@ class Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
         request = metrics_service_pb2.ExportMetricsServiceRequest()
         try:
+            if self.headers.get("Content-Encoding") == "gzip":
+                body = gzip.decompress(body)
             request.ParseFromString(body)
         except Exception as e:  # a wrong encoding is the point of the check
             self.send_response(400)
@@ -30,6 +34,7 @@ class Handler(BaseHTTPRequestHandler):
         record = {
             "path": self.path,
             "content_type": self.headers.get("Content-Type"),
+            "content_encoding": self.headers.get("Content-Encoding"),
             "request": MessageToDict(request, preserving_proto_field_name=True),
         }
         with open(OUTPUT, "a") as out:

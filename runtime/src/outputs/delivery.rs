@@ -133,12 +133,14 @@ impl Delivery {
         self
     }
 
-    /// A client trusting `ca_file` and showing `client_cert`.
+    /// A client trusting `ca_file` and showing `client_cert`; HTTP/2 only
+    /// when `http2_only` (gRPC).
     ///
     /// # Errors
     /// A file cannot be read or parsed.
-    pub(crate) fn client(&self) -> Result<Client, String> {
+    pub(crate) fn client(&self, http2_only: bool) -> Result<Client, String> {
         let settings = https::Settings {
+            http2_only,
             ca_file: self.ca_file.as_deref(),
             client_cert: self
                 .client_cert

@@ -1,10 +1,11 @@
-//! Where collected values go besides `/metrics`: a node_exporter textfile
-//! and a Pushgateway. Each output runs after every completed collection
+//! Where collected values go besides `/metrics`: a node_exporter textfile,
+//! a Pushgateway, remote_write and OTLP. Each output runs after every completed collection
 //! cycle, takes the same bytes a scrape gets (one catalog, the same names
 //! everywhere), and records how it went in its own self-metrics; a failing
 //! output never stops collection or serving.
 
 pub(crate) mod delivery;
+mod grpc;
 pub(crate) mod otlp;
 pub(crate) mod pushgateway;
 pub(crate) mod remote_write;
@@ -81,8 +82,18 @@ pub(crate) fn configured(options: &Options) -> Vec<Output> {
         ));
     }
     let env = |k: &str| std::env::var(k).ok();
-    if let Some(config) = otlp::Otlp::from_flag_or_env(options.otlp_endpoint.as_deref(), &env) {
-        tracing::info!("sending OTLP to {}", config.url);
+    let flags = otlp::Flags {
+        endpoint: options.otlp_endpoint.as_deref(),
+        protocol: options.otlp_protocol.as_deref(),
+        compression: options.otlp_compression.as_deref(),
+    };
+    if let Some(config) = otlp::Otlp::configured(flags, &env) {
+        let how = match config.protocol {
+            otlp::Protocol::Grpc => "OTLP/gRPC",
+            otlp::Protocol::HttpProtobuf => "OTLP/HTTP",
+        };
+        let gzip = if config.gzip { ", gzip" } else { "" };
+        tracing::info!("sending {how} to {}{gzip}", config.url);
         let flags = &options.otlp_delivery;
         let delivery = Delivery::from(flags).with_otel_env(flags, &env);
         outputs.push(Output::Otlp(config, delivery));
@@ -187,7 +198,16 @@ pub(crate) struct Sender {
 
 /// The pusher's sender, or the reason there is none (recorded as a failure).
 fn client_or_record(status: &OutputStatus, delivery: Delivery) -> Option<Arc<Sender>> {
-    match delivery.client() {
+    sender_or_record(status, delivery, false)
+}
+
+/// The same, speaking HTTP/2 only when `http2_only`.
+fn sender_or_record(
+    status: &OutputStatus,
+    delivery: Delivery,
+    http2_only: bool,
+) -> Option<Arc<Sender>> {
+    match delivery.client(http2_only) {
         Ok(client) => Some(Arc::new(Sender { client, delivery })),
         Err(e) => {
             status.record(Err(e));
@@ -197,8 +217,8 @@ fn client_or_record(status: &OutputStatus, delivery: Delivery) -> Option<Arc<Sen
 }
 
 /// Attempts per send, and the wait before the second.
-const ATTEMPTS: u32 = 3;
-const FIRST_WAIT: Duration = Duration::from_millis(250);
+pub(crate) const ATTEMPTS: u32 = 3;
+pub(crate) const FIRST_WAIT: Duration = Duration::from_millis(250);
 
 /// One request with bounded retries: connection errors, timeouts, 429 and
 /// 5xx are tried again up to three attempts in all, waiting 250 ms then

@@ -1,12 +1,14 @@
-//! `--otlp.endpoint URL` (or `OTEL_EXPORTER_OTLP_ENDPOINT`): OTLP/HTTP
-//! protobuf after every cycle.
+//! `--otlp.endpoint URL` (or `OTEL_EXPORTER_OTLP_ENDPOINT`): OTLP after
+//! every cycle, over HTTP/protobuf (`POST …/v1/metrics`) or gRPC
+//! (`MetricsService/Export` over HTTP/2, see [`super::grpc`]), optionally
+//! gzip-compressed.
 //!
 //! The metrics are the exposition a scrape gets, read back with pme's own
 //! parser and mapped as OpenTelemetry's Prometheus compatibility rules say:
 //! a counter is a monotonic cumulative `Sum` named without `_total`
-//! (an OTLP-to-Prometheus exporter adds it back), everything else a
-//! `Gauge` (re-imported histograms and summaries go as gauges of their
-//! series, `_bucket`, `_sum` and `_count`, a documented simplification);
+//! (an OTLP-to-Prometheus exporter adds it back), a histogram a cumulative
+//! `Histogram` (per-bucket counts, explicit bounds without `+Inf`), a
+//! summary a `Summary` with its quantiles, everything else a `Gauge`;
 //! labels become attributes. The resource carries `service.name`,
 //! `service.version` and `service.instance.id` from the standard OTEL
 //! variables (`OTEL_SERVICE_NAME`, and also `SERVICE_INSTANCE_ID` and
@@ -24,7 +26,7 @@ use prost::{Message, Oneof};
 use tokio::sync::watch;
 
 use super::delivery::Delivery;
-use super::{after_each_cycle, client_or_record, send};
+use super::{Sender, after_each_cycle, grpc, send, sender_or_record};
 use crate::exposition::Exposition;
 use crate::store::OutputStatus;
 use pme_content::exposition::{self, MetricType};
@@ -109,8 +111,8 @@ pub(crate) struct Metric {
     /// The OpenMetrics unit, if any.
     #[prost(string, tag = "3")]
     pub unit: String,
-    /// Gauge or sum.
-    #[prost(oneof = "Data", tags = "5, 7")]
+    /// Gauge, sum, histogram or summary.
+    #[prost(oneof = "Data", tags = "5, 7, 9, 11")]
     pub data: Option<Data>,
 }
 
@@ -123,6 +125,110 @@ pub(crate) enum Data {
     /// `sum`.
     #[prost(message, tag = "7")]
     Sum(Sum),
+    /// `histogram`.
+    #[prost(message, tag = "9")]
+    Histogram(Histogram),
+    /// `summary`.
+    #[prost(message, tag = "11")]
+    Summary(Summary),
+}
+
+/// `Histogram`.
+#[derive(Clone, PartialEq, Message)]
+pub(crate) struct Histogram {
+    /// Points.
+    #[prost(message, repeated, tag = "1")]
+    pub data_points: Vec<HistogramDataPoint>,
+    /// 2: cumulative.
+    #[prost(int32, tag = "2")]
+    pub aggregation_temporality: i32,
+}
+
+/// `HistogramDataPoint`.
+#[derive(Clone, PartialEq, Message)]
+pub(crate) struct HistogramDataPoint {
+    /// The series' labels, `le` left out.
+    #[prost(message, repeated, tag = "9")]
+    pub attributes: Vec<KeyValue>,
+    /// When counting started (pme's start).
+    #[prost(fixed64, tag = "2")]
+    pub start_time_unix_nano: u64,
+    /// When the value was read.
+    #[prost(fixed64, tag = "3")]
+    pub time_unix_nano: u64,
+    /// Observations.
+    #[prost(fixed64, tag = "4")]
+    pub count: u64,
+    /// Their sum.
+    #[prost(double, optional, tag = "5")]
+    pub sum: Option<f64>,
+    /// Observations per bucket (not cumulative), one more than the bounds.
+    #[prost(fixed64, repeated, tag = "6")]
+    pub bucket_counts: Vec<u64>,
+    /// The buckets' upper bounds, `+Inf` left out.
+    #[prost(double, repeated, tag = "7")]
+    pub explicit_bounds: Vec<f64>,
+}
+
+/// `Summary`.
+#[derive(Clone, PartialEq, Message)]
+pub(crate) struct Summary {
+    /// Points.
+    #[prost(message, repeated, tag = "1")]
+    pub data_points: Vec<SummaryDataPoint>,
+}
+
+/// `SummaryDataPoint`.
+#[derive(Clone, PartialEq, Message)]
+pub(crate) struct SummaryDataPoint {
+    /// The series' labels, `quantile` left out.
+    #[prost(message, repeated, tag = "7")]
+    pub attributes: Vec<KeyValue>,
+    /// When counting started (pme's start).
+    #[prost(fixed64, tag = "2")]
+    pub start_time_unix_nano: u64,
+    /// When the value was read.
+    #[prost(fixed64, tag = "3")]
+    pub time_unix_nano: u64,
+    /// Observations.
+    #[prost(fixed64, tag = "4")]
+    pub count: u64,
+    /// Their sum.
+    #[prost(double, tag = "5")]
+    pub sum: f64,
+    /// The quantiles.
+    #[prost(message, repeated, tag = "6")]
+    pub quantile_values: Vec<ValueAtQuantile>,
+}
+
+/// `SummaryDataPoint.ValueAtQuantile`.
+#[derive(Clone, PartialEq, Message)]
+pub(crate) struct ValueAtQuantile {
+    /// In [0, 1].
+    #[prost(double, tag = "1")]
+    pub quantile: f64,
+    /// The value at it.
+    #[prost(double, tag = "2")]
+    pub value: f64,
+}
+
+/// `ExportMetricsServiceResponse`.
+#[derive(Clone, PartialEq, Message)]
+pub(crate) struct ExportMetricsServiceResponse {
+    /// Set when the receiver took only part of the request.
+    #[prost(message, optional, tag = "1")]
+    pub partial_success: Option<ExportMetricsPartialSuccess>,
+}
+
+/// `ExportMetricsPartialSuccess`.
+#[derive(Clone, PartialEq, Message)]
+pub(crate) struct ExportMetricsPartialSuccess {
+    /// Points the receiver refused.
+    #[prost(int64, tag = "1")]
+    pub rejected_data_points: i64,
+    /// Why.
+    #[prost(string, tag = "2")]
+    pub error_message: String,
 }
 
 /// `Gauge`.
@@ -167,38 +273,154 @@ pub(crate) struct NumberDataPoint {
     pub as_double: f64,
 }
 
+/// How OTLP travels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Protocol {
+    /// `grpc`: `MetricsService/Export` over HTTP/2.
+    Grpc,
+    /// `http/protobuf`: `POST …/v1/metrics`.
+    HttpProtobuf,
+}
+
+impl Protocol {
+    /// As `--otlp.protocol` and `OTEL_EXPORTER_OTLP_PROTOCOL` spell it.
+    pub(crate) fn parse(text: &str) -> Result<Protocol, String> {
+        match text.trim() {
+            "grpc" => Ok(Protocol::Grpc),
+            "http/protobuf" => Ok(Protocol::HttpProtobuf),
+            "http/json" => Err(
+                "OTLP protocol `http/json` is not offered; use `grpc` or `http/protobuf`"
+                    .to_owned(),
+            ),
+            other => Err(format!(
+                "unknown OTLP protocol `{other}`; use `grpc` or `http/protobuf`"
+            )),
+        }
+    }
+}
+
+/// The gRPC method pme calls.
+const EXPORT: &str = "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export";
+
+/// OTLP/gRPC's registered port: an endpoint on it speaks gRPC unless a
+/// protocol is given.
+const GRPC_PORT: &str = "4317";
+
 /// Where and as whom to send.
 #[derive(Clone, Debug)]
 pub(crate) struct Otlp {
-    /// The full `…/v1/metrics` URL.
+    /// The full URL: `…/v1/metrics`, or the gRPC method's.
     pub url: String,
+    /// How.
+    pub protocol: Protocol,
+    /// Whether bodies are gzip-compressed.
+    pub gzip: bool,
     /// Resource attributes.
     pub resource: Vec<(String, String)>,
     /// pme's start, the start of every cumulative sum.
     pub started: SystemTime,
+    /// A setting that cannot be honoured: every send fails with it.
+    pub refused: Option<String>,
+}
+
+/// The `--otlp.*` flags [`Otlp::configured`] reads.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Flags<'a> {
+    /// `--otlp.endpoint`.
+    pub endpoint: Option<&'a str>,
+    /// `--otlp.protocol`.
+    pub protocol: Option<&'a str>,
+    /// `--otlp.compression`.
+    pub compression: Option<&'a str>,
 }
 
 impl Otlp {
-    /// From `--otlp.endpoint` or the environment (`OTEL_EXPORTER_OTLP_METRICS_ENDPOINT`
-    /// is used as is; `OTEL_EXPORTER_OTLP_ENDPOINT` and the shorter
-    /// `OTEL_ENDPOINT` get `/v1/metrics` appended); `None` when neither is set.
-    pub(crate) fn from_flag_or_env(
-        flag: Option<&str>,
+    /// From the flags or the environment; `None` when no endpoint is set.
+    ///
+    /// The endpoint is `--otlp.endpoint`, else
+    /// `OTEL_EXPORTER_OTLP_METRICS_ENDPOINT` (used as is for HTTP), else
+    /// `OTEL_EXPORTER_OTLP_ENDPOINT` or the shorter `OTEL_ENDPOINT` (which
+    /// get `/v1/metrics` for HTTP). The protocol is `--otlp.protocol`,
+    /// else `OTEL_EXPORTER_OTLP_[METRICS_]PROTOCOL`, else gRPC for an
+    /// endpoint on port 4317 and HTTP/protobuf otherwise. Compression is
+    /// `--otlp.compression`, else `OTEL_EXPORTER_OTLP_[METRICS_]COMPRESSION`:
+    /// `gzip` or `none`.
+    pub(crate) fn configured(
+        flags: Flags<'_>,
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Option<Otlp> {
-        let url = match (flag, env("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT")) {
-            (Some(f), _) => base_to_metrics_url(f),
-            (None, Some(full)) => with_scheme(&full),
-            (None, None) => base_to_metrics_url(
-                &env("OTEL_EXPORTER_OTLP_ENDPOINT").or_else(|| env("OTEL_ENDPOINT"))?,
+        let var = |name: &str| {
+            env(&format!("OTEL_EXPORTER_OTLP_METRICS_{name}"))
+                .or_else(|| env(&format!("OTEL_EXPORTER_OTLP_{name}")))
+                .filter(|v| !v.trim().is_empty())
+        };
+        let (endpoint, full) = match (flags.endpoint, env("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT")) {
+            (Some(f), _) => (with_scheme(f), false),
+            (None, Some(full)) => (with_scheme(&full), true),
+            (None, None) => (
+                with_scheme(&env("OTEL_EXPORTER_OTLP_ENDPOINT").or_else(|| env("OTEL_ENDPOINT"))?),
+                false,
             ),
+        };
+        let mut refused = None;
+        let protocol = match flags
+            .protocol
+            .map(str::to_owned)
+            .or_else(|| var("PROTOCOL"))
+        {
+            Some(p) => Protocol::parse(&p).unwrap_or_else(|e| {
+                refused = Some(e);
+                Protocol::HttpProtobuf
+            }),
+            None if port(&endpoint) == Some(GRPC_PORT) => Protocol::Grpc,
+            None => Protocol::HttpProtobuf,
+        };
+        let gzip = match flags
+            .compression
+            .map(str::to_owned)
+            .or_else(|| var("COMPRESSION"))
+        {
+            None => false,
+            Some(c) => match c.trim() {
+                "gzip" => true,
+                "none" => false,
+                other => {
+                    refused.get_or_insert(format!(
+                        "unknown OTLP compression `{other}`; use `gzip` or `none`"
+                    ));
+                    false
+                }
+            },
+        };
+        let url = match protocol {
+            Protocol::Grpc => format!("{}{EXPORT}", origin(&endpoint)),
+            Protocol::HttpProtobuf if full => endpoint,
+            Protocol::HttpProtobuf => base_to_metrics_url(&endpoint),
         };
         Some(Otlp {
             url,
+            protocol,
+            gzip,
             resource: resource(env),
             started: SystemTime::now(),
+            refused,
         })
     }
+}
+
+/// `scheme://authority` of `url`, without a path.
+fn origin(url: &str) -> &str {
+    let after = url.find("://").map_or(0, |i| i + 3);
+    let end = url[after..].find('/').map_or(url.len(), |i| after + i);
+    &url[..end]
+}
+
+/// The explicit port of `url`, if any.
+fn port(url: &str) -> Option<&str> {
+    let origin = origin(url);
+    let authority = &origin[origin.find("://").map_or(0, |i| i + 3)..];
+    let (host, port) = authority.rsplit_once(':')?;
+    (!host.ends_with(':') && port.bytes().all(|b| b.is_ascii_digit())).then_some(port)
 }
 
 fn with_scheme(url: &str) -> String {
@@ -266,10 +488,7 @@ fn resource(env: &dyn Fn(&str) -> Option<String>) -> Vec<(String, String)> {
     attributes
 }
 
-const HEADERS: [(&str, &str); 2] = [
-    ("content-type", "application/x-protobuf"),
-    ("user-agent", concat!("pme/", env!("CARGO_PKG_VERSION"))),
-];
+const USER_AGENT: (&str, &str) = ("user-agent", concat!("pme/", env!("CARGO_PKG_VERSION")));
 
 /// Sends after each cycle sent on `cycles` until `stop` resolves.
 pub(crate) async fn run(
@@ -280,15 +499,72 @@ pub(crate) async fn run(
     cycles: watch::Receiver<u64>,
     stop: impl std::future::Future<Output = ()>,
 ) {
-    let Some(client) = client_or_record(&status, delivery) else {
+    if let Some(why) = &config.refused {
+        tracing::error!("OTLP output: {why}");
+        status.record(Err(why.clone()));
+        return;
+    }
+    let grpc = config.protocol == Protocol::Grpc;
+    let Some(sender) = sender_or_record(&status, delivery, grpc) else {
         return;
     };
+    let config = Arc::new(config);
     after_each_cycle(&exposition, &status, cycles, stop, |body| {
         let request = request(&body, &config, SystemTime::now());
-        let (client, url) = (client.clone(), config.url.clone());
-        Some(async move { send(&client, Method::POST, &url, &HEADERS, request?.into()).await })
+        let (sender, config) = (sender.clone(), config.clone());
+        Some(async move { export(&sender, &config, request?).await })
     })
     .await;
+}
+
+/// Sends one encoded request as `config` says.
+async fn export(sender: &Sender, config: &Otlp, message: Vec<u8>) -> Result<(), String> {
+    let message = if config.gzip {
+        gzip(&message)?
+    } else {
+        message
+    };
+    match config.protocol {
+        Protocol::HttpProtobuf => {
+            let mut headers = vec![("content-type", "application/x-protobuf"), USER_AGENT];
+            if config.gzip {
+                headers.push(("content-encoding", "gzip"));
+            }
+            send(sender, Method::POST, &config.url, &headers, message.into()).await
+        }
+        Protocol::Grpc => {
+            let mut headers = vec![USER_AGENT];
+            if config.gzip {
+                headers.push(("grpc-encoding", "gzip"));
+            }
+            let framed = grpc::frame(&message, config.gzip);
+            let reply = grpc::call(sender, &config.url, &headers, framed).await?;
+            partial_success(&reply)
+        }
+    }
+}
+
+/// A reply that says some points were rejected is a failure, with the
+/// receiver's reason.
+fn partial_success(reply: &[u8]) -> Result<(), String> {
+    let response = ExportMetricsServiceResponse::decode(reply)
+        .map_err(|e| format!("the OTLP reply does not decode: {e}"))?;
+    match response.partial_success {
+        Some(p) if p.rejected_data_points > 0 => Err(format!(
+            "the receiver rejected {} data points: {}",
+            p.rejected_data_points, p.error_message
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn gzip(bytes: &[u8]) -> Result<Vec<u8>, String> {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    encoder
+        .write_all(bytes)
+        .and_then(|()| encoder.finish())
+        .map_err(|e| format!("gzip: {e}"))
 }
 
 fn nanos(t: SystemTime) -> u64 {
@@ -337,9 +613,22 @@ pub(crate) fn request(text: &[u8], config: &Otlp, now: SystemTime) -> Result<Vec
                 };
                 metrics.push(describe(name, Data::Sum(sum)));
             }
+            MetricType::Histogram => {
+                let histogram = Histogram {
+                    data_points: histogram_points(family, start, now),
+                    aggregation_temporality: CUMULATIVE,
+                };
+                metrics.push(describe(&family.name, Data::Histogram(histogram)));
+            }
+            MetricType::Summary => {
+                let summary = Summary {
+                    data_points: summary_points(family, start, now),
+                };
+                metrics.push(describe(&family.name, Data::Summary(summary)));
+            }
             _ => {
                 // One gauge per sample name: a gauge's own name, or a
-                // histogram's `_bucket`, `_sum` and `_count` series.
+                // gauge histogram's `_bucket`, `_gsum` and `_gcount` series.
                 let mut names: Vec<&str> = family.samples.iter().map(|s| &*s.name).collect();
                 names.dedup();
                 for name in names {
@@ -375,6 +664,136 @@ pub(crate) fn request(text: &[u8], config: &Otlp, now: SystemTime) -> Result<Vec
     Ok(request.encode_to_vec())
 }
 
+/// A histogram's or summary's samples of one label set (its `le` or
+/// `quantile` left out).
+#[derive(Default)]
+struct Parts {
+    attributes: Vec<KeyValue>,
+    time: u64,
+    /// `(le, cumulative count)` or `(quantile, value)`.
+    pairs: Vec<(f64, f64)>,
+    sum: Option<f64>,
+    count: Option<f64>,
+}
+
+/// The samples of `family` by label set, in first-seen order; `split` is
+/// the label that tells a bucket or quantile apart.
+fn by_label_set(family: &exposition::Family<'_>, split: &str, now: u64) -> Vec<Parts> {
+    let mut sets: Vec<(Vec<(&str, &str)>, Parts)> = Vec::new();
+    for sample in &family.samples {
+        let key: Vec<(&str, &str)> = sample
+            .labels
+            .iter()
+            .filter(|(k, _)| k != split)
+            .map(|(k, v)| (&**k, &**v))
+            .collect();
+        let index = match sets.iter().position(|(k, _)| *k == key) {
+            Some(i) => i,
+            None => {
+                let attributes = key.iter().map(|(k, v)| key_value(k, v)).collect();
+                sets.push((
+                    key,
+                    Parts {
+                        attributes,
+                        ..Parts::default()
+                    },
+                ));
+                sets.len() - 1
+            }
+        };
+        let parts = &mut sets[index].1;
+        parts.time = sample.timestamp.map_or(now, |t| t.nanos.max(0) as u64);
+        match sample.name.strip_prefix(&*family.name) {
+            Some("_sum") => parts.sum = Some(sample.value),
+            Some("_count") => parts.count = Some(sample.value),
+            _ => {
+                let at = sample.label(split);
+                let at = if at == "+Inf" {
+                    f64::INFINITY
+                } else {
+                    at.parse().unwrap_or(f64::NAN)
+                };
+                parts.pairs.push((at, sample.value));
+            }
+        }
+    }
+    sets.into_iter().map(|(_, parts)| parts).collect()
+}
+
+/// A count as OTLP carries it.
+fn whole(value: f64) -> u64 {
+    if value.is_finite() && value > 0.0 {
+        value.round() as u64
+    } else {
+        0
+    }
+}
+
+/// A histogram's points: Prometheus' cumulative buckets become per-bucket
+/// counts, the `+Inf` bucket the last of them.
+fn histogram_points(
+    family: &exposition::Family<'_>,
+    start: u64,
+    now: u64,
+) -> Vec<HistogramDataPoint> {
+    by_label_set(family, "le", now)
+        .into_iter()
+        .map(|mut parts| {
+            parts.pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
+            let total = parts
+                .count
+                .or_else(|| {
+                    parts
+                        .pairs
+                        .last()
+                        .filter(|(le, _)| le.is_infinite())
+                        .map(|p| p.1)
+                })
+                .unwrap_or(0.0);
+            let mut explicit_bounds = Vec::new();
+            let mut bucket_counts = Vec::new();
+            let mut below = 0.0;
+            for (le, cumulative) in &parts.pairs {
+                if le.is_infinite() {
+                    break;
+                }
+                explicit_bounds.push(*le);
+                bucket_counts.push(whole(cumulative - below));
+                below = *cumulative;
+            }
+            bucket_counts.push(whole(total - below));
+            HistogramDataPoint {
+                attributes: parts.attributes,
+                start_time_unix_nano: start,
+                time_unix_nano: parts.time,
+                count: whole(total),
+                sum: parts.sum,
+                bucket_counts,
+                explicit_bounds,
+            }
+        })
+        .collect()
+}
+
+/// A summary's points, quantiles in the exposition's order.
+fn summary_points(family: &exposition::Family<'_>, start: u64, now: u64) -> Vec<SummaryDataPoint> {
+    by_label_set(family, "quantile", now)
+        .into_iter()
+        .map(|parts| SummaryDataPoint {
+            attributes: parts.attributes,
+            start_time_unix_nano: start,
+            time_unix_nano: parts.time,
+            count: whole(parts.count.unwrap_or(0.0)),
+            sum: parts.sum.unwrap_or(0.0),
+            quantile_values: parts
+                .pairs
+                .iter()
+                .map(|&(quantile, value)| ValueAtQuantile { quantile, value })
+                .collect(),
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -399,8 +818,9 @@ mod tests {
                 "deployment.environment=prod,service.name=overridden",
             ),
         ]);
-        let otlp = Otlp::from_flag_or_env(None, &env).unwrap();
+        let otlp = Otlp::configured(Flags::default(), &env).unwrap();
         assert_eq!(otlp.url, "http://collector:4318/v1/metrics");
+        assert_eq!(otlp.protocol, Protocol::HttpProtobuf);
         let get = |k: &str| {
             otlp.resource
                 .iter()
@@ -411,18 +831,139 @@ mod tests {
         assert_eq!(get("service.instance.id"), Some("host-7"));
         assert_eq!(get("deployment.environment"), Some("prod"));
         assert_eq!(get("service.version"), Some(env!("CARGO_PKG_VERSION")));
-        let flag = Otlp::from_flag_or_env(Some("https://otel.example/v1/metrics"), &env).unwrap();
+        let flags = Flags {
+            endpoint: Some("https://otel.example/v1/metrics"),
+            ..Flags::default()
+        };
+        let flag = Otlp::configured(flags, &env).unwrap();
         assert_eq!(flag.url, "https://otel.example/v1/metrics");
-        assert!(Otlp::from_flag_or_env(None, &env_of(&[])).is_none());
+        assert!(Otlp::configured(Flags::default(), &env_of(&[])).is_none());
+    }
+
+    #[test]
+    fn port_4317_means_grpc_unless_a_protocol_is_given() {
+        let seed = env_of(&[("OTEL_ENDPOINT", "collector:4317")]);
+        let otlp = Otlp::configured(Flags::default(), &seed).unwrap();
+        assert_eq!(otlp.protocol, Protocol::Grpc);
+        assert_eq!(
+            otlp.url,
+            "http://collector:4317/opentelemetry.proto.collector.metrics.v1.MetricsService/Export"
+        );
+        assert!(!otlp.gzip);
+        let http = Flags {
+            protocol: Some("http/protobuf"),
+            ..Flags::default()
+        };
+        let otlp = Otlp::configured(http, &seed).unwrap();
+        assert_eq!(otlp.url, "http://collector:4317/v1/metrics");
+        let env = env_of(&[
+            (
+                "OTEL_EXPORTER_OTLP_ENDPOINT",
+                "https://otel.example:443/base",
+            ),
+            ("OTEL_EXPORTER_OTLP_METRICS_PROTOCOL", "grpc"),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"),
+            ("OTEL_EXPORTER_OTLP_COMPRESSION", "gzip"),
+        ]);
+        let otlp = Otlp::configured(Flags::default(), &env).unwrap();
+        assert_eq!(otlp.protocol, Protocol::Grpc, "the METRICS_ variable first");
+        assert!(
+            otlp.url
+                .starts_with("https://otel.example:443/opentelemetry.")
+        );
+        assert!(otlp.gzip);
+        assert!(otlp.refused.is_none());
+        let bad = env_of(&[
+            ("OTEL_ENDPOINT", "collector:4318"),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json"),
+        ]);
+        let refused = Otlp::configured(Flags::default(), &bad).unwrap().refused;
+        assert!(refused.unwrap().contains("`http/json` is not offered"));
+        let bad = env_of(&[
+            ("OTEL_ENDPOINT", "collector:4318"),
+            ("OTEL_EXPORTER_OTLP_COMPRESSION", "zstd"),
+        ]);
+        let refused = Otlp::configured(Flags::default(), &bad).unwrap().refused;
+        assert!(refused.unwrap().contains("unknown OTLP compression `zstd`"));
+        assert_eq!(port("http://[::1]:4317/x"), Some("4317"));
+        assert_eq!(port("http://collector/x:4317"), None);
+    }
+
+    #[test]
+    fn histograms_and_summaries_are_otlp_histograms_and_summaries() {
+        let config = config();
+        let text = b"# TYPE d histogram\n\
+            d_bucket{m=\"a\",le=\"0.1\"} 10\nd_bucket{m=\"a\",le=\"1\"} 15\nd_bucket{m=\"a\",le=\"+Inf\"} 16\n\
+            d_sum{m=\"a\"} 4.5\nd_count{m=\"a\"} 16\n\
+            d_bucket{m=\"b\",le=\"0.1\"} 0\nd_bucket{m=\"b\",le=\"1\"} 0\nd_bucket{m=\"b\",le=\"+Inf\"} 0\n\
+            d_sum{m=\"b\"} 0\nd_count{m=\"b\"} 0\n\
+            # TYPE r summary\nr{quantile=\"0.5\"} 0.05\nr{quantile=\"0.99\"} 0.3\nr_sum 12.5\nr_count 200\n";
+        let bytes = request(text, &config, UNIX_EPOCH).unwrap();
+        let decoded = ExportMetricsServiceRequest::decode(bytes.as_slice()).unwrap();
+        let metrics = &decoded.resource_metrics[0].scope_metrics[0].metrics;
+        let Some(Data::Histogram(h)) = &metrics[0].data else {
+            panic!("a histogram: {metrics:?}")
+        };
+        assert_eq!(h.aggregation_temporality, CUMULATIVE);
+        assert_eq!(h.data_points.len(), 2);
+        let a = &h.data_points[0];
+        assert_eq!(a.attributes, vec![key_value("m", "a")]);
+        assert_eq!(a.explicit_bounds, [0.1, 1.0]);
+        assert_eq!(a.bucket_counts, [10, 5, 1]);
+        assert_eq!((a.count, a.sum), (16, Some(4.5)));
+        assert_eq!(a.start_time_unix_nano, 100_000_000_000);
+        assert_eq!(h.data_points[1].bucket_counts, [0, 0, 0]);
+        let Some(Data::Summary(summary)) = &metrics[1].data else {
+            panic!("a summary: {metrics:?}")
+        };
+        let point = &summary.data_points[0];
+        assert_eq!((point.count, point.sum), (200, 12.5));
+        assert!(point.attributes.is_empty());
+        assert_eq!(
+            point.quantile_values,
+            [
+                ValueAtQuantile {
+                    quantile: 0.5,
+                    value: 0.05
+                },
+                ValueAtQuantile {
+                    quantile: 0.99,
+                    value: 0.3
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn a_partial_success_is_a_failure_with_the_reason() {
+        let reply = ExportMetricsServiceResponse {
+            partial_success: Some(ExportMetricsPartialSuccess {
+                rejected_data_points: 3,
+                error_message: "too old".to_owned(),
+            }),
+        }
+        .encode_to_vec();
+        assert_eq!(
+            partial_success(&reply),
+            Err("the receiver rejected 3 data points: too old".to_owned())
+        );
+        assert_eq!(partial_success(&[]), Ok(()));
+    }
+
+    fn config() -> Otlp {
+        Otlp {
+            url: String::new(),
+            protocol: Protocol::HttpProtobuf,
+            gzip: false,
+            resource: vec![],
+            started: UNIX_EPOCH + std::time::Duration::from_secs(100),
+            refused: None,
+        }
     }
 
     #[test]
     fn counters_are_monotonic_cumulative_sums_without_total() {
-        let config = Otlp {
-            url: String::new(),
-            resource: vec![],
-            started: UNIX_EPOCH + std::time::Duration::from_secs(100),
-        };
+        let config = config();
         let text = b"# HELP req_total Requests.\n# TYPE req_total counter\nreq_total{code=\"200\"} 7\n# TYPE t gauge\nt 1.5\n";
         let now = UNIX_EPOCH + std::time::Duration::from_secs(200);
         let bytes = request(text, &config, now).unwrap();

@@ -158,6 +158,7 @@ fn make(source: &HttpSource) -> Result<Made, String> {
         proxy: source
             .proxy
             .map_or(https::Proxy::Environment, https::Proxy::Url),
+        http2_only: false,
     };
     let stamps = stamps(source);
     let (client, proxies) = https::client_with(&settings)?;
