@@ -484,19 +484,9 @@ fn otlp_grpc_reaches_a_real_grpc_server_and_histograms_keep_their_shape() {
             &format!("--otlp.bearer-token-file={}", token.display()),
         ],
     );
-    let records = wait_for(
-        Duration::from_secs(30),
-        "a request with the histogram",
-        || {
-            received(&output, 1).into_iter().find(|r| {
-                r["request"]
-                    .to_string()
-                    .contains("up_http_request_duration_seconds")
-            })
-        },
-    );
+    let record = with_histogram(&output);
     drop(served);
-    check_histogram_and_summary(&records["request"]);
+    check_histogram_and_summary(&record["request"]);
 
     // The same over OTLP/HTTP with gzip.
     let Some(python) = python_with(&["opentelemetry.proto"], "opentelemetry-proto") else {
@@ -517,20 +507,25 @@ fn otlp_grpc_reaches_a_real_grpc_server_and_histograms_keep_their_shape() {
             "--otlp.compression=gzip",
         ],
     );
-    let record = wait_for(
+    let record = with_histogram(&http_output);
+    drop(served);
+    assert_eq!(record["content_encoding"], "gzip");
+    check_histogram_and_summary(&record["request"]);
+}
+
+/// The first request `file` records that holds the re-imported histogram.
+fn with_histogram(file: &std::path::Path) -> serde_json::Value {
+    wait_for(
         Duration::from_secs(30),
-        "an HTTP request with the histogram",
+        "a request with the histogram",
         || {
-            received(&http_output, 1).into_iter().find(|r| {
+            received(file, 1).into_iter().find(|r| {
                 r["request"]
                     .to_string()
                     .contains("up_http_request_duration_seconds")
             })
         },
-    );
-    drop(served);
-    assert_eq!(record["content_encoding"], "gzip");
-    check_histogram_and_summary(&record["request"]);
+    )
 }
 
 /// `tests/util/http_server.rs`'s upstream histogram (buckets 10, 15, 16

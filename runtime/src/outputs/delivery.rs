@@ -37,6 +37,15 @@ pub(crate) enum Auth {
     Basic(String, Option<Secret>),
 }
 
+/// `OTEL_EXPORTER_OTLP_METRICS_{name}`, else `OTEL_EXPORTER_OTLP_{name}`,
+/// as the OpenTelemetry exporter specification orders them; an empty value
+/// is unset.
+pub(crate) fn otel_var(env: &dyn Fn(&str) -> Option<String>, name: &str) -> Option<String> {
+    env(&format!("OTEL_EXPORTER_OTLP_METRICS_{name}"))
+        .or_else(|| env(&format!("OTEL_EXPORTER_OTLP_{name}")))
+        .filter(|v| !v.trim().is_empty())
+}
+
 macro_rules! from_flags {
     ($flags:ty, $prefix:literal) => {
         impl From<&$flags> for Delivery {
@@ -88,11 +97,7 @@ impl Delivery {
         flags: &OtlpDelivery,
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Delivery {
-        let var = |name: &str| {
-            env(&format!("OTEL_EXPORTER_OTLP_METRICS_{name}"))
-                .or_else(|| env(&format!("OTEL_EXPORTER_OTLP_{name}")))
-                .filter(|v| !v.trim().is_empty())
-        };
+        let var = |name: &str| otel_var(env, name);
         if flags.headers.is_empty()
             && let Some(list) = var("HEADERS")
         {

@@ -25,7 +25,7 @@ use hyper::Method;
 use prost::{Message, Oneof};
 use tokio::sync::watch;
 
-use super::delivery::Delivery;
+use super::delivery::{Delivery, otel_var};
 use super::{Sender, after_each_cycle, grpc, send, sender_or_record};
 use crate::exposition::Exposition;
 use crate::store::OutputStatus;
@@ -349,11 +349,7 @@ impl Otlp {
         flags: Flags<'_>,
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Option<Otlp> {
-        let var = |name: &str| {
-            env(&format!("OTEL_EXPORTER_OTLP_METRICS_{name}"))
-                .or_else(|| env(&format!("OTEL_EXPORTER_OTLP_{name}")))
-                .filter(|v| !v.trim().is_empty())
-        };
+        let var = |name: &str| otel_var(env, name);
         let (endpoint, full) = match (flags.endpoint, env("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT")) {
             (Some(f), _) => (with_scheme(f), false),
             (None, Some(full)) => (with_scheme(&full), true),
