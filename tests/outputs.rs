@@ -325,12 +325,7 @@ fn otlp_receiver_decodes_every_field() {
         nanos(started) - 5_000_000_000 <= start && start <= nanos(now),
         "{start}"
     );
-    let keys: Vec<&str> = point["attributes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["key"].as_str().unwrap())
-        .collect();
+    let keys = attribute_keys(point);
     assert_eq!(keys, ["service", "group"]);
 }
 
@@ -513,6 +508,16 @@ fn otlp_grpc_reaches_a_real_grpc_server_and_histograms_keep_their_shape() {
     check_histogram_and_summary(&record["request"]);
 }
 
+/// The attribute keys of a decoded data point, in order.
+fn attribute_keys(point: &serde_json::Value) -> Vec<&str> {
+    point["attributes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["key"].as_str().unwrap())
+        .collect()
+}
+
 /// The first request `file` records that holds the re-imported histogram.
 fn with_histogram(file: &std::path::Path) -> serde_json::Value {
     wait_for(
@@ -542,12 +547,7 @@ fn check_histogram_and_summary(request: &serde_json::Value) {
     assert_eq!(point["sum"], 4.5);
     assert_eq!(point["bucket_counts"], serde_json::json!(["10", "5", "1"]));
     assert_eq!(point["explicit_bounds"], serde_json::json!([0.1, 1.0]));
-    let keys: Vec<&str> = point["attributes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["key"].as_str().unwrap())
-        .collect();
+    let keys = attribute_keys(point);
     assert!(!keys.contains(&"le"), "{keys:?}");
     assert!(keys.contains(&"origin"), "{keys:?}");
     let summary = &otlp_metric(request, "up_rpc_duration_seconds")["summary"]["data_points"][0];
