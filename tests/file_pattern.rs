@@ -33,9 +33,12 @@ fn a_pattern_reads_each_match_with_its_captures_as_labels() {
     let health = || -> serde_json::Value {
         serde_json::from_str(&get(served.health, "/health").text()).unwrap()
     };
-    let body = wait_for(WAIT, "both apps", || {
+    // Both groups collect on their own; wait for the first result of each.
+    let body = wait_for(WAIT, "both apps and both textfiles", || {
         let body = scrape();
-        value_of(&body, r#"app_queue_depth{app="web"}"#).map(|_| body)
+        let apps = value_of(&body, r#"app_queue_depth{app="web"}"#);
+        let textfiles = value_of(&body, r#"batch_last_run_seconds{job="report"}"#);
+        apps.and(textfiles).map(|_| body)
     });
     assert_eq!(value_of(&body, r#"app_queue_depth{app="db"}"#), Some(2.0));
     assert_eq!(value_of(&body, r#"app_queue_depth{app="web"}"#), Some(4.0));

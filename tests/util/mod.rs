@@ -516,8 +516,14 @@ impl Dir {
     /// Writes `content` to `name` inside (parent directories included).
     pub fn write(&self, name: &str, content: &str) -> PathBuf {
         let path = self.join(name);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, content).unwrap();
+        let parent = path.parent().unwrap();
+        std::fs::create_dir_all(parent).unwrap();
+        // Whole or not at all, as a textfile writer should: a collector
+        // running meanwhile reads the old content or the new, never half.
+        let file_name = path.file_name().unwrap().to_string_lossy();
+        let partial = parent.join(format!(".{file_name}.partial"));
+        std::fs::write(&partial, content).unwrap();
+        std::fs::rename(&partial, &path).unwrap();
         path
     }
 
