@@ -286,6 +286,7 @@ pub(crate) fn check_service(
         ),
         ("run_as", service.run_as.as_ref().map(|r| r.pos)),
         ("parameters", service.parameters.first().map(|p| p.name.pos)),
+        ("targets", service.targets.first().map(|t| t.name.pos)),
     ];
     for (key, pos) in settings {
         if let Some(pos) = pos {

@@ -1,6 +1,7 @@
 //! As whom, where and with what environment a service's sources run:
 //! `run_as`, `optional`, `environment`, `working_directory`, and the
-//! request `parameters` its commands take.
+//! request `parameters` its commands and URLs take (its `targets` are
+//! checked in `validate/targets.rs`).
 
 use crate::diagnostic::Diagnostics;
 use crate::ir;
@@ -13,6 +14,8 @@ pub(crate) struct Context {
     pub(crate) environment: Vec<(String, String)>,
     pub(crate) working_directory: Option<String>,
     pub(crate) parameters: Vec<ir::Parameter>,
+    /// Declared targets (`validate/targets.rs` checks them).
+    pub(crate) targets: Vec<ir::Target>,
 }
 
 pub(crate) fn check(s: &spec::Service, d: &mut Diagnostics) -> Context {
@@ -53,6 +56,7 @@ pub(crate) fn check(s: &spec::Service, d: &mut Diagnostics) -> Context {
         environment,
         working_directory,
         parameters,
+        targets: Vec::new(),
     }
 }
 
@@ -91,6 +95,8 @@ fn parameter(p: &spec::Parameter, d: &mut Diagnostics) -> Option<ir::Parameter> 
     Some(ir::Parameter {
         name: name.clone(),
         pattern: pattern.value.clone(),
+        // Raised to a URL's rules where a URL uses it (`check_placeholders`).
+        fills: ir::Fills::Argument,
     })
 }
 
@@ -106,21 +112,21 @@ pub(crate) fn referenced<'p>(
         .collect()
 }
 
-/// Every parameter must be used by some command of its service.
+/// Every parameter must be used by some source of its service.
 pub(crate) fn check_parameters_used(
     s: &spec::Service,
     valid: &[ir::Parameter],
-    used: &[String],
+    used: &[(String, ir::Fills)],
     d: &mut Diagnostics,
 ) {
     for p in &s.parameters {
         let checked = valid.iter().any(|v| v.name == p.name.value);
-        if checked && !used.contains(&p.name.value) {
+        if checked && !used.iter().any(|(name, _)| *name == p.name.value) {
             d.error_help(
                 p.name.pos,
-                format!("parameter `{}` is used by no command", p.name.value),
+                format!("parameter `{}` is used by no command or URL", p.name.value),
                 format!(
-                    "write `{{{}}}` in a command argument, or remove the parameter",
+                    "write `{{{0}}}` in a command argument or as a URL's host (`http://{{{0}}}/path`), or remove the parameter",
                     p.name.value
                 ),
             );

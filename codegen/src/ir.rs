@@ -39,6 +39,9 @@ pub struct Service {
     /// Request parameters; when there are any, the service is collected
     /// per request at `/metrics/<id>`, never on a schedule.
     pub parameters: Vec<Parameter>,
+    /// Declared targets; when there are any, the service is collected per
+    /// request at `/metrics/<id>?target=<name>`.
+    pub targets: Vec<Target>,
     /// Application instruments, in spec order.
     pub instruments: Vec<Instrument>,
     /// The enums of the instruments' closed labels, one per label name.
@@ -88,6 +91,15 @@ pub struct LabelEnum {
     pub values: Vec<(String, String)>,
 }
 
+impl Service {
+    /// Whether the service is collected per request (it has parameters or
+    /// targets) rather than on a schedule.
+    #[must_use]
+    pub fn per_request(&self) -> bool {
+        !self.parameters.is_empty() || !self.targets.is_empty()
+    }
+}
+
 /// A request parameter of a service.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Parameter {
@@ -95,6 +107,31 @@ pub struct Parameter {
     pub name: String,
     /// The whole value must match this (RE2 syntax).
     pub pattern: String,
+    /// Where its value goes.
+    pub fills: Fills,
+}
+
+/// Where a parameter's value goes, from the least demanding place to the
+/// most: a value that fills two places obeys the later one's rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Fills {
+    /// Command arguments.
+    Argument,
+    /// A URL's host and optional port: `http://{name}/…`.
+    HostAndPort,
+    /// A URL's host before a fixed port: `http://{name}:9100/…`.
+    Host,
+}
+
+/// A declared target of a per-request service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    /// Its name in `?target=<name>`.
+    pub name: String,
+    /// Base URL: `{target}` at the start of an HTTP source stands for it.
+    pub url: String,
+    /// Labels on every series collected for it.
+    pub labels: Vec<(String, String)>,
 }
 
 /// One metric group (or standalone metric): one source, many metrics.

@@ -6,8 +6,10 @@
 //! `sample:` a spec carries, at build time), so a sample is checked by
 //! exactly the code that will later read the real source. It also holds
 //! the one Prometheus duration syntax, read by the spec and by pme's
-//! runtime configuration alike.
+//! runtime configuration alike, and the grammars both sides check: path
+//! patterns ([`glob`]) and URL hosts ([`authority`]).
 
+pub mod authority;
 pub mod duration;
 pub mod exposition;
 pub mod glob;

@@ -150,30 +150,51 @@ async fn check_source(plan: &Plan, i: usize, source: &SourcePlan) -> Result<Stri
         SourceKind::Static { .. } => Ok("static value".to_owned()),
         SourceKind::Collector { name } => made(plan, i, name),
         SourceKind::Http(http) => {
-            let authority = http
-                .url
-                .split_once("://")
-                .map(|(scheme, rest)| {
-                    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
-                    let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
-                    let default = if scheme == "https" { 443 } else { 80 };
-                    if host
-                        .rsplit_once(':')
-                        .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
-                    {
-                        host.to_owned()
-                    } else {
-                        format!("{host}:{default}")
-                    }
-                })
-                .unwrap_or_default();
-            let addrs: Vec<_> = tokio::net::lookup_host(&authority)
-                .await
-                .map_err(|e| format!("{}: {authority} does not resolve: {e}", http.url))?
-                .collect();
-            Ok(format!("{} resolves to {addrs:?}", http.url))
+            if !http.url.contains('{') {
+                return resolve(http.url).await;
+            }
+            // A template: each declared target's URL, or a host per request.
+            let targets = plan
+                .probes
+                .iter()
+                .find(|p| p.groups.iter().any(|g| g.source == i))
+                .map_or(&[][..], |p| p.targets);
+            if targets.is_empty() {
+                return Ok(format!("{}: the host is chosen per request", http.url));
+            }
+            let mut lines = Vec::with_capacity(targets.len());
+            for t in targets {
+                let url = http.url.replacen("{target}", t.url, 1);
+                lines.push(format!("target {}: {}", t.name, resolve(&url).await?));
+            }
+            Ok(lines.join("; "))
         }
     }
+}
+
+/// Whether `url`'s host resolves, and to what.
+async fn resolve(url: &str) -> Result<String, String> {
+    let authority = url
+        .split_once("://")
+        .map(|(scheme, rest)| {
+            let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+            let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
+            let default = if scheme == "https" { 443 } else { 80 };
+            if host
+                .rsplit_once(':')
+                .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
+            {
+                host.to_owned()
+            } else {
+                format!("{host}:{default}")
+            }
+        })
+        .unwrap_or_default();
+    let addrs: Vec<_> = tokio::net::lookup_host(&authority)
+        .await
+        .map_err(|e| format!("{url}: {authority} does not resolve: {e}"))?
+        .collect();
+    Ok(format!("{url} resolves to {addrs:?}"))
 }
 
 /// `name` as exec would find it: a path, or the first executable file of

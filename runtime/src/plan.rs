@@ -20,7 +20,8 @@ pub struct Plan {
     pub sources: &'static [SourcePlan],
     /// Every scheduled group and standalone metric, in spec order.
     pub groups: &'static [GroupPlan],
-    /// Services with parameters, collected per request at `/metrics/<service>`.
+    /// Services with parameters or targets, collected per request at
+    /// `/metrics/<service>`.
     pub probes: &'static [ProbePlan],
     /// Application instruments (`instruments:` of a service), which the
     /// application updates and every exposition includes.
@@ -38,15 +39,19 @@ pub struct InstrumentsPlan {
     pub find: fn(&str) -> Option<crate::instrument::Target<'static>>,
 }
 
-/// A service with request parameters: each request to
-/// `/metrics/<service>?name=value` runs its groups once with the values
-/// put into its command arguments.
+/// A service collected per request: each request to
+/// `/metrics/<service>?name=value` runs its groups once, with the values
+/// put into its command arguments or its URLs' host and port, or with one
+/// of its declared targets (`?target=<name>`).
 #[derive(Debug)]
 pub struct ProbePlan {
     /// Service id.
     pub service: &'static str,
     /// Every parameter a request must pass.
     pub parameters: &'static [Parameter],
+    /// The declared targets; a request names one (`target=<name>`) and
+    /// passes no parameters.
+    pub targets: &'static [Target],
     /// Its groups; `every` is unused.
     pub groups: &'static [GroupPlan],
 }
@@ -58,6 +63,33 @@ pub struct Parameter {
     pub name: &'static str,
     /// The whole value must match it (compiled once, at startup).
     pub pattern: &'static str,
+    /// Where the value goes, and so what else it must be.
+    pub fills: Fills,
+}
+
+/// Where a parameter's value goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fills {
+    /// Command arguments only.
+    Argument,
+    /// A URL's host (`http://{name}:9100/…`): a DNS name, an IPv4
+    /// address or `[IPv6]`.
+    Host,
+    /// A URL's host and optional port (`http://{name}/…`).
+    HostAndPort,
+}
+
+/// A target a per-request service declares: `{target}` at the start of
+/// its HTTP sources is this URL, and its labels go on every series of
+/// the groups.
+#[derive(Debug)]
+pub struct Target {
+    /// Name in `?target=<name>`.
+    pub name: &'static str,
+    /// Base URL (scheme, host, port, optionally a path).
+    pub url: &'static str,
+    /// Labels on the target's series.
+    pub labels: &'static [(&'static str, &'static str)],
 }
 
 /// One source to read.

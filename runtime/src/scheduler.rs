@@ -320,9 +320,16 @@ pub(crate) struct Prober {
 
 impl Prober {
     /// Runs every group of `probe` once, with `args` put into its command
-    /// arguments; the snapshot of each group, in order. The source's own
-    /// timeout bounds each read (a command is killed).
-    pub(crate) async fn probe(&self, probe: &ProbePlan, args: &[(&str, &str)]) -> Vec<Snapshot> {
+    /// arguments and URLs, and `labels` on every series; the snapshot of
+    /// each group, in order. The source's own timeout bounds each read (a
+    /// command is killed).
+    pub(crate) async fn probe(
+        &self,
+        probe: &ProbePlan,
+        args: &[(&str, &str)],
+        labels: &[(&str, &str)],
+    ) -> Vec<Snapshot> {
+        let labeller = Labeller::new(labels);
         let mut snapshots = Vec::with_capacity(probe.groups.len());
         for group in probe.groups {
             let started = Instant::now();
@@ -340,6 +347,9 @@ impl Prober {
             let reading = source.read_with(args).await;
             let mut snapshot = collect(&state, &reading, &Snapshot::default(), started);
             snapshot.status.exit_code = exit_code(source, &reading);
+            if !labels.is_empty() {
+                label(&mut snapshot, &labeller);
+            }
             if let Some((_, e)) = &snapshot.status.last_error {
                 tracing::debug!(
                     service = group.service,
@@ -350,6 +360,26 @@ impl Prober {
             snapshots.push(snapshot);
         }
         snapshots
+    }
+}
+
+/// A target's labels on every series of `snapshot`; a series that sets
+/// one of them itself (a re-import can) fails the group.
+fn label(snapshot: &mut Snapshot, labeller: &Labeller) {
+    match (
+        labeller.apply(&snapshot.body),
+        labeller.apply(&snapshot.openmetrics),
+    ) {
+        (Ok(body), Ok(openmetrics)) => {
+            snapshot.body = body.into();
+            snapshot.openmetrics = openmetrics.into();
+        }
+        (Err(e), _) | (_, Err(e)) => {
+            snapshot.body = Bytes::new();
+            snapshot.openmetrics = Bytes::new();
+            snapshot.status.up = false;
+            snapshot.status.last_error = Some((SystemTime::now(), e));
+        }
     }
 }
 

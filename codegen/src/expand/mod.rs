@@ -13,8 +13,8 @@ use quote::{format_ident, quote};
 use crate::duration::format as dur;
 use crate::ident;
 use crate::ir::{
-    Cache, Content, Group, HttpAuth, HttpSource, Metric, Model, RunAs, Secret, Service, Source,
-    SourceKind, TlsClient,
+    Cache, Content, Fills, Group, HttpAuth, HttpSource, Metric, Model, RunAs, Secret, Service,
+    Source, SourceKind, TlsClient,
 };
 
 /// Expands the whole model.
@@ -63,7 +63,7 @@ fn group(g: &Group, s: &Service, m: &Model) -> TokenStream {
     } else {
         "Metric group"
     };
-    let when = if s.parameters.is_empty() {
+    let when = if !s.per_request() {
         format!("every {}", dur(m.tick * g.every))
     } else {
         format!("on each request to `/metrics/{}`", s.id)
@@ -239,18 +239,42 @@ fn group_plan(s: &Service, g: &Group, m: &Model) -> TokenStream {
     }
 }
 
-/// A service with parameters: collected per request, never scheduled.
+/// A service with parameters or targets: collected per request, never
+/// scheduled.
 fn probe_plan(s: &Service, m: &Model) -> TokenStream {
     let service_id = &s.id;
     let parameters = s.parameters.iter().map(|p| {
         let (name, pattern) = (&p.name, &p.pattern);
-        quote!(::pme::__private::plan::Parameter { name: #name, pattern: #pattern })
+        let fills = match p.fills {
+            Fills::Argument => quote!(Argument),
+            Fills::HostAndPort => quote!(HostAndPort),
+            Fills::Host => quote!(Host),
+        };
+        quote! {
+            ::pme::__private::plan::Parameter {
+                name: #name,
+                pattern: #pattern,
+                fills: ::pme::__private::plan::Fills::#fills,
+            }
+        }
+    });
+    let targets = s.targets.iter().map(|t| {
+        let (name, url) = (&t.name, &t.url);
+        let labels = t.labels.iter().map(|(n, v)| quote!((#n, #v)));
+        quote! {
+            ::pme::__private::plan::Target {
+                name: #name,
+                url: #url,
+                labels: &[#(#labels),*],
+            }
+        }
     });
     let groups = s.groups.iter().map(|g| group_plan(s, g, m));
     quote! {
         ::pme::__private::plan::ProbePlan {
             service: #service_id,
             parameters: &[#(#parameters),*],
+            targets: &[#(#targets),*],
             groups: &[#(#groups),*],
         }
     }
@@ -259,12 +283,12 @@ fn probe_plan(s: &Service, m: &Model) -> TokenStream {
 fn plan(m: &Model) -> TokenStream {
     let tick = millis(m.tick);
     let sources = m.sources.iter().map(source);
-    let scheduled = m.services.iter().filter(|s| s.parameters.is_empty());
+    let scheduled = m.services.iter().filter(|s| !s.per_request());
     let groups = scheduled.flat_map(|s| s.groups.iter().map(move |g| group_plan(s, g, m)));
     let probes = m
         .services
         .iter()
-        .filter(|s| !s.parameters.is_empty())
+        .filter(|s| s.per_request())
         .map(|s| probe_plan(s, m));
     let instruments = m.services.iter().filter_map(instruments::plan_entry);
     let sha256 = &m.spec_sha256;

@@ -49,6 +49,9 @@ pub(crate) struct Service {
     /// Request parameters: the service is collected per request at
     /// `/metrics/<id>?name=value`, never on a schedule.
     pub(crate) parameters: Vec<Parameter>,
+    /// Declared targets: the service is collected per request at
+    /// `/metrics/<id>?target=<name>`, `{target}` being the target's URL.
+    pub(crate) targets: Vec<Target>,
     pub(crate) collection_frequency: Option<Sp<Duration>>,
     pub(crate) labels: Labels,
     pub(crate) groups: Vec<Group>,
@@ -61,6 +64,14 @@ pub(crate) struct Service {
 pub(crate) struct Parameter {
     pub(crate) name: Sp<String>,
     pub(crate) pattern: Option<Sp<String>>,
+}
+
+/// A declared target of a per-request service.
+#[derive(Debug)]
+pub(crate) struct Target {
+    pub(crate) name: Sp<String>,
+    pub(crate) url: Option<Sp<String>>,
+    pub(crate) labels: Labels,
 }
 
 #[derive(Debug)]
@@ -221,6 +232,7 @@ const SERVICE_KEYS: &[&str] = &[
     "environment",
     "working_directory",
     "parameters",
+    "targets",
     "collection_frequency",
     "labels",
     "metric_groups",
@@ -232,6 +244,7 @@ pub(crate) const SOURCE_TYPES: &[&str] =
     &["command", "file", "static", "http", "builtin", "collector"];
 const RUN_AS_KEYS: &[&str] = &["user", "group"];
 const PARAMETER_KEYS: &[&str] = &["pattern", "description"];
+const TARGET_KEYS: &[&str] = &["url", "labels"];
 const SOURCE_KEYS: &[&str] = &[
     "source_type",
     "source",
@@ -358,6 +371,7 @@ fn read_service(key: &Key, node: &Node, d: &mut Diagnostics) -> Service {
         environment: Vec::new(),
         working_directory: None,
         parameters: Vec::new(),
+        targets: Vec::new(),
         collection_frequency: None,
         labels: Vec::new(),
         groups: Vec::new(),
@@ -378,6 +392,18 @@ fn read_service(key: &Key, node: &Node, d: &mut Diagnostics) -> Service {
     if let Some(parameters) = f.take("parameters") {
         for (k, v) in entries(parameters, "`parameters`", d) {
             service.parameters.push(read_parameter(k, v, d));
+        }
+    }
+    if let Some(targets) = f.take("targets") {
+        for (k, v) in entries(targets, "`targets`", d) {
+            service.targets.push(read_target(k, v, d));
+        }
+        if service.targets.is_empty() && matches!(targets.value, Value::Map(_)) {
+            d.error_help(
+                targets.pos,
+                "`targets` is empty",
+                "declare each target as `name: {url: https://host:port, labels: {…}}`",
+            );
         }
     }
     service.collection_frequency = f
@@ -430,6 +456,26 @@ fn read_parameter(key: &Key, node: &Node, d: &mut Diagnostics) -> Parameter {
         f.finish(PARAMETER_KEYS, d);
     }
     parameter
+}
+
+fn read_target(key: &Key, node: &Node, d: &mut Diagnostics) -> Target {
+    let mut target = Target {
+        name: Sp {
+            value: key.name.clone(),
+            pos: key.pos,
+        },
+        url: None,
+        labels: Vec::new(),
+    };
+    if let Some(mut f) = Fields::new(node, "a target", d) {
+        target.url = f.take("url").and_then(|n| str_of(n, d));
+        target.labels = f
+            .take("labels")
+            .map(|n| labels_of(n, d))
+            .unwrap_or_default();
+        f.finish(TARGET_KEYS, d);
+    }
+    target
 }
 
 fn read_run_as(node: &Node, d: &mut Diagnostics) -> RunAs {

@@ -21,7 +21,7 @@ impl Validator<'_> {
             return self.collector_group(g, service, every, timeout);
         }
         let content = self.content(g);
-        let kind = self.source_kind(g, &service.exec.parameters);
+        let kind = self.source_kind(g, &service.exec);
         let max_bytes = g
             .max_bytes
             .as_ref()
@@ -29,14 +29,15 @@ impl Validator<'_> {
         let (metrics, imports) = self.metrics_of(g, service, content);
         // A sample is only run when every metric is valid.
         let metrics_ok = metrics.len() + imports.len() == g.metrics.len();
+        if !service.exec.targets.is_empty() {
+            self.check_target_labels(g, &service.exec.targets, &metrics, &imports);
+        }
         let (mut kind, content) = (kind?, content?);
+        complete_source(&mut kind, content, service);
         if let ir::SourceKind::Files { labels, .. } = &kind {
             self.check_path_labels(g, labels, &metrics, &imports);
         }
-        complete_source(&mut kind, content, service);
-        if !service.exec.parameters.is_empty() {
-            self.check_placeholders(g, &kind, &service.exec.parameters);
-        }
+        self.check_placeholders(g, &kind, &service.exec);
         let source = self.intern_source(ir::Source {
             kind,
             max_bytes,
@@ -67,21 +68,49 @@ impl Validator<'_> {
         metrics: &[ir::Metric],
         imports: &[ir::Import],
     ) {
-        let own = metrics
+        for (name, line) in clashes(captures, metrics, imports) {
+            let pos = g.source.as_ref().map_or(g.id.pos, SourceText::pos);
+            self.d.error_help(
+                pos,
+                format!(
+                    "the path capture `{{{name}}}` is also a label of the metric on line {line}"
+                ),
+                "a capture labels every series of the group; rename one of them",
+            );
+        }
+    }
+
+    /// A target's labels go on every series collected for it, so no
+    /// metric may set a label of the same name.
+    fn check_target_labels(
+        &mut self,
+        g: &spec::Group,
+        targets: &[ir::Target],
+        metrics: &[ir::Metric],
+        imports: &[ir::Import],
+    ) {
+        let names: Vec<String> = targets
             .iter()
-            .map(|m| (m.line, &m.labels))
-            .chain(imports.iter().map(|i| (i.line, &i.labels)));
-        for (line, labels) in own {
-            if let Some((name, _)) = labels.iter().find(|(n, _)| captures.contains(n)) {
-                let pos = g.source.as_ref().map_or(g.id.pos, SourceText::pos);
-                self.d.error_help(
-                    pos,
-                    format!(
-                        "the path capture `{{{name}}}` is also a label of the metric on line {line}"
-                    ),
-                    "a capture labels every series of the group; rename one of them",
-                );
-            }
+            .flat_map(|t| t.labels.iter().map(|(n, _)| n.clone()))
+            .collect();
+        for (name, line) in clashes(&names, metrics, imports) {
+            let target = targets
+                .iter()
+                .find(|t| t.labels.iter().any(|(n, _)| *n == name))
+                .map_or("", |t| t.name.as_str());
+            let pos = g
+                .metrics
+                .iter()
+                .flat_map(|m| &m.labels)
+                .find(|(n, _)| n.value == name)
+                .map_or(g.id.pos, |(n, _)| n.pos);
+            self.d.error_help(
+                pos,
+                format!(
+                    "label `{name}` of the metric on line {line} is also a label of target `{target}`"
+                ),
+                "a target's labels go on every series collected for it; rename one of them",
+            );
         }
     }
 
@@ -228,4 +257,22 @@ fn complete_source(kind: &mut ir::SourceKind, content: ir::Content, service: &Se
         environment.clone_from(&service.exec.environment);
         working_directory.clone_from(&service.exec.working_directory);
     }
+}
+
+/// Each label of `added` that a metric or import sets itself, with the
+/// line of the first one.
+fn clashes(added: &[String], metrics: &[ir::Metric], imports: &[ir::Import]) -> Vec<(String, u32)> {
+    let mut found: Vec<(String, u32)> = Vec::new();
+    let own = metrics
+        .iter()
+        .map(|m| (m.line, &m.labels))
+        .chain(imports.iter().map(|i| (i.line, &i.labels)));
+    for (line, labels) in own {
+        for (name, _) in labels.iter().filter(|(n, _)| added.contains(n)) {
+            if !found.iter().any(|(n, _)| n == name) {
+                found.push((name.clone(), line));
+            }
+        }
+    }
+    found
 }

@@ -5,14 +5,29 @@ use super::*;
 
 impl Validator<'_> {
     /// A URL and its request settings; credentials only by reference.
+    /// In a per-request service the URL may start with `{target}` or take
+    /// a parameter as its host (`validate/targets.rs`), and nothing is
+    /// cached.
     pub(super) fn http(
         &mut self,
         url: &Sp<String>,
         settings: Option<&spec::HttpSpec>,
+        exec: &context::Context,
     ) -> Option<ir::HttpSource> {
-        let mut ok = self.check_url(url);
+        let urls = self.source_urls(url, &exec.targets);
+        let mut ok = urls.is_some();
         let default = spec::HttpSpec::default();
         let s = settings.unwrap_or(&default);
+        if let Some(cache) = &s.cache
+            && (!exec.parameters.is_empty() || !exec.targets.is_empty())
+        {
+            self.d.error_help(
+                cache.pos,
+                "`cache` in a service collected per request",
+                "each request reads its target afresh; remove `cache`",
+            );
+            ok = false;
+        }
         let method = self.method(s);
         ok &= method.is_some();
         let method = method.unwrap_or_default();
@@ -31,7 +46,9 @@ impl Validator<'_> {
         ok &= auth.is_some();
         let valid_status = self.valid_status(s);
         ok &= valid_status.is_some();
-        let tls = s.tls.as_ref().map(|t| self.tls(url, t));
+        // The first plain-HTTP URL, if any, is the one `tls` reports.
+        let scheme_url = urls.as_ref().and_then(|u| u.first()).unwrap_or(url);
+        let tls = s.tls.as_ref().map(|t| self.tls(scheme_url, t));
         ok &= !matches!(tls, Some(None));
         let proxy = s.proxy_url.as_ref().map(|p| self.proxy(p));
         ok &= !matches!(proxy, Some(None));
@@ -122,7 +139,7 @@ impl Validator<'_> {
             }
         };
         if let Some(name) = &t.server_name
-            && !is_server_name(&name.value)
+            && !pme_content::authority::is_server_name(&name.value)
         {
             self.d.error_help(
                 name.pos,
@@ -194,7 +211,7 @@ impl Validator<'_> {
     }
 
     /// An absolute `http://` or `https://` URL with a host and no spaces.
-    fn check_url(&mut self, url: &Sp<String>) -> bool {
+    pub(super) fn check_url(&mut self, url: &Sp<String>) -> bool {
         let valid = ["http://", "https://"].iter().any(|scheme| {
             url.value.strip_prefix(scheme).is_some_and(|rest| {
                 let host = rest.split(['/', '?', '#']).next().unwrap_or("");
@@ -350,20 +367,4 @@ impl Validator<'_> {
             (None, None) => Some(None),
         }
     }
-}
-
-/// A DNS name (letters, digits, `-`, dot-separated labels) or an IP address.
-fn is_server_name(name: &str) -> bool {
-    name.parse::<std::net::IpAddr>().is_ok()
-        || (!name.is_empty()
-            && name.len() <= 253
-            && name.split('.').all(|label| {
-                !label.is_empty()
-                    && label.len() <= 63
-                    && !label.starts_with('-')
-                    && !label.ends_with('-')
-                    && label
-                        .bytes()
-                        .all(|b| b.is_ascii_alphanumeric() || b == b'-')
-            }))
 }

@@ -5,7 +5,8 @@
 //!
 //! One file per subject, each an `impl Validator` block: services and ids
 //! here, groups and their schedule in `group`, sources in `sources`, HTTP
-//! requests and credentials in `http`, metrics and filters in `metrics`,
+//! requests and credentials in `http`, where a per-request service's
+//! requests may point in `targets`, metrics and filters in `metrics`,
 //! label sets in `labels`, re-import entries in `reimport`.
 
 mod group;
@@ -15,6 +16,7 @@ mod labels;
 mod metrics;
 mod reimport;
 mod sources;
+mod targets;
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -57,6 +59,7 @@ pub(crate) fn validate(spec: &spec::Spec, file: &str, d: &mut Diagnostics) -> ir
         idents: HashMap::new(),
         sources: Vec::new(),
         used_parameters: Vec::new(),
+        target_used: false,
     };
     let services = spec.services.iter().map(|s| v.service(s)).collect();
     // What imports may not take at run time: every name the spec declares.
@@ -97,8 +100,10 @@ struct Validator<'d> {
     /// Rust identifier → the id that produced it (ids must stay distinct after conversion).
     idents: HashMap<String, (String, Pos)>,
     sources: Vec<ir::Source>,
-    /// Parameters the current service's commands use.
-    used_parameters: Vec<String>,
+    /// Parameters the current service's sources use, and where.
+    used_parameters: Vec<(String, ir::Fills)>,
+    /// Whether an HTTP source of the current service starts with `{target}`.
+    target_used: bool,
 }
 
 impl Validator<'_> {
@@ -107,7 +112,8 @@ impl Validator<'_> {
         let period = self.service_period(s);
         let prefix = self.service_prefix(s);
         let labels = self.service_labels(s);
-        let exec = context::check(s, self.d);
+        let mut exec = context::check(s, self.d);
+        exec.targets = self.targets(s);
         builtin::check_service(s, self.d);
         let context = ServiceContext {
             id: &s.id.value,
@@ -139,6 +145,21 @@ impl Validator<'_> {
         context::check_used(s, has_command, self.d);
         let used = std::mem::take(&mut self.used_parameters);
         context::check_parameters_used(s, &context.exec.parameters, &used, self.d);
+        self.check_targets_used(s, &context.exec.targets);
+        let parameters = context
+            .exec
+            .parameters
+            .into_iter()
+            .map(|p| ir::Parameter {
+                fills: used
+                    .iter()
+                    .filter(|(name, _)| *name == p.name)
+                    .map(|(_, fills)| *fills)
+                    .max()
+                    .unwrap_or(p.fills),
+                ..p
+            })
+            .collect();
         ir::Service {
             id: s.id.value.clone(),
             name: s
@@ -147,7 +168,8 @@ impl Validator<'_> {
                 .map_or_else(|| s.id.value.clone(), |n| n.value.clone()),
             line: s.id.pos.line,
             groups,
-            parameters: context.exec.parameters,
+            parameters,
+            targets: context.exec.targets,
             instruments,
             enums,
         }

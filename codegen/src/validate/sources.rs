@@ -120,16 +120,18 @@ impl Validator<'_> {
     }
 
     /// A file, or with pattern characters every file the pattern matches,
-    /// at most `max_files` of them. A `{name}` of a request parameter is
-    /// not a capture: the path is left for the placeholder check to refuse.
+    /// at most `max_files` of them. A `{name}` of a request parameter (or
+    /// `{target}` in a service with targets) is not a capture: the path is
+    /// left for the placeholder check to refuse.
     fn file(
         &mut self,
         path: &Sp<String>,
         max_files: Option<&Sp<i64>>,
-        parameters: &[ir::Parameter],
+        exec: &context::Context,
     ) -> Option<ir::SourceKind> {
         const MOST_FILES: i64 = 10_000;
-        let names_a_parameter = !context::referenced(&path.value, parameters).is_empty();
+        let names_a_parameter = !context::referenced(&path.value, &exec.parameters).is_empty()
+            || (!exec.targets.is_empty() && path.value.contains("{target}"));
         if names_a_parameter || !pme_content::glob::is_pattern(&path.value) {
             if let Some(max) = max_files {
                 self.d.error_help(
@@ -183,7 +185,7 @@ impl Validator<'_> {
     pub(super) fn source_kind(
         &mut self,
         g: &spec::Group,
-        parameters: &[ir::Parameter],
+        exec: &context::Context,
     ) -> Option<ir::SourceKind> {
         let Some(source_type) = &g.source_type else {
             self.d.error_help(
@@ -228,7 +230,7 @@ impl Validator<'_> {
             "command" => self.command(source, shell),
             "file" => match source {
                 SourceText::Text(path) if path.value.starts_with('/') => {
-                    self.file(path, g.max_files.as_ref(), parameters)
+                    self.file(path, g.max_files.as_ref(), exec)
                 }
                 SourceText::Text(path) => {
                     self.d.error_help(
@@ -255,7 +257,7 @@ impl Validator<'_> {
             },
             "http" => match source {
                 SourceText::Text(url) => self
-                    .http(url, g.http.as_ref())
+                    .http(url, g.http.as_ref(), exec)
                     .map(|h| ir::SourceKind::Http(Box::new(h))),
                 SourceText::Argv(pos, _) => {
                     self.d.error(*pos, "an http source is one URL, not a list");
@@ -322,67 +324,101 @@ impl Validator<'_> {
     }
 
     /// Parameters go into command arguments (passed as argv, never through
-    /// a shell) and nowhere else.
+    /// a shell) and URLs' host and port, nowhere else; `{target}` starts
+    /// an HTTP URL and goes nowhere else either.
     pub(super) fn check_placeholders(
         &mut self,
         g: &spec::Group,
         kind: &ir::SourceKind,
-        parameters: &[ir::Parameter],
+        exec: &context::Context,
     ) {
+        let parameters = &exec.parameters;
         let pos = match &g.source {
             Some(SourceText::Text(t)) => t.pos,
             Some(SourceText::Argv(pos, _)) => *pos,
             None => g.id.pos,
         };
-        let texts: Vec<&str> = match kind {
+        let (url, texts): (Option<&str>, Vec<&str>) = match kind {
             ir::SourceKind::Command { argv, .. } => {
-                let referenced: Vec<&str> = argv
-                    .iter()
-                    .flat_map(|a| context::referenced(a, parameters))
-                    .map(|p| p.name.as_str())
-                    .collect();
-                let shell_line = g.shell.as_ref().is_some_and(|s| s.value);
-                if (shell_line || shell_script_uses(argv, parameters)) && !referenced.is_empty() {
-                    let (what, help) = if shell_line {
-                        (
-                            "a `shell: true` command",
-                            "write the command as a list of arguments",
-                        )
-                    } else {
-                        (
-                            "a shell script",
-                            "pass the value after the script and use it as \"$1\"",
-                        )
-                    };
-                    self.d.error_help(
-                        pos,
-                        format!("parameter `{}` in {what}", referenced[0]),
-                        format!("a request value must never be read as shell code; {help}"),
-                    );
-                    return;
-                }
-                self.used_parameters
-                    .extend(referenced.into_iter().map(str::to_owned));
-                return;
+                self.check_argument_placeholders(g, argv, pos, parameters);
+                (None, argv.iter().map(String::as_str).collect())
             }
-            ir::SourceKind::File { path } => vec![path],
-            ir::SourceKind::Files { pattern, .. } => vec![pattern],
-            ir::SourceKind::Http(h) => std::iter::once(h.url.as_str())
-                .chain(h.body.as_deref())
-                .chain(h.headers.iter().map(|(_, v)| v.as_str()))
-                .collect(),
-            ir::SourceKind::Static { .. } | ir::SourceKind::Collector(_) => Vec::new(),
+            ir::SourceKind::File { path } => (None, vec![path]),
+            ir::SourceKind::Files { pattern, .. } => (None, vec![pattern]),
+            ir::SourceKind::Http(h) => (
+                Some(h.url.as_str()),
+                h.body
+                    .as_deref()
+                    .into_iter()
+                    .chain(h.headers.iter().map(|(_, v)| v.as_str()))
+                    .collect(),
+            ),
+            ir::SourceKind::Static { .. } | ir::SourceKind::Collector(_) => (None, Vec::new()),
         };
-        if let Some(p) = texts
-            .iter()
-            .find_map(|t| context::referenced(t, parameters).first().copied())
+        if let Some(url) = url
+            && !url.starts_with("{target}")
+        {
+            self.check_url_parameters(url, pos, parameters);
+        }
+        let is_command = matches!(kind, ir::SourceKind::Command { .. });
+        if !is_command
+            && let Some(p) = texts
+                .iter()
+                .find_map(|t| context::referenced(t, parameters).first().copied())
         {
             self.d.error_help(
                 pos,
-                format!("parameter `{}` outside a command", p.name),
-                "parameters are passed as command arguments only; a path or URL built from a request is not allowed",
+                format!("parameter `{}` outside a command or a URL's host", p.name),
+                "a request value goes into command arguments or a URL's host and port only; a path, header or body built from a request is not allowed",
             );
         }
+        if !exec.targets.is_empty() && texts.iter().any(|t| t.contains("{target}")) {
+            self.d.error_help(
+                pos,
+                "`{target}` outside the start of an http source's URL",
+                "`{target}` is a declared target's URL: start an http source with it, e.g. `{target}/status`",
+            );
+        }
+    }
+
+    /// A command's parameters: as whole arguments, never in shell code.
+    fn check_argument_placeholders(
+        &mut self,
+        g: &spec::Group,
+        argv: &[String],
+        pos: Pos,
+        parameters: &[ir::Parameter],
+    ) {
+        let referenced: Vec<&str> = argv
+            .iter()
+            .flat_map(|a| context::referenced(a, parameters))
+            .map(|p| p.name.as_str())
+            .collect();
+        let shell_line = g.shell.as_ref().is_some_and(|s| s.value);
+        if (shell_line || shell_script_uses(argv, parameters)) && !referenced.is_empty() {
+            let (what, help) = if shell_line {
+                (
+                    "a `shell: true` command",
+                    "write the command as a list of arguments",
+                )
+            } else {
+                (
+                    "a shell script",
+                    "pass the value after the script and use it as \"$1\"",
+                )
+            };
+            self.d.error_help(
+                pos,
+                format!("parameter `{}` in {what}", referenced[0]),
+                format!("a request value must never be read as shell code; {help}"),
+            );
+            return;
+        }
+        self.used_parameters.extend(
+            referenced
+                .into_iter()
+                .map(|name| (name.to_owned(), ir::Fills::Argument)),
+        );
     }
 }
 

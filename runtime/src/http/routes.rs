@@ -209,11 +209,16 @@ fn landing_page(state: &State) -> Vec<u8> {
         ));
     }
     for probe in plan.probes {
-        let query: Vec<String> = probe
-            .parameters
-            .iter()
-            .map(|p| format!("{}=…", p.name))
-            .collect();
+        let query: Vec<String> = if probe.targets.is_empty() {
+            probe
+                .parameters
+                .iter()
+                .map(|p| format!("{}=…", p.name))
+                .collect()
+        } else {
+            let names: Vec<&str> = probe.targets.iter().map(|t| t.name).collect();
+            vec![format!("target={}", names.join("|"))]
+        };
         for group in probe.groups {
             rows.push_str(&format!(
                 "<tr><td>{}</td><td>{}</td><td>per request: <code>/metrics/{}?{}</code></td></tr>\n",

@@ -1,13 +1,20 @@
 //! `/metrics/<service>`: one service's metrics.
 //!
 //! For a scheduled service, its groups' latest snapshots. For a service
-//! with `parameters`, a collection run for this request: the query string
-//! must give every parameter exactly once, each value must match its
-//! pattern, and values that could act as an option (`-…`), climb a path
-//! (`..`) or carry control characters are refused too. Values reach the
-//! command as whole arguments, never through a shell. Nothing in a
-//! request chooses a command, a file or a URL: only values for the
-//! arguments the spec marked.
+//! collected per request, a collection run for this request:
+//!
+//! - With `parameters`, the query string must give every parameter
+//!   exactly once, each value must match its pattern, and values that
+//!   could act as an option (`-…`), climb a path (`..`) or carry control
+//!   characters are refused too. A value that fills a URL's host must be a
+//!   host name or address (and port), nothing that could move the request
+//!   elsewhere. Values reach a command as whole arguments, never through
+//!   a shell.
+//! - With `targets`, the query names one declared target (`target=<name>`)
+//!   and nothing else; its URL and labels are the spec's.
+//!
+//! Nothing in a request chooses a command, a file, a scheme or a path:
+//! only values for the places the spec marked.
 
 use bytes::Bytes;
 use http_body_util::Full;
@@ -20,7 +27,7 @@ use super::routes::{self, text};
 use super::{State, negotiate};
 use crate::encode::Format;
 use crate::exposition;
-use crate::plan::{Plan, ProbePlan};
+use crate::plan::{Fills, Plan, ProbePlan};
 use crate::scheduler::Prober;
 use crate::selfmetrics::Entry;
 use hyper::header::ACCEPT;
@@ -82,13 +89,14 @@ pub(crate) async fn metrics<B>(req: &Request<B>, service: &str, state: &State) -
         let probe = &plan.probes[i];
         match arguments(probe, &state.probes.patterns[i], query) {
             Err(why) => text(StatusCode::BAD_REQUEST, why),
-            Ok(args) => match state.probes.in_flight.try_acquire() {
+            Ok(request) => match state.probes.in_flight.try_acquire() {
                 Err(_) => text(
                     StatusCode::SERVICE_UNAVAILABLE,
                     format!("{IN_FLIGHT} collections are running; try again\n"),
                 ),
                 Ok(_permit) => {
-                    let body = probe_body(&state.probes.prober, probe, &args, choice.format).await;
+                    let body =
+                        probe_body(&state.probes.prober, probe, &request, choice.format).await;
                     routes::exposition_reply(choice.content_type, Bytes::from(body), false)
                 }
             },
@@ -109,12 +117,21 @@ pub(crate) async fn metrics<B>(req: &Request<B>, service: &str, state: &State) -
     routes::head_if(req, reply)
 }
 
-/// The checked `(name, value)` of every parameter, or why the query is refused.
-fn arguments(
-    probe: &ProbePlan,
-    patterns: &[Regex],
-    query: &str,
-) -> Result<Vec<(&'static str, String)>, String> {
+/// What a checked query asks for.
+#[derive(Debug, PartialEq)]
+struct Checked {
+    /// `(name, value)` of every parameter, or `("target", url)` of the
+    /// named target.
+    args: Vec<(&'static str, String)>,
+    /// The named target's labels.
+    labels: &'static [(&'static str, &'static str)],
+}
+
+/// The checked query, or why it is refused.
+fn arguments(probe: &ProbePlan, patterns: &[Regex], query: &str) -> Result<Checked, String> {
+    if !probe.targets.is_empty() {
+        return target(probe, query);
+    }
     let mut values: Vec<Option<String>> = vec![None; probe.parameters.len()];
     for pair in query.split('&').filter(|p| !p.is_empty()) {
         let (raw_name, raw_value) = pair.split_once('=').unwrap_or((pair, ""));
@@ -131,10 +148,11 @@ fn arguments(
             return Err(format!("parameter `{name}` given twice\n"));
         }
         let value = decode(raw_value).map_err(|e| format!("parameter `{name}`: {e}\n"))?;
-        check_value(&value, &patterns[i]).map_err(|why| format!("parameter `{name}`: {why}\n"))?;
+        check_value(&value, &patterns[i], probe.parameters[i].fills)
+            .map_err(|why| format!("parameter `{name}`: {why}\n"))?;
         values[i] = Some(value);
     }
-    probe
+    let args = probe
         .parameters
         .iter()
         .zip(values)
@@ -148,7 +166,56 @@ fn arguments(
                 )
             })
         })
-        .collect()
+        .collect::<Result<_, _>>()?;
+    Ok(Checked { args, labels: &[] })
+}
+
+/// `target=<name>` of a declared target, and nothing else.
+fn target(probe: &ProbePlan, query: &str) -> Result<Checked, String> {
+    let declared = || {
+        probe
+            .targets
+            .iter()
+            .map(|t| format!("`{}`", t.name))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut named = None;
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (raw_name, raw_value) = pair.split_once('=').unwrap_or((pair, ""));
+        let name = decode(raw_name).map_err(|e| format!("parameter name: {e}\n"))?;
+        if name != "target" {
+            return Err(format!(
+                "unknown parameter `{}`; `{}` takes `target` only\n",
+                name.escape_debug(),
+                probe.service
+            ));
+        }
+        if named.is_some() {
+            return Err("parameter `target` given twice\n".to_owned());
+        }
+        let value = decode(raw_value).map_err(|e| format!("parameter `target`: {e}\n"))?;
+        let Some(t) = probe.targets.iter().find(|t| t.name == value) else {
+            return Err(format!(
+                "unknown target `{}`; `{}` declares {}\n",
+                value.escape_debug(),
+                probe.service,
+                declared()
+            ));
+        };
+        named = Some(t);
+    }
+    let t = named.ok_or_else(|| {
+        format!(
+            "missing parameter `target`; `{}` declares {}\n",
+            probe.service,
+            declared()
+        )
+    })?;
+    Ok(Checked {
+        args: vec![("target", t.url.to_owned())],
+        labels: t.labels,
+    })
 }
 
 fn names(probe: &ProbePlan) -> String {
@@ -170,8 +237,9 @@ fn decode(raw: &str) -> Result<String, &'static str> {
         .map_err(|_| "not UTF-8 once decoded")
 }
 
-/// The rules every value obeys, whatever its pattern allows.
-fn check_value(value: &str, pattern: &Regex) -> Result<(), String> {
+/// The rules every value obeys, whatever its pattern allows, and those of
+/// the place it fills.
+fn check_value(value: &str, pattern: &Regex, fills: Fills) -> Result<(), String> {
     if value.chars().any(char::is_control) {
         return Err("control characters are not allowed".to_owned());
     }
@@ -188,19 +256,23 @@ fn check_value(value: &str, pattern: &Regex) -> Result<(), String> {
             pattern.as_str()
         ));
     }
-    Ok(())
+    match fills {
+        Fills::Argument => Ok(()),
+        Fills::Host => pme_content::authority::check_host(value),
+        Fills::HostAndPort => pme_content::authority::check_host_port(value),
+    }
 }
 
-/// Collects `probe` once with `args` and writes its exposition: the
+/// Collects `probe` once for `request` and writes its exposition: the
 /// groups' series and self-metrics (no period, so no counters).
 async fn probe_body(
     prober: &Prober,
     probe: &ProbePlan,
-    args: &[(&'static str, String)],
+    request: &Checked,
     format: Format,
 ) -> Vec<u8> {
-    let args: Vec<(&str, &str)> = args.iter().map(|(n, v)| (*n, v.as_str())).collect();
-    let snapshots = prober.probe(probe, &args).await;
+    let args: Vec<(&str, &str)> = request.args.iter().map(|(n, v)| (*n, v.as_str())).collect();
+    let snapshots = prober.probe(probe, &args, request.labels).await;
     let entries: Vec<Entry<'_>> = probe
         .groups
         .iter()
@@ -217,7 +289,7 @@ async fn probe_body(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::Parameter;
+    use crate::plan::{Parameter, Target};
 
     static PROBE: ProbePlan = ProbePlan {
         service: "ping",
@@ -225,22 +297,58 @@ mod tests {
             Parameter {
                 name: "target",
                 pattern: "[a-z0-9.-]+",
+                fills: Fills::Argument,
             },
             Parameter {
                 name: "path",
                 pattern: "[a-z0-9./]+",
+                fills: Fills::Argument,
+            },
+        ],
+        targets: &[],
+        groups: &[],
+    };
+
+    static NODES: ProbePlan = ProbePlan {
+        service: "nodes",
+        parameters: &[Parameter {
+            name: "target",
+            pattern: ".+",
+            fills: Fills::HostAndPort,
+        }],
+        targets: &[],
+        groups: &[],
+    };
+
+    static SITES: ProbePlan = ProbePlan {
+        service: "sites",
+        parameters: &[],
+        targets: &[
+            Target {
+                name: "eu",
+                url: "https://eu.example",
+                labels: &[("region", "eu")],
+            },
+            Target {
+                name: "us",
+                url: "https://us.example",
+                labels: &[],
             },
         ],
         groups: &[],
     };
 
-    fn check(query: &str) -> Result<Vec<(&'static str, String)>, String> {
-        let patterns: Vec<Regex> = PROBE
+    fn check_with(probe: &ProbePlan, query: &str) -> Result<Checked, String> {
+        let patterns: Vec<Regex> = probe
             .parameters
             .iter()
             .map(|p| Regex::new(&format!("^(?:{})$", p.pattern)).unwrap())
             .collect();
-        arguments(&PROBE, &patterns, query)
+        arguments(probe, &patterns, query)
+    }
+
+    fn check(query: &str) -> Result<Vec<(&'static str, String)>, String> {
+        check_with(&PROBE, query).map(|c| c.args)
     }
 
     #[test]
@@ -272,6 +380,42 @@ mod tests {
             ("target=a&path=x&cmd=ls", "unknown parameter `cmd`"),
         ] {
             let err = check(query).expect_err(query);
+            assert!(err.contains(reason), "{query}: {err}");
+        }
+    }
+
+    #[test]
+    fn a_host_value_is_a_host_whatever_its_pattern_allows() {
+        let ok = check_with(&NODES, "target=127.0.0.1%3A9100").unwrap();
+        assert_eq!(ok.args, [("target", "127.0.0.1:9100".to_owned())]);
+        for (query, reason) in [
+            ("target=evil.example%40127.0.0.1", "not a host name"),
+            ("target=127.0.0.1%2Fadmin", "not a host name"),
+            ("target=http://127.0.0.1", "not a host name"),
+            ("target=127.0.0.1:99999", "port `99999`"),
+            ("target=127.0.0.1%23frag", "not a host name"),
+        ] {
+            let err = check_with(&NODES, query).expect_err(query);
+            assert!(err.contains(reason), "{query}: {err}");
+        }
+    }
+
+    #[test]
+    fn a_target_is_named_and_brings_its_url_and_labels() {
+        let eu = check_with(&SITES, "target=eu").unwrap();
+        assert_eq!(eu.args, [("target", "https://eu.example".to_owned())]);
+        assert_eq!(eu.labels, [("region", "eu")]);
+        for (query, reason) in [
+            ("target=https://evil.example", "unknown target"),
+            ("target=EU", "unknown target"),
+            ("target=eu&target=us", "given twice"),
+            ("target=eu&url=x", "unknown parameter `url`"),
+            (
+                "",
+                "missing parameter `target`; `sites` declares `eu`, `us`",
+            ),
+        ] {
+            let err = check_with(&SITES, query).expect_err(query);
             assert!(err.contains(reason), "{query}: {err}");
         }
     }

@@ -82,13 +82,21 @@ impl Client {
         }
     }
 
+    /// Requests `url`: the source's own, or its template filled in for a
+    /// request (which is never cached: the build refuses `cache` there).
     pub(super) async fn read(
         &self,
         source: &HttpSource,
+        url: &str,
         limit: usize,
         timeout: Duration,
     ) -> Result<Reading, SourceError> {
-        let cached = if source.cache == Cache::Off {
+        let cache = if url == source.url {
+            source.cache
+        } else {
+            Cache::Off
+        };
+        let cached = if cache == Cache::Off {
             None
         } else {
             self.cache.lock().unwrap_or_else(|p| p.into_inner()).clone()
@@ -101,6 +109,7 @@ impl Client {
         let made = self.current(source)?;
         let request = build_request(
             source,
+            url,
             &made.proxies,
             cached.as_ref().and_then(|c| c.etag.clone()),
         )?;
@@ -109,7 +118,7 @@ impl Client {
                 .client
                 .request(request)
                 .await
-                .map_err(|e| SourceError::Io(format!("{}: {}", source.url, error_chain(&e))))?;
+                .map_err(|e| SourceError::Io(format!("{url}: {}", error_chain(&e))))?;
             let (parts, body) = response.into_parts();
             let content = read_capped(body, limit).await?;
             Ok::<_, SourceError>((parts, content))
@@ -117,7 +126,7 @@ impl Client {
         let (parts, content) = tokio::time::timeout(timeout, exchange)
             .await
             .map_err(|_| SourceError::Timeout(timeout))??;
-        let lifetime = match source.cache {
+        let lifetime = match cache {
             Cache::For(lifetime) => Some(lifetime),
             Cache::Headers | Cache::Off => max_age(&parts.headers),
         };
@@ -131,7 +140,7 @@ impl Client {
             }
             status if accepted(source.valid_status, status) => {
                 let reading = Reading::new(content);
-                if source.cache != Cache::Off {
+                if cache != Cache::Off {
                     let etag = parts.headers.get(ETAG).cloned();
                     let entry = (lifetime.is_some() || etag.is_some()).then(|| Cached {
                         reading: reading.clone(),
@@ -142,7 +151,7 @@ impl Client {
                 }
                 Ok(reading)
             }
-            status => Err(SourceError::Io(refused(source, status))),
+            status => Err(SourceError::Io(refused(url, source.valid_status, status))),
         }
     }
 }
@@ -194,14 +203,13 @@ fn accepted(valid: &[u16], status: StatusCode) -> bool {
     }
 }
 
-fn refused(source: &HttpSource, status: StatusCode) -> String {
-    let expected: Vec<String> = source.valid_status.iter().map(u16::to_string).collect();
+fn refused(url: &str, valid: &[u16], status: StatusCode) -> String {
+    let expected: Vec<String> = valid.iter().map(u16::to_string).collect();
     match expected.as_slice() {
-        [] => format!("{} answered {status}", source.url),
-        [one] => format!("{} answered {status}; expected {one}", source.url),
+        [] => format!("{url} answered {status}"),
+        [one] => format!("{url} answered {status}; expected {one}"),
         [init @ .., last] => format!(
-            "{} answered {status}; expected {} or {last}",
-            source.url,
+            "{url} answered {status}; expected {} or {last}",
             init.join(", ")
         ),
     }
@@ -209,10 +217,11 @@ fn refused(source: &HttpSource, status: StatusCode) -> String {
 
 fn build_request(
     source: &HttpSource,
+    url: &str,
     proxies: &https::Proxies,
     etag: Option<HeaderValue>,
 ) -> Result<Request<Full<Bytes>>, SourceError> {
-    let bad = |e: String| SourceError::Io(format!("{}: {e}", source.url));
+    let bad = |e: String| SourceError::Io(format!("{url}: {e}"));
     let (method, body) = match source.method {
         Method::Get => (hyper::Method::GET, Bytes::new()),
         Method::Post => (
@@ -222,7 +231,7 @@ fn build_request(
     };
     let mut request = Request::builder()
         .method(method)
-        .uri(source.url)
+        .uri(url)
         .header(USER_AGENT, concat!("pme/", env!("CARGO_PKG_VERSION")))
         .body(Full::new(body))
         .map_err(|e| bad(e.to_string()))?;
@@ -254,7 +263,7 @@ fn build_request(
     }
     // A plain-HTTP request goes to the proxy itself, with its credentials;
     // an https:// one sends them in the tunnel's CONNECT instead.
-    if source.url.starts_with("http://")
+    if url.starts_with("http://")
         && let Some(auth) = proxies
             .intercept(request.uri())
             .and_then(|proxy| proxy.auth)

@@ -13,6 +13,7 @@ pub(crate) mod http;
 pub(crate) mod identity;
 mod static_value;
 
+use std::borrow::Cow;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -178,9 +179,10 @@ impl Source {
         self.read_with(&[]).await
     }
 
-    /// Reads once with request parameters: in a command's arguments, each
-    /// `{name}` of a parameter is replaced by its (checked) value. The
-    /// arguments go to the program as they are, never through a shell.
+    /// Reads once with request parameters: in a command's arguments and an
+    /// HTTP source's URL, each `{name}` of a parameter is replaced by its
+    /// (checked) value. The arguments go to the program as they are, never
+    /// through a shell.
     ///
     /// # Errors
     /// See [`SourceError`].
@@ -232,7 +234,14 @@ impl Source {
             },
             SourceKind::Static { content } => Ok(static_value::read(content)),
             SourceKind::Http(request) => match &self.http {
-                Some(client) => client.read(request, limit, timeout).await,
+                Some(client) => {
+                    let url = if parameters.is_empty() {
+                        Cow::Borrowed(request.url)
+                    } else {
+                        Cow::Owned(substitute(request.url, parameters))
+                    };
+                    client.read(request, &url, limit, timeout).await
+                }
                 None => Err(SourceError::Io("no HTTP client for this source".to_owned())),
             },
             SourceKind::Collector { name } => Err(SourceError::Io(format!(
