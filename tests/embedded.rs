@@ -10,7 +10,7 @@
 use std::time::Duration;
 
 use pme::__private::plan::{
-    HttpAuth, HttpSource, Plan, RunAs, Secret, SourceKind, SourcePlan, TlsClient,
+    HttpAuth, HttpSource, Plan, ProbePlan, RunAs, Secret, SourceKind, SourcePlan, Target, TlsClient,
 };
 use pme::Options;
 use pme::Running;
@@ -22,7 +22,8 @@ use crate::util::http_server::{self, TestServer};
 pub const SPEC_DIR: &str = "/tmp/pme-tests";
 
 /// `plan` with every `from` in its sources (paths, URLs, command lines,
-/// environment, credentials' paths, `run_as` names) replaced by its `to`.
+/// environment, credentials' paths, `run_as` names) and its targets' URLs
+/// replaced by its `to`.
 /// The new plan lives for the rest of the test process.
 pub fn relocate(plan: &'static Plan, pairs: &[(&str, String)]) -> &'static Plan {
     let swap = |text: &'static str| -> &'static str {
@@ -101,8 +102,25 @@ pub fn relocate(plan: &'static Plan, pairs: &[(&str, String)]) -> &'static Plan 
             }),
         })
         .collect();
+    let probes: Vec<ProbePlan> = plan
+        .probes
+        .iter()
+        .map(|probe| ProbePlan {
+            targets: probe
+                .targets
+                .iter()
+                .map(|t| Target {
+                    url: swap(t.url),
+                    ..*t
+                })
+                .collect::<Vec<_>>()
+                .leak(),
+            ..*probe
+        })
+        .collect();
     Box::leak(Box::new(Plan {
         sources: sources.leak(),
+        probes: probes.leak(),
         ..*plan
     }))
 }
@@ -155,6 +173,10 @@ pub mod escaping {
 
 pub mod parameters {
     pme::include_spec!("tests/specs/parameters.yaml");
+}
+
+pub mod targets {
+    pme::include_spec!("tests/specs/targets.yaml");
 }
 
 pub mod instruments {

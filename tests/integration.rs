@@ -34,5 +34,6 @@ mod scheduling;
 mod self_metrics;
 mod statsd;
 mod systemd;
+mod targets;
 mod web;
 mod xpath_libxml2;

@@ -11,12 +11,12 @@ use crate::util::{
 
 /// A Prometheus server whose configuration and storage live in a
 /// directory of the test's own.
-struct Prometheus {
+pub(crate) struct Prometheus {
     _daemon: Daemon,
     addr: std::net::SocketAddr,
 }
 
-fn query(prom: &Prometheus, promql: &str) -> Option<serde_json::Value> {
+pub(crate) fn query(prom: &Prometheus, promql: &str) -> Option<serde_json::Value> {
     let encoded: String = promql
         .bytes()
         .map(|b| {
@@ -35,7 +35,12 @@ fn query(prom: &Prometheus, promql: &str) -> Option<serde_json::Value> {
 
 /// Starts Prometheus with `config`, its files and storage in `dir`, and
 /// waits until it is ready.
-fn spawn_prometheus(binary: &Path, config: &str, dir: &Path, extra: &[&str]) -> Prometheus {
+pub(crate) fn spawn_prometheus(
+    binary: &Path,
+    config: &str,
+    dir: &Path,
+    extra: &[&str],
+) -> Prometheus {
     std::fs::create_dir_all(dir).unwrap();
     let file = dir.join("prometheus.yml");
     std::fs::write(&file, config).unwrap();
