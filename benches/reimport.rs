@@ -32,6 +32,8 @@ static ALL: [Import; 1] = [Import {
     rename: None,
     prefix: "",
     labels: &[("instance", "bench")],
+    honor_labels: false,
+    relabel: &[],
     value_on_error: None,
 }];
 

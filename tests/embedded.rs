@@ -163,6 +163,10 @@ pub mod reimport {
     pme::include_spec!("tests/specs/reimport.yaml");
 }
 
+pub mod relabel {
+    pme::include_spec!("tests/specs/relabel.yaml");
+}
+
 pub mod run_as {
     pme::include_spec!("tests/specs/run_as.yaml");
 }

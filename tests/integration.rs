@@ -29,6 +29,7 @@ mod parameters;
 mod prometheus;
 mod pull;
 mod reimport;
+mod relabel;
 mod run_as;
 mod scheduling;
 mod self_metrics;

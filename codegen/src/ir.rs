@@ -186,8 +186,29 @@ pub struct Import {
     pub prefix: String,
     /// Constant labels: the service's, then the entry's.
     pub labels: Vec<(String, String)>,
+    /// A sample's own label wins over a constant one of the same name.
+    pub honor_labels: bool,
+    /// `metric_relabel_configs`, checked, defaults filled in.
+    pub relabel: Vec<RelabelRule>,
     /// Value every sample takes when a reading fails.
     pub value_on_error: Option<f64>,
+}
+
+/// One relabelling rule of an import, with Prometheus' defaults filled in.
+#[derive(Debug, Clone)]
+pub struct RelabelRule {
+    /// What the rule does.
+    pub action: pme_content::exposition::relabel::Action,
+    /// Labels whose joined values the regex reads.
+    pub source_labels: Vec<String>,
+    /// Joins them.
+    pub separator: String,
+    /// Unanchored as written.
+    pub regex: String,
+    /// What `replace` and `labelmap` write.
+    pub replacement: String,
+    /// What `replace` sets (empty for other actions).
+    pub target_label: String,
 }
 
 /// One metric family.

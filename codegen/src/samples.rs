@@ -172,6 +172,28 @@ fn imported(group: &Group, input: &[u8]) -> Result<Vec<Series>, String> {
                     .collect::<Vec<_>>()
                     .into_boxed_slice(),
             ),
+            honor_labels: i.honor_labels,
+            relabel: Box::leak(
+                i.relabel
+                    .iter()
+                    .map(|r| expo::relabel::Rule {
+                        action: r.action,
+                        source_labels: Box::leak(
+                            r.source_labels
+                                .iter()
+                                .map(|l| leak(l))
+                                .collect::<Vec<_>>()
+                                .into_boxed_slice(),
+                        ),
+                        separator: leak(&r.separator),
+                        regex: leak(&r.regex),
+                        replacement: leak(&r.replacement),
+                        target_label: leak(&r.target_label),
+                        compiled: OnceLock::new(),
+                    })
+                    .collect::<Vec<_>>()
+                    .into_boxed_slice(),
+            ),
             value_on_error: i.value_on_error,
         })
         .collect();

@@ -7,6 +7,7 @@
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
+use pme_content::exposition::relabel::{Action, Rule};
 use pme_content::exposition::{Format, Import, parse, route, write_openmetrics, write_text};
 
 static ALL: [Import; 1] = [Import {
@@ -15,6 +16,17 @@ static ALL: [Import; 1] = [Import {
     rename: None,
     prefix: "",
     labels: &[("job", "fuzz")],
+    honor_labels: false,
+    // Relabelling runs on every routed sample too, duplicates check included.
+    relabel: &[Rule {
+        action: Action::LabelMap,
+        source_labels: &[],
+        separator: ";",
+        regex: "(.+)",
+        replacement: "r_$1",
+        target_label: "",
+        compiled: OnceLock::new(),
+    }],
     value_on_error: None,
 }];
 

@@ -191,13 +191,70 @@ fn set<T>(slot: &mut Option<T>, value: T, path: &syn::Path) -> syn::Result<()> {
     Ok(())
 }
 
-/// `#[import(select = .., name = .., prefix = .., labels(..), value_on_error = ..)]`.
+/// `#[import(select = .., name = .., prefix = .., labels(..), honor_labels,
+/// relabel(..)*, value_on_error = ..)]`.
 pub(crate) struct ImportAttr {
     pub(crate) select: LitStr,
     pub(crate) name: Option<LitStr>,
     pub(crate) prefix: Option<LitStr>,
     pub(crate) labels: Vec<(LitStr, LitStr)>,
+    pub(crate) honor_labels: bool,
+    pub(crate) relabel: Vec<RelabelAttr>,
     pub(crate) value_on_error: Option<f64>,
+}
+
+/// `relabel(action = .., source_labels(..), separator = .., regex = ..,
+/// replacement = .., target_label = ..)`: one of Prometheus'
+/// `metric_relabel_configs`, keys as Prometheus names them.
+pub(crate) struct RelabelAttr {
+    pub(crate) span: Span,
+    pub(crate) action: Option<LitStr>,
+    pub(crate) source_labels: Vec<LitStr>,
+    pub(crate) separator: Option<LitStr>,
+    pub(crate) regex: Option<LitStr>,
+    pub(crate) replacement: Option<LitStr>,
+    pub(crate) target_label: Option<LitStr>,
+}
+
+fn relabel(meta: &syn::meta::ParseNestedMeta<'_>) -> syn::Result<RelabelAttr> {
+    let mut rule = RelabelAttr {
+        span: meta
+            .path
+            .get_ident()
+            .map_or_else(Span::call_site, syn::Ident::span),
+        action: None,
+        source_labels: Vec::new(),
+        separator: None,
+        regex: None,
+        replacement: None,
+        target_label: None,
+    };
+    meta.parse_nested_meta(|key| {
+        let path = &key.path;
+        if path.is_ident("action") {
+            set(&mut rule.action, key.value()?.parse()?, path)
+        } else if path.is_ident("source_labels") {
+            let content;
+            syn::parenthesized!(content in key.input);
+            rule.source_labels = Punctuated::<LitStr, Token![,]>::parse_terminated(&content)?
+                .into_iter()
+                .collect();
+            Ok(())
+        } else if path.is_ident("separator") {
+            set(&mut rule.separator, key.value()?.parse()?, path)
+        } else if path.is_ident("regex") {
+            set(&mut rule.regex, key.value()?.parse()?, path)
+        } else if path.is_ident("replacement") {
+            set(&mut rule.replacement, key.value()?.parse()?, path)
+        } else if path.is_ident("target_label") {
+            set(&mut rule.target_label, key.value()?.parse()?, path)
+        } else {
+            Err(key.error(
+                "unknown `relabel` key; expected one of `action`, `source_labels`, `separator`, `regex`, `replacement`, `target_label`",
+            ))
+        }
+    })?;
+    Ok(rule)
 }
 
 /// Every `#[import(...)]` attribute of a field, in order.
@@ -206,9 +263,16 @@ pub(crate) fn imports(attrs: &[Attribute]) -> syn::Result<Vec<ImportAttr>> {
     for attr in attrs.iter().filter(|a| a.path().is_ident("import")) {
         let (mut select, mut name, mut prefix, mut labels, mut value_on_error) =
             (None, None, None, None, None);
+        let (mut honor_labels, mut rules) = (false, Vec::new());
         attr.parse_nested_meta(|meta| {
             let path = &meta.path;
-            if path.is_ident("select") {
+            if path.is_ident("honor_labels") {
+                honor_labels = true;
+                Ok(())
+            } else if path.is_ident("relabel") {
+                rules.push(relabel(&meta)?);
+                Ok(())
+            } else if path.is_ident("select") {
                 set(&mut select, meta.value()?.parse()?, path)
             } else if path.is_ident("name") {
                 set(&mut name, meta.value()?.parse()?, path)
@@ -229,7 +293,7 @@ pub(crate) fn imports(attrs: &[Attribute]) -> syn::Result<Vec<ImportAttr>> {
                 set(&mut labels, pairs, path)
             } else {
                 Err(meta.error(
-                    "unknown `import` key; expected one of `select`, `name`, `prefix`, `labels`, `value_on_error`",
+                    "unknown `import` key; expected one of `select`, `name`, `prefix`, `labels`, `honor_labels`, `relabel`, `value_on_error`",
                 ))
             }
         })?;
@@ -240,6 +304,8 @@ pub(crate) fn imports(attrs: &[Attribute]) -> syn::Result<Vec<ImportAttr>> {
             name,
             prefix,
             labels: labels.unwrap_or_default(),
+            honor_labels,
+            relabel: rules,
             value_on_error,
         });
     }

@@ -8,7 +8,7 @@ use syn::{DeriveInput, FieldsNamed, LitStr};
 
 use pme_content::exposition::Selector;
 
-use crate::attr::{self, GroupAttr, ImportAttr};
+use crate::attr::{self, GroupAttr, ImportAttr, RelabelAttr};
 
 pub(crate) fn derive(
     input: &DeriveInput,
@@ -16,9 +16,30 @@ pub(crate) fn derive(
     group: &GroupAttr,
 ) -> syn::Result<TokenStream> {
     let (field, imports) = import_field(input, fields)?;
+    // Rules hold a lazily compiled regex, so each import's are a static of
+    // their own (a static may not borrow a temporary with a `OnceLock`).
+    let rule_names: Vec<syn::Ident> = (0..imports.len())
+        .map(|i| quote::format_ident!("RELABEL_{i}"))
+        .collect();
+    let rule_statics = imports
+        .iter()
+        .zip(&rule_names)
+        .map(|(import, name)| {
+            let rules = import
+                .relabel
+                .iter()
+                .map(relabel_rule)
+                .collect::<syn::Result<Vec<_>>>()?;
+            let n = rules.len();
+            Ok(quote! {
+                static #name: [::pme::__private::parsers::exposition::relabel::Rule; #n] = [#(#rules),*];
+            })
+        })
+        .collect::<syn::Result<Vec<_>>>()?;
     let statics = imports
         .iter()
-        .map(import_static)
+        .zip(&rule_names)
+        .map(|(import, rules)| import_static(import, rules))
         .collect::<syn::Result<Vec<_>>>()?;
     let count = statics.len();
     let ident = &field.ident;
@@ -27,6 +48,7 @@ pub(crate) fn derive(
     let declared = &group.declared;
     Ok(quote! {
         const _: () = {
+            #(#rule_statics)*
             static IMPORTS: [::pme::__private::parsers::exposition::Import; #count] = [#(#statics),*];
             /// Names the spec declares itself; imports may not take them.
             static DECLARED: &[&str] = &[#(#declared),*];
@@ -86,8 +108,9 @@ fn import_field<'a>(
     })
 }
 
-/// One import as an `Import` static; its selector checked now.
-fn import_static(import: &ImportAttr) -> syn::Result<TokenStream> {
+/// One import as an `Import` static, its rules in the static `rules`; its
+/// selector checked now.
+fn import_static(import: &ImportAttr, rules: &syn::Ident) -> syn::Result<TokenStream> {
     let selector = Selector::parse(&import.select.value())
         .map_err(|e| syn::Error::new(import.select.span(), format!("invalid selector: {e}")))?;
     if let Some(name) = &import.name
@@ -115,6 +138,7 @@ fn import_static(import: &ImportAttr) -> syn::Result<TokenStream> {
         }
         None => quote!(::core::option::Option::None),
     };
+    let honor_labels = import.honor_labels;
     Ok(quote! {
         ::pme::__private::parsers::exposition::Import {
             select: #select,
@@ -122,7 +146,58 @@ fn import_static(import: &ImportAttr) -> syn::Result<TokenStream> {
             rename: #rename,
             prefix: #prefix,
             labels: &[#(#labels),*],
+            honor_labels: #honor_labels,
+            relabel: &#rules,
             value_on_error: #value_on_error,
+        }
+    })
+}
+
+/// One `relabel(...)` as a `Rule`, checked now, defaults filled in.
+fn relabel_rule(rule: &RelabelAttr) -> syn::Result<TokenStream> {
+    use pme_content::exposition::relabel::{self, Action};
+    let value = |lit: &Option<LitStr>| lit.as_ref().map(LitStr::value);
+    let action = match &rule.action {
+        Some(a) => Action::parse(&a.value()).map_err(|e| syn::Error::new(a.span(), e))?,
+        None => Action::Replace,
+    };
+    let sources: Vec<String> = rule.source_labels.iter().map(LitStr::value).collect();
+    let source_refs: Vec<&str> = sources.iter().map(String::as_str).collect();
+    let (regex, replacement, target) = (
+        value(&rule.regex),
+        value(&rule.replacement),
+        value(&rule.target_label),
+    );
+    relabel::check(&relabel::Parts {
+        action,
+        source_labels: &source_refs,
+        regex: regex.as_deref(),
+        replacement: replacement.as_deref(),
+        target_label: target.as_deref(),
+        separator: rule.separator.is_some(),
+    })
+    .map_err(|e| syn::Error::new(rule.span, e))?;
+    let action = match action {
+        Action::Replace => quote!(Replace),
+        Action::Keep => quote!(Keep),
+        Action::Drop => quote!(Drop),
+        Action::LabelDrop => quote!(LabelDrop),
+        Action::LabelKeep => quote!(LabelKeep),
+        Action::LabelMap => quote!(LabelMap),
+    };
+    let separator = value(&rule.separator).unwrap_or_else(|| relabel::DEFAULT_SEPARATOR.to_owned());
+    let regex = regex.unwrap_or_else(|| relabel::DEFAULT_REGEX.to_owned());
+    let replacement = replacement.unwrap_or_else(|| relabel::DEFAULT_REPLACEMENT.to_owned());
+    let target = target.unwrap_or_default();
+    Ok(quote! {
+        ::pme::__private::parsers::exposition::relabel::Rule {
+            action: ::pme::__private::parsers::exposition::relabel::Action::#action,
+            source_labels: &[#(#sources),*],
+            separator: #separator,
+            regex: #regex,
+            replacement: #replacement,
+            target_label: #target,
+            compiled: ::std::sync::OnceLock::new(),
         }
     })
 }

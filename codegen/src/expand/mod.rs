@@ -119,6 +119,10 @@ fn import_group(g: &Group, m: &Model, name: &syn::Ident, doc: &str) -> TokenStre
             let pairs = import.labels.iter().map(|(k, v)| quote!(#k = #v));
             args.push(quote!(labels(#(#pairs),*)));
         }
+        if import.honor_labels {
+            args.push(quote!(honor_labels));
+        }
+        args.extend(import.relabel.iter().map(relabel_attr));
         if let Some(v) = import.value_on_error {
             let text = crate::names::format_value(v);
             args.push(quote!(value_on_error = #text));
@@ -237,6 +241,33 @@ fn group_plan(s: &Service, g: &Group, m: &Model) -> TokenStream {
             collector: #collector,
         }
     }
+}
+
+/// One relabelling rule as `relabel(...)`, every key written out.
+fn relabel_attr(rule: &crate::ir::RelabelRule) -> TokenStream {
+    let action = rule.action.name();
+    let sources = &rule.source_labels;
+    let (separator, regex, replacement) = (&rule.separator, &rule.regex, &rule.replacement);
+    let target = (!rule.target_label.is_empty()).then(|| {
+        let t = &rule.target_label;
+        quote!(, target_label = #t)
+    });
+    let sources = (!sources.is_empty()).then(|| quote!(, source_labels(#(#sources),*)));
+    let uses_sources = sources.is_some()
+        || matches!(
+            rule.action,
+            pme_content::exposition::relabel::Action::Replace
+                | pme_content::exposition::relabel::Action::Keep
+                | pme_content::exposition::relabel::Action::Drop
+        );
+    let separator = uses_sources.then(|| quote!(, separator = #separator));
+    let replacement = matches!(
+        rule.action,
+        pme_content::exposition::relabel::Action::Replace
+            | pme_content::exposition::relabel::Action::LabelMap
+    )
+    .then(|| quote!(, replacement = #replacement));
+    quote!(relabel(action = #action #sources #separator, regex = #regex #replacement #target))
 }
 
 /// A service with parameters or targets: collected per request, never

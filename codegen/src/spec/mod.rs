@@ -218,6 +218,22 @@ pub(crate) struct Metric {
     pub(crate) select: Option<Sp<String>>,
     /// `content_type: prometheus`: put before every family name.
     pub(crate) prefix: Option<Sp<String>>,
+    /// `content_type: prometheus`: a sample's own labels win over constant ones.
+    pub(crate) honor_labels: Option<Sp<bool>>,
+    /// `content_type: prometheus`: `metric_relabel_configs`, where they are.
+    pub(crate) relabel: Option<(Pos, Vec<RelabelSpec>)>,
+}
+
+/// One of an import's `metric_relabel_configs`, keys as Prometheus names them.
+#[derive(Debug)]
+pub(crate) struct RelabelSpec {
+    pub(crate) pos: Pos,
+    pub(crate) action: Option<Sp<String>>,
+    pub(crate) source_labels: Vec<Sp<String>>,
+    pub(crate) separator: Option<Sp<String>>,
+    pub(crate) regex: Option<Sp<String>>,
+    pub(crate) replacement: Option<Sp<String>>,
+    pub(crate) target_label: Option<Sp<String>>,
 }
 
 // The keys each mapping accepts, in the order docs/spec.md lists them.
@@ -304,6 +320,16 @@ const METRIC_KEYS: &[&str] = &[
     "value_map",
     "select",
     "prefix",
+    "honor_labels",
+    "metric_relabel_configs",
+];
+const RELABEL_KEYS: &[&str] = &[
+    "action",
+    "source_labels",
+    "separator",
+    "regex",
+    "replacement",
+    "target_label",
 ];
 
 /// Reads the node tree into a [`Spec`], reporting every shape problem.
@@ -595,6 +621,48 @@ fn read_group(key: &Key, node: &Node, standalone: bool, d: &mut Diagnostics) -> 
     group
 }
 
+/// `metric_relabel_configs`: a list of rules.
+fn read_relabel(n: &Node, d: &mut Diagnostics) -> (Pos, Vec<RelabelSpec>) {
+    let Value::Seq(items) = &n.value else {
+        d.error(
+            n.pos,
+            format!(
+                "`metric_relabel_configs` must be a list of rules, found {}",
+                n.describe()
+            ),
+        );
+        return (n.pos, Vec::new());
+    };
+    let rules = items
+        .iter()
+        .filter_map(|item| {
+            let mut f = Fields::new(item, "a relabel rule", d)?;
+            let source_labels = match f.take("source_labels") {
+                None => Vec::new(),
+                Some(list) => match &list.value {
+                    Value::Seq(labels) => labels.iter().filter_map(|l| str_of(l, d)).collect(),
+                    _ => {
+                        d.error(list.pos, "`source_labels` must be a list of label names");
+                        Vec::new()
+                    }
+                },
+            };
+            let rule = RelabelSpec {
+                pos: item.pos,
+                action: f.take("action").and_then(|n| str_of(n, d)),
+                source_labels,
+                separator: f.take("separator").and_then(|n| str_of(n, d)),
+                regex: f.take("regex").and_then(|n| str_of(n, d)),
+                replacement: f.take("replacement").and_then(|n| str_of(n, d)),
+                target_label: f.take("target_label").and_then(|n| str_of(n, d)),
+            };
+            f.finish(RELABEL_KEYS, d);
+            Some(rule)
+        })
+        .collect();
+    (n.pos, rules)
+}
+
 /// `expect`: the series lines a `sample` must yield.
 fn read_expect(n: &Node, d: &mut Diagnostics) -> (Pos, Vec<Sp<String>>) {
     match &n.value {
@@ -739,6 +807,8 @@ fn read_metric_fields(key: &Key, f: &mut Fields<'_>, d: &mut Diagnostics) -> Met
         scale: f.take("scale").and_then(|n| f64_of(n, d)),
         select: f.take("select").and_then(|n| str_of(n, d)),
         prefix: f.take("prefix").and_then(|n| str_of(n, d)),
+        honor_labels: f.take("honor_labels").and_then(|n| bool_of(n, d)),
+        relabel: f.take("metric_relabel_configs").map(|n| read_relabel(n, d)),
         value_map: f.take("value_map").map(|n| {
             let written = entries(n, "`value_map`", d);
             let pairs = written

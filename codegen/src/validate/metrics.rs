@@ -59,14 +59,24 @@ impl Validator<'_> {
         .filter(|_| ok)
     }
 
-    /// `select` and `prefix` belong to re-imports, not to a metric.
+    /// `select`, `prefix`, `honor_labels` and `metric_relabel_configs`
+    /// belong to re-imports, not to a metric.
     fn refuse_import_keys(&mut self, m: &spec::Metric) {
-        for (key, spot) in [("select", &m.select), ("prefix", &m.prefix)] {
-            if let Some(spot) = spot {
+        let spots = [
+            ("select", m.select.as_ref().map(|s| s.pos)),
+            ("prefix", m.prefix.as_ref().map(|s| s.pos)),
+            ("honor_labels", m.honor_labels.as_ref().map(|s| s.pos)),
+            (
+                "metric_relabel_configs",
+                m.relabel.as_ref().map(|(pos, _)| *pos),
+            ),
+        ];
+        for (key, spot) in spots {
+            if let Some(pos) = spot {
                 self.d.error_help(
-                    spot.pos,
+                    pos,
                     format!("`{key}` applies to `content_type: prometheus`"),
-                    "it picks families out of a re-imported Prometheus exposition",
+                    "it applies to families re-imported from a Prometheus exposition",
                 );
             }
         }

@@ -1,6 +1,7 @@
 //! The `metrics:` entries of a `content_type: prometheus` group: a
-//! selector, an optional `name` or `prefix`, constant labels. They keep the
-//! source's types, HELP and values, so the keys for those are refused.
+//! selector, an optional `name` or `prefix`, constant labels,
+//! `honor_labels` and `metric_relabel_configs`. They keep the source's
+//! types, HELP and values, so the keys for those are refused.
 
 use pme_content::exposition::Selector;
 
@@ -50,6 +51,8 @@ impl Validator<'_> {
         }
         let (labels, labels_ok) = self.import_labels(m, &service.labels);
         ok &= labels_ok;
+        let relabel = self.relabel_rules(m);
+        ok &= relabel.is_some();
         selector?;
         ok.then(|| ir::Import {
             id: m.id.value.clone(),
@@ -58,8 +61,72 @@ impl Validator<'_> {
             rename: m.name.as_ref().map(|n| n.value.clone()),
             prefix,
             labels,
+            honor_labels: m.honor_labels.as_ref().is_some_and(|h| h.value),
+            relabel: relabel.unwrap_or_default(),
             value_on_error: m.value_on_error.as_ref().map(|v| v.value),
         })
+    }
+
+    /// `metric_relabel_configs`: each rule checked by the code that runs
+    /// it (`pme_content::exposition::relabel`), defaults filled in.
+    fn relabel_rules(&mut self, m: &spec::Metric) -> Option<Vec<ir::RelabelRule>> {
+        use pme_content::exposition::relabel::{self, Action};
+        let Some((_, rules)) = &m.relabel else {
+            return Some(Vec::new());
+        };
+        let mut out = Vec::with_capacity(rules.len());
+        let mut ok = true;
+        for rule in rules {
+            let action = match &rule.action {
+                None => Action::Replace,
+                Some(a) => match Action::parse(&a.value) {
+                    Ok(action) => action,
+                    Err(e) => {
+                        self.d.error(a.pos, e);
+                        ok = false;
+                        continue;
+                    }
+                },
+            };
+            let value = |s: &Option<Sp<String>>| s.as_ref().map(|s| s.value.clone());
+            let sources: Vec<&str> = rule
+                .source_labels
+                .iter()
+                .map(|l| l.value.as_str())
+                .collect();
+            let (regex, replacement, target) = (
+                value(&rule.regex),
+                value(&rule.replacement),
+                value(&rule.target_label),
+            );
+            let checked = relabel::check(&relabel::Parts {
+                action,
+                source_labels: &sources,
+                regex: regex.as_deref(),
+                replacement: replacement.as_deref(),
+                target_label: target.as_deref(),
+                separator: rule.separator.is_some(),
+            });
+            if let Err(e) = checked {
+                self.d.error_help(
+                    rule.pos,
+                    format!("relabel rule: {e}"),
+                    "the rules are Prometheus' `metric_relabel_configs` (docs/spec.md, \"Relabelling\")",
+                );
+                ok = false;
+                continue;
+            }
+            out.push(ir::RelabelRule {
+                action,
+                source_labels: rule.source_labels.iter().map(|l| l.value.clone()).collect(),
+                separator: value(&rule.separator)
+                    .unwrap_or_else(|| relabel::DEFAULT_SEPARATOR.to_owned()),
+                regex: regex.unwrap_or_else(|| relabel::DEFAULT_REGEX.to_owned()),
+                replacement: replacement.unwrap_or_else(|| relabel::DEFAULT_REPLACEMENT.to_owned()),
+                target_label: target.unwrap_or_default(),
+            });
+        }
+        ok.then_some(out)
     }
 
     /// The keys of an extracted metric, refused on an import.

@@ -17,6 +17,7 @@
 
 mod number;
 mod parse;
+pub mod relabel;
 mod select;
 mod strict;
 mod write;

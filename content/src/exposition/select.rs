@@ -3,12 +3,12 @@
 //! `match[]`), renaming, prefixing and constant labels.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
 
 use regex::Regex;
 
-use super::{Family, Format, MetricType, is_legacy_label_name};
+use super::{Family, Format, MetricType, Sample, is_legacy_label_name, relabel};
 
 /// `=`, `!=`, `=~`, `!~`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -259,6 +259,10 @@ pub struct Import {
     /// kept as `exported_<name>`, as Prometheus does without
     /// `honor_labels`.
     pub labels: &'static [(&'static str, &'static str)],
+    /// A sample's own label wins over a constant one of the same name.
+    pub honor_labels: bool,
+    /// `metric_relabel_configs`, applied after the constant labels.
+    pub relabel: &'static [super::relabel::Rule],
     /// When a reading fails, every sample this import took takes this value.
     pub value_on_error: Option<f64>,
 }
@@ -326,18 +330,18 @@ pub fn route(families: Vec<Family<'_>>, imports: &[Import], reserved: &[&str]) -
                 let name = format!("{}{suffix}", taken[k].name);
                 let mut sample = sample.into_owned();
                 sample.name = Cow::Owned(name);
-                for (label, value) in import.labels {
-                    if let Some(existing) = sample.labels.iter_mut().find(|(n, _)| n == label) {
-                        existing.0 = Cow::Owned(format!("exported_{label}"));
-                    }
-                    sample
-                        .labels
-                        .push((Cow::Borrowed(*label), Cow::Borrowed(*value)));
+                add_labels(&mut sample, import);
+                match relabel::apply(import.relabel, &mut sample) {
+                    Ok(true) => taken[k].samples.push(sample),
+                    Ok(false) => {}
+                    Err(e) => errors.push(format!("`{}`: {e}", sample.name)),
                 }
-                taken[k].samples.push(sample);
             }
         }
-        for (k, family) in taken.into_iter().enumerate() {
+        for (k, mut family) in taken.into_iter().enumerate() {
+            if !imports[candidates[k]].relabel.is_empty() {
+                drop_duplicates(&mut family, &mut errors);
+            }
             if family.samples.is_empty() {
                 continue;
             }
@@ -363,6 +367,45 @@ pub fn route(families: Vec<Family<'_>>, imports: &[Import], reserved: &[&str]) -
         }
     }
     (out, errors)
+}
+
+/// The import's constant labels: a sample's own label of the same name
+/// stays with `honor_labels`, and is kept as `exported_<name>` otherwise.
+fn add_labels(sample: &mut Sample<'static>, import: &Import) {
+    for (label, value) in import.labels {
+        if let Some(existing) = sample.labels.iter_mut().find(|(n, _)| n == label) {
+            if import.honor_labels {
+                continue;
+            }
+            existing.0 = Cow::Owned(format!("exported_{label}"));
+        }
+        sample
+            .labels
+            .push((Cow::Borrowed(*label), Cow::Borrowed(*value)));
+    }
+}
+
+/// Relabelling can leave two samples with one name and label set (a
+/// dropped label told them apart): the first stays, the others are left
+/// out and reported, never summed or overwritten.
+fn drop_duplicates(family: &mut Family<'static>, errors: &mut Vec<String>) {
+    let mut seen = HashSet::with_capacity(family.samples.len());
+    let mut duplicates = 0usize;
+    family.samples.retain(|sample| {
+        let mut labels: Vec<(&str, &str)> =
+            sample.labels.iter().map(|(n, v)| (&**n, &**v)).collect();
+        labels.sort_unstable();
+        let key = (sample.name.to_string(), format!("{labels:?}"));
+        let first = seen.insert(key);
+        duplicates += usize::from(!first);
+        first
+    });
+    if duplicates > 0 {
+        errors.push(format!(
+            "`{}`: relabelling left {duplicates} sample(s) with the labels of an earlier one; they are left out",
+            family.name
+        ));
+    }
 }
 
 /// An empty copy of `family` under the name `import` gives it.
