@@ -41,6 +41,17 @@ pub(crate) fn spawn_prometheus(
     dir: &Path,
     extra: &[&str],
 ) -> Prometheus {
+    let prom = launch_prometheus(binary, config, dir, extra);
+    wait_for(Duration::from_secs(60), "Prometheus to be ready", || {
+        let response = std::panic::catch_unwind(|| get(prom.addr, "/-/ready")).ok()?;
+        (response.status == 200).then_some(())
+    });
+    prom
+}
+
+/// Starts Prometheus and waits only until it listens (behind TLS, the
+/// plain-HTTP readiness check cannot ask).
+fn launch_prometheus(binary: &Path, config: &str, dir: &Path, extra: &[&str]) -> Prometheus {
     std::fs::create_dir_all(dir).unwrap();
     let file = dir.join("prometheus.yml");
     std::fs::write(&file, config).unwrap();
@@ -52,15 +63,10 @@ pub(crate) fn spawn_prometheus(
     args.extend(extra.iter().map(|a| (*a).to_owned()));
     let mut daemon = Daemon::start(binary, &args);
     let addr = daemon.listening();
-    let prom = Prometheus {
+    Prometheus {
         _daemon: daemon,
         addr,
-    };
-    wait_for(Duration::from_secs(60), "Prometheus to be ready", || {
-        let response = std::panic::catch_unwind(|| get(prom.addr, "/-/ready")).ok()?;
-        (response.status == 200).then_some(())
-    });
-    prom
+    }
 }
 
 /// Starts Prometheus with `scrape_config` as its one job (a YAML mapping
@@ -118,6 +124,105 @@ fn prometheus_receives_remote_write() {
         Some(0.0),
         "{own}"
     );
+}
+
+/// remote_write to a Prometheus that demands a client certificate: with
+/// the test CA and pme's certificate the samples arrive; without a
+/// certificate, with one from an unknown CA, or trusting the wrong CA,
+/// `--once` fails and says why.
+#[test]
+fn remote_write_reaches_a_prometheus_behind_mutual_tls() {
+    let (Some(prometheus), Some(openssl), Some(curl)) = (
+        peer("prometheus", "prometheus"),
+        peer("openssl", "openssl"),
+        peer("curl", "curl"),
+    ) else {
+        return;
+    };
+    let keep = Dir::new("prometheus-rw-tls");
+    let dir = keep.path();
+    crate::web::certificates(&openssl, dir);
+    std::fs::write(
+        dir.join("web.yml"),
+        "tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  \
+         client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: ca.crt\n",
+    )
+    .unwrap();
+    let web = format!("--web.config.file={}", dir.join("web.yml").display());
+    let prom = launch_prometheus(
+        &prometheus,
+        "global: {scrape_interval: 1m}\n",
+        &dir.join("prometheus"),
+        &["--web.enable-remote-write-receiver", &web],
+    );
+    let file = |name: &str| dir.join(name).display().to_string();
+    let once = |tls: &[String]| {
+        let out = crate::util::pme_command()
+            .arg("--once")
+            .arg(format!(
+                "--remote-write.url=https://{}/api/v1/write",
+                prom.addr
+            ))
+            .arg("--remote-write.label=instance=mtls")
+            .args(tls)
+            .output()
+            .unwrap();
+        (
+            out.status,
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let trusted = format!("--remote-write.ca-file={}", file("ca.crt"));
+    let client = [
+        format!("--remote-write.cert-file={}", file("client.crt")),
+        format!("--remote-write.key-file={}", file("client.key")),
+    ];
+    // Prometheus takes writes once it is ready: the good send is retried until then.
+    let mut good = vec![trusted.clone()];
+    good.extend(client.iter().cloned());
+    wait_for(Duration::from_secs(60), "a write over mutual TLS", || {
+        once(&good).0.success().then_some(())
+    });
+    let stored =
+        wait_for(Duration::from_secs(30), "the written sample", || {
+            let out = Command::new(&curl)
+            .args(["-sf", "--cacert", &file("ca.crt"), "--cert", &file("client.crt")])
+            .args(["--key", &file("client.key")])
+            .arg(format!(
+                "https://{}/api/v1/query?query=pme_system_kernel_info%7Binstance%3D%22mtls%22%7D",
+                prom.addr
+            ))
+            .output()
+            .ok()?;
+            let json: serde_json::Value = serde_json::from_slice(&out.stdout).ok()?;
+            json["data"]["result"].as_array()?.first().cloned()
+        });
+    assert_eq!(stored["metric"]["instance"], "mtls", "{stored}");
+
+    let mut rogue = vec![trusted.clone()];
+    rogue.extend([
+        format!("--remote-write.cert-file={}", file("rogue.crt")),
+        format!("--remote-write.key-file={}", file("rogue.key")),
+    ]);
+    let mut wrong_ca = vec![format!("--remote-write.ca-file={}", file("rogue-ca.crt"))];
+    wrong_ca.extend(client.iter().cloned());
+    for (case, flags, reason) in [
+        (
+            "no client certificate",
+            vec![trusted.clone()],
+            "remote_write",
+        ),
+        (
+            "a client certificate of an unknown CA",
+            rogue,
+            "remote_write",
+        ),
+        ("the wrong CA trusted", wrong_ca, "invalid peer certificate"),
+    ] {
+        let (status, stderr) = once(&flags);
+        assert_eq!(status.code(), Some(1), "{case}: {stderr}");
+        assert!(stderr.contains(reason), "{case}: {stderr}");
+    }
 }
 
 #[test]
