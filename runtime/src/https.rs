@@ -112,6 +112,7 @@ pub(crate) fn client_with(settings: &Settings<'_>) -> Result<(Client, Proxies), 
         }
         None => builder,
     };
+    #[cfg(feature = "otlp-grpc")]
     let (connector, client) = if settings.http2_only {
         let mut client = hyper_util::client::legacy::Client::builder(TokioExecutor::new());
         client.http2_only(true);
@@ -120,9 +121,20 @@ pub(crate) fn client_with(settings: &Settings<'_>) -> Result<(Client, Proxies), 
         let client = hyper_util::client::legacy::Client::builder(TokioExecutor::new());
         (builder.enable_http1().wrap_connector(inner), client)
     };
+    #[cfg(not(feature = "otlp-grpc"))]
+    let (connector, client) = if settings.http2_only {
+        return Err(NO_GRPC.to_owned());
+    } else {
+        let client = hyper_util::client::legacy::Client::builder(TokioExecutor::new());
+        (builder.enable_http1().wrap_connector(inner), client)
+    };
     let client = client.build(connector);
     Ok((client, proxies))
 }
+
+/// Why a build without the `otlp-grpc` feature cannot speak gRPC.
+pub(crate) const NO_GRPC: &str =
+    "this pme is built without gRPC (cargo feature `otlp-grpc`); use OTLP `http/protobuf`";
 
 /// The Mozilla roots, or the certificates of `ca_file` alone.
 fn roots(ca_file: Option<&str>) -> Result<RootCertStore, String> {

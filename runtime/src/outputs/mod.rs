@@ -5,6 +5,7 @@
 //! output never stops collection or serving.
 
 pub(crate) mod delivery;
+#[cfg(feature = "otlp-grpc")]
 mod grpc;
 pub(crate) mod otlp;
 pub(crate) mod pushgateway;

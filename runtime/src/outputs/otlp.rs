@@ -26,7 +26,9 @@ use prost::{Message, Oneof};
 use tokio::sync::watch;
 
 use super::delivery::{Delivery, otel_var};
-use super::{Sender, after_each_cycle, grpc, send, sender_or_record};
+#[cfg(feature = "otlp-grpc")]
+use super::grpc;
+use super::{Sender, after_each_cycle, send, sender_or_record};
 use crate::exposition::Exposition;
 use crate::store::OutputStatus;
 use pme_content::exposition::{self, MetricType};
@@ -212,6 +214,7 @@ pub(crate) struct ValueAtQuantile {
     pub value: f64,
 }
 
+#[cfg(feature = "otlp-grpc")]
 /// `ExportMetricsServiceResponse`.
 #[derive(Clone, PartialEq, Message)]
 pub(crate) struct ExportMetricsServiceResponse {
@@ -220,6 +223,7 @@ pub(crate) struct ExportMetricsServiceResponse {
     pub partial_success: Option<ExportMetricsPartialSuccess>,
 }
 
+#[cfg(feature = "otlp-grpc")]
 /// `ExportMetricsPartialSuccess`.
 #[derive(Clone, PartialEq, Message)]
 pub(crate) struct ExportMetricsPartialSuccess {
@@ -286,6 +290,7 @@ impl Protocol {
     /// As `--otlp.protocol` and `OTEL_EXPORTER_OTLP_PROTOCOL` spell it.
     pub(crate) fn parse(text: &str) -> Result<Protocol, String> {
         match text.trim() {
+            "grpc" if cfg!(not(feature = "otlp-grpc")) => Err(crate::https::NO_GRPC.to_owned()),
             "grpc" => Ok(Protocol::Grpc),
             "http/protobuf" => Ok(Protocol::HttpProtobuf),
             "http/json" => Err(
@@ -368,7 +373,15 @@ impl Otlp {
                 refused = Some(e);
                 Protocol::HttpProtobuf
             }),
-            None if port(&endpoint) == Some(GRPC_PORT) => Protocol::Grpc,
+            None if port(&endpoint) == Some(GRPC_PORT) => {
+                if cfg!(not(feature = "otlp-grpc")) {
+                    refused = Some(format!(
+                        "port {GRPC_PORT} is OTLP/gRPC: {}",
+                        crate::https::NO_GRPC
+                    ));
+                }
+                Protocol::Grpc
+            }
             None => Protocol::HttpProtobuf,
         };
         let gzip = match flags
@@ -528,6 +541,7 @@ async fn export(sender: &Sender, config: &Otlp, message: Vec<u8>) -> Result<(), 
             }
             send(sender, Method::POST, &config.url, &headers, message.into()).await
         }
+        #[cfg(feature = "otlp-grpc")]
         Protocol::Grpc => {
             let mut headers = vec![USER_AGENT];
             if config.gzip {
@@ -537,9 +551,13 @@ async fn export(sender: &Sender, config: &Otlp, message: Vec<u8>) -> Result<(), 
             let reply = grpc::call(sender, &config.url, &headers, framed).await?;
             partial_success(&reply)
         }
+        // Refused when configured; kept for the match.
+        #[cfg(not(feature = "otlp-grpc"))]
+        Protocol::Grpc => Err(crate::https::NO_GRPC.to_owned()),
     }
 }
 
+#[cfg(feature = "otlp-grpc")]
 /// A reply that says some points were rejected is a failure, with the
 /// receiver's reason.
 fn partial_success(reply: &[u8]) -> Result<(), String> {
@@ -836,6 +854,21 @@ mod tests {
         assert!(Otlp::configured(Flags::default(), &env_of(&[])).is_none());
     }
 
+    #[cfg(not(feature = "otlp-grpc"))]
+    #[test]
+    fn without_grpc_a_grpc_endpoint_is_refused_with_the_reason() {
+        let seed = env_of(&[("OTEL_ENDPOINT", "collector:4317")]);
+        let refused = Otlp::configured(Flags::default(), &seed).unwrap().refused;
+        assert!(refused.unwrap().contains("built without gRPC"));
+        let asked = env_of(&[
+            ("OTEL_ENDPOINT", "collector:4318"),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
+        ]);
+        let refused = Otlp::configured(Flags::default(), &asked).unwrap().refused;
+        assert!(refused.unwrap().contains("cargo feature `otlp-grpc`"));
+    }
+
+    #[cfg(feature = "otlp-grpc")]
     #[test]
     fn port_4317_means_grpc_unless_a_protocol_is_given() {
         let seed = env_of(&[("OTEL_ENDPOINT", "collector:4317")]);
@@ -930,6 +963,7 @@ mod tests {
         );
     }
 
+    #[cfg(feature = "otlp-grpc")]
     #[test]
     fn a_partial_success_is_a_failure_with_the_reason() {
         let reply = ExportMetricsServiceResponse {
