@@ -133,9 +133,8 @@ fn arguments(probe: &ProbePlan, patterns: &[Regex], query: &str) -> Result<Check
         return target(probe, query);
     }
     let mut values: Vec<Option<String>> = vec![None; probe.parameters.len()];
-    for pair in query.split('&').filter(|p| !p.is_empty()) {
-        let (raw_name, raw_value) = pair.split_once('=').unwrap_or((pair, ""));
-        let name = decode(raw_name).map_err(|e| format!("parameter name: {e}\n"))?;
+    for pair in pairs(query) {
+        let (name, raw_value) = pair?;
         let Some(i) = probe.parameters.iter().position(|p| p.name == name) else {
             return Err(format!(
                 "unknown parameter `{}`; `{}` takes {}\n",
@@ -172,18 +171,10 @@ fn arguments(probe: &ProbePlan, patterns: &[Regex], query: &str) -> Result<Check
 
 /// `target=<name>` of a declared target, and nothing else.
 fn target(probe: &ProbePlan, query: &str) -> Result<Checked, String> {
-    let declared = || {
-        probe
-            .targets
-            .iter()
-            .map(|t| format!("`{}`", t.name))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
+    let declared = || listed(probe.targets.iter().map(|t| t.name));
     let mut named = None;
-    for pair in query.split('&').filter(|p| !p.is_empty()) {
-        let (raw_name, raw_value) = pair.split_once('=').unwrap_or((pair, ""));
-        let name = decode(raw_name).map_err(|e| format!("parameter name: {e}\n"))?;
+    for pair in pairs(query) {
+        let (name, raw_value) = pair?;
         if name != "target" {
             return Err(format!(
                 "unknown parameter `{}`; `{}` takes `target` only\n",
@@ -219,12 +210,24 @@ fn target(probe: &ProbePlan, query: &str) -> Result<Checked, String> {
 }
 
 fn names(probe: &ProbePlan) -> String {
-    probe
-        .parameters
-        .iter()
-        .map(|p| format!("`{}`", p.name))
+    listed(probe.parameters.iter().map(|p| p.name))
+}
+
+/// `` `a`, `b` ``.
+fn listed<'a>(names: impl Iterator<Item = &'a str>) -> String {
+    names
+        .map(|n| format!("`{n}`"))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// Each `name=value` of a query: the name decoded, the value as sent.
+fn pairs(query: &str) -> impl Iterator<Item = Result<(String, &str), String>> {
+    query.split('&').filter(|p| !p.is_empty()).map(|pair| {
+        let (raw_name, raw_value) = pair.split_once('=').unwrap_or((pair, ""));
+        let name = decode(raw_name).map_err(|e| format!("parameter name: {e}\n"))?;
+        Ok((name, raw_value))
+    })
 }
 
 /// Query-string decoding: `+` is a space, `%XX` a byte; the result must
