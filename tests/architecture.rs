@@ -16,7 +16,7 @@ use std::path::Path;
 /// above.
 const LAYERS: &[(&str, &[&str])] = &[
     // Data shapes and the content parsers.
-    ("model", &["parsers", "metric", "https"]),
+    ("model", &["parsers", "metric", "https", "logs"]),
     // The instruments an application updates (their encoding comes from
     // pme-content directly).
     ("instruments", &["instrument"]),

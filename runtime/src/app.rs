@@ -83,13 +83,7 @@ pub fn main(plan: &'static Plan) -> ExitCode {
     if let Some(Command::SystemdUnit { flags }) = &options.command {
         return print_unit(plan, flags);
     }
-    let filter = tracing_subscriber::EnvFilter::try_new(&options.log_level)
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .init();
+    crate::logs::init(options.log_format, &options.log_level);
 
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

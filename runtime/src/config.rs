@@ -15,81 +15,113 @@ pub struct Options {
     /// Address for /metrics and the landing page (`:PORT` means every interface).
     // 19866/19867: Prometheus's default-port allocation list has filled the
     // whole 9100–9999 range, so pme stays clear of it.
-    #[arg(long = "web.listen-address", value_name = "ADDR", default_value = ":19866", value_parser = parse_addr)]
+    #[arg(long = "web.listen-address", env = "PME_WEB_LISTEN_ADDRESS", value_name = "ADDR", default_value = ":19866", value_parser = parse_addr)]
     pub web_listen_address: SocketAddr,
     /// Address for /health and /ready.
-    #[arg(long = "health.listen-address", value_name = "ADDR", default_value = ":19867", value_parser = parse_addr)]
+    #[arg(long = "health.listen-address", env = "PME_HEALTH_LISTEN_ADDRESS", value_name = "ADDR", default_value = ":19867", value_parser = parse_addr)]
     pub health_listen_address: SocketAddr,
     /// Web configuration (exporter-toolkit format: TLS, basic auth, rate
     /// limit; plus bearer tokens with scopes). Re-read on SIGHUP and
     /// `POST /-/reload`.
-    #[arg(long = "web.config.file", value_name = "FILE")]
+    #[arg(
+        long = "web.config.file",
+        env = "PME_WEB_CONFIG_FILE",
+        value_name = "FILE"
+    )]
     pub web_config_file: Option<std::path::PathBuf>,
     /// Most connections each listener keeps open at once (0: no limit);
     /// more wait in the kernel's queue until one closes. Each costs a
     /// buffer of its own, so this bounds pme's memory under any load.
-    #[arg(long = "web.max-connections", value_name = "N", default_value_t = 64)]
+    #[arg(
+        long = "web.max-connections",
+        env = "PME_WEB_MAX_CONNECTIONS",
+        value_name = "N",
+        default_value_t = 64
+    )]
     pub web_max_connections: usize,
     /// Receive statsd and DogStatsD lines on this UDP address: they update
     /// the spec's declared instruments and nothing else.
-    #[arg(long = "statsd.listen-udp", value_name = "ADDR", value_parser = parse_addr)]
+    #[arg(long = "statsd.listen-udp", env = "PME_STATSD_LISTEN_UDP", value_name = "ADDR", value_parser = parse_addr)]
     pub statsd_listen_udp: Option<SocketAddr>,
     /// The same on a Unix datagram socket at this path.
-    #[arg(long = "statsd.listen-unixgram", value_name = "PATH")]
+    #[arg(
+        long = "statsd.listen-unixgram",
+        env = "PME_STATSD_LISTEN_UNIXGRAM",
+        value_name = "PATH"
+    )]
     pub statsd_listen_unixgram: Option<std::path::PathBuf>,
     /// Check that the spec can run here (users, capabilities, programs on
     /// PATH, files, HTTP hosts) and print the collection plan, without
     /// collecting; exit non-zero if a check fails.
-    #[arg(long = "dry-run")]
+    #[arg(long = "dry-run", env = "PME_DRY_RUN")]
     pub dry_run: bool,
     /// Collect every group once, print the metrics to stdout, write or
     /// send them once to every output given (textfile, Pushgateway,
     /// remote_write, OTLP) and exit (non-zero if any group or output
     /// failed).
-    #[arg(long)]
+    #[arg(long = "once", env = "PME_ONCE")]
     pub once: bool,
     /// After binding the listeners, drop to this user (`USER` or
     /// `USER:GROUP`, names or numbers) with exactly its groups. Refused when
     /// the spec uses `run_as`, which needs pme's privileges.
-    #[arg(long, value_name = "USER[:GROUP]")]
+    #[arg(long = "user", env = "PME_USER", value_name = "USER[:GROUP]")]
     pub user: Option<String>,
     /// Write `<name>.prom` here after every cycle, atomically, for
     /// node_exporter's textfile collector.
-    #[arg(long = "textfile.directory", value_name = "DIR")]
+    #[arg(
+        long = "textfile.directory",
+        env = "PME_TEXTFILE_DIRECTORY",
+        value_name = "DIR"
+    )]
     pub textfile_directory: Option<std::path::PathBuf>,
     /// The textfile's name, without `.prom`.
-    #[arg(long = "textfile.name", value_name = "NAME", default_value = "pme")]
+    #[arg(
+        long = "textfile.name",
+        env = "PME_TEXTFILE_NAME",
+        value_name = "NAME",
+        default_value = "pme"
+    )]
     pub textfile_name: String,
     /// Push to this Pushgateway after every cycle (e.g. `http://127.0.0.1:9091`).
-    #[arg(long = "push.gateway", value_name = "URL")]
+    #[arg(long = "push.gateway", env = "PME_PUSH_GATEWAY", value_name = "URL")]
     pub push_gateway: Option<String>,
     /// The `job` grouping label of pushes.
-    #[arg(long = "push.job", value_name = "JOB", default_value = "pme")]
+    #[arg(
+        long = "push.job",
+        env = "PME_PUSH_JOB",
+        value_name = "JOB",
+        default_value = "pme"
+    )]
     pub push_job: String,
     /// More grouping labels, `NAME=VALUE` (repeatable).
-    #[arg(long = "push.label", value_name = "NAME=VALUE", value_parser = parse_push_label)]
+    #[arg(long = "push.label", env = "PME_PUSH_LABEL", value_name = "NAME=VALUE", value_parser = parse_push_label)]
     pub push_labels: Vec<(String, String)>,
     /// `put` replaces the whole group, `post` only the families sent.
-    #[arg(long = "push.method", value_name = "METHOD", default_value = "put", value_parser = ["put", "post"])]
+    #[arg(long = "push.method", env = "PME_PUSH_METHOD", value_name = "METHOD", default_value = "put", value_parser = ["put", "post"])]
     pub push_method: String,
     /// Push at most this often (`0s`: after every cycle).
-    #[arg(long = "push.interval", value_name = "DURATION", default_value = "0s", value_parser = parse_duration)]
+    #[arg(long = "push.interval", env = "PME_PUSH_INTERVAL", value_name = "DURATION", default_value = "0s", value_parser = parse_duration)]
     pub push_interval: std::time::Duration,
     /// Delete the pushed group when pme stops.
-    #[arg(long = "push.delete-on-shutdown")]
+    #[arg(long = "push.delete-on-shutdown", env = "PME_PUSH_DELETE_ON_SHUTDOWN")]
     pub push_delete_on_shutdown: bool,
     /// Send every cycle's samples here with Prometheus remote_write 1.0
     /// (e.g. `http://127.0.0.1:9090/api/v1/write`).
-    #[arg(long = "remote-write.url", value_name = "URL")]
+    #[arg(
+        long = "remote-write.url",
+        env = "PME_REMOTE_WRITE_URL",
+        value_name = "URL"
+    )]
     pub remote_write_url: Option<String>,
     /// Labels added to every remote-written series, `NAME=VALUE` (repeatable).
-    #[arg(long = "remote-write.label", value_name = "NAME=VALUE", value_parser = parse_label)]
+    #[arg(long = "remote-write.label", env = "PME_REMOTE_WRITE_LABEL", value_name = "NAME=VALUE", value_parser = parse_label)]
     pub remote_write_labels: Vec<(String, String)>,
     /// Most samples kept while the receiver does not answer (or answers
     /// 429 or 5xx): they are sent, oldest first, once it does. Past this
     /// the oldest are dropped and counted.
     #[arg(
         long = "remote-write.queue-samples",
+        env = "PME_REMOTE_WRITE_QUEUE_SAMPLES",
         value_name = "N",
         default_value_t = 100_000
     )]
@@ -98,15 +130,15 @@ pub struct Options {
     /// HTTP, `/v1/metrics` is appended to a base URL). Default:
     /// `OTEL_EXPORTER_OTLP_METRICS_ENDPOINT`, `OTEL_EXPORTER_OTLP_ENDPOINT`
     /// or `OTEL_ENDPOINT`.
-    #[arg(long = "otlp.endpoint", value_name = "URL")]
+    #[arg(long = "otlp.endpoint", env = "PME_OTLP_ENDPOINT", value_name = "URL")]
     pub otlp_endpoint: Option<String>,
     /// `grpc` or `http/protobuf`. Default: `OTEL_EXPORTER_OTLP_PROTOCOL`,
     /// else `grpc` for an endpoint on port 4317 and `http/protobuf`
     /// otherwise.
-    #[arg(long = "otlp.protocol", value_name = "PROTOCOL", value_parser = ["grpc", "http/protobuf"])]
+    #[arg(long = "otlp.protocol", env = "PME_OTLP_PROTOCOL", value_name = "PROTOCOL", value_parser = ["grpc", "http/protobuf"])]
     pub otlp_protocol: Option<String>,
     /// `gzip` or `none`. Default: `OTEL_EXPORTER_OTLP_COMPRESSION`, else `none`.
-    #[arg(long = "otlp.compression", value_name = "COMPRESSION", value_parser = ["gzip", "none"])]
+    #[arg(long = "otlp.compression", env = "PME_OTLP_COMPRESSION", value_name = "COMPRESSION", value_parser = ["gzip", "none"])]
     pub otlp_compression: Option<String>,
     /// Credentials, headers, TLS and timeout of the Pushgateway pushes.
     #[command(flatten)]
@@ -122,18 +154,47 @@ pub struct Options {
     #[command(subcommand)]
     pub command: Option<Command>,
     /// procfs mount point, for the built-in host collectors.
-    #[arg(long = "path.procfs", value_name = "DIR", default_value = "/proc")]
+    #[arg(
+        long = "path.procfs",
+        env = "PME_PATH_PROCFS",
+        value_name = "DIR",
+        default_value = "/proc"
+    )]
     pub path_procfs: std::path::PathBuf,
     /// sysfs mount point, for the built-in host collectors.
-    #[arg(long = "path.sysfs", value_name = "DIR", default_value = "/sys")]
+    #[arg(
+        long = "path.sysfs",
+        env = "PME_PATH_SYSFS",
+        value_name = "DIR",
+        default_value = "/sys"
+    )]
     pub path_sysfs: std::path::PathBuf,
     /// The host's root filesystem, for the built-in host collectors
     /// (mount points and `/etc/pve` are looked up below it).
-    #[arg(long = "path.rootfs", value_name = "DIR", default_value = "/")]
+    #[arg(
+        long = "path.rootfs",
+        env = "PME_PATH_ROOTFS",
+        value_name = "DIR",
+        default_value = "/"
+    )]
     pub path_rootfs: std::path::PathBuf,
     /// Log level: error, warn, info, debug or trace (or a tracing filter).
-    #[arg(long = "log.level", value_name = "LEVEL", default_value = "info")]
+    #[arg(
+        long = "log.level",
+        env = "PME_LOG_LEVEL",
+        value_name = "LEVEL",
+        default_value = "info"
+    )]
     pub log_level: String,
+    /// Log line format on stderr: `logfmt` or `json` (one object per line).
+    #[arg(
+        long = "log.format",
+        env = "PME_LOG_FORMAT",
+        value_name = "FORMAT",
+        value_enum,
+        default_value = "logfmt"
+    )]
+    pub log_format: crate::logs::Format,
 }
 
 impl Options {
@@ -220,48 +281,48 @@ mod tests {
 /// client's settings. Credentials are named by file or variable, never
 /// given as a flag's value, which `ps` would show.
 macro_rules! delivery_flags {
-    ($(#[$doc:meta])* $name:ident, $prefix:literal) => {
+    ($(#[$doc:meta])* $name:ident, $prefix:literal, $env:literal) => {
         $(#[$doc])*
         #[derive(Clone, Debug, Default, clap::Args)]
         pub struct $name {
             /// Send `Authorization: Bearer` with the token in this file
             /// (read at every send, so it can rotate).
-            #[arg(id = concat!($prefix, ".bearer-token-file"), long = concat!($prefix, ".bearer-token-file"), value_name = "FILE",
+            #[arg(id = concat!($prefix, ".bearer-token-file"), long = concat!($prefix, ".bearer-token-file"), env = concat!("PME_", $env, "_BEARER_TOKEN_FILE"), value_name = "FILE",
                 conflicts_with_all = [concat!($prefix, ".bearer-token-env"), concat!($prefix, ".basic-auth.username")])]
             pub bearer_token_file: Option<std::path::PathBuf>,
             /// The same from this environment variable.
-            #[arg(id = concat!($prefix, ".bearer-token-env"), long = concat!($prefix, ".bearer-token-env"), value_name = "VAR",
+            #[arg(id = concat!($prefix, ".bearer-token-env"), long = concat!($prefix, ".bearer-token-env"), env = concat!("PME_", $env, "_BEARER_TOKEN_ENV"), value_name = "VAR",
                 conflicts_with = concat!($prefix, ".basic-auth.username"))]
             pub bearer_token_env: Option<String>,
             /// Send basic auth as this user, with the password of
             /// `.basic-auth.password-file` or `-env`.
-            #[arg(id = concat!($prefix, ".basic-auth.username"), long = concat!($prefix, ".basic-auth.username"), value_name = "USER")]
+            #[arg(id = concat!($prefix, ".basic-auth.username"), long = concat!($prefix, ".basic-auth.username"), env = concat!("PME_", $env, "_BASIC_AUTH_USERNAME"), value_name = "USER")]
             pub basic_auth_username: Option<String>,
             /// The basic-auth password, from this file.
-            #[arg(id = concat!($prefix, ".basic-auth.password-file"), long = concat!($prefix, ".basic-auth.password-file"), value_name = "FILE",
+            #[arg(id = concat!($prefix, ".basic-auth.password-file"), long = concat!($prefix, ".basic-auth.password-file"), env = concat!("PME_", $env, "_BASIC_AUTH_PASSWORD_FILE"), value_name = "FILE",
                 requires = concat!($prefix, ".basic-auth.username"), conflicts_with = concat!($prefix, ".basic-auth.password-env"))]
             pub basic_auth_password_file: Option<std::path::PathBuf>,
             /// The basic-auth password, from this environment variable.
-            #[arg(id = concat!($prefix, ".basic-auth.password-env"), long = concat!($prefix, ".basic-auth.password-env"), value_name = "VAR",
+            #[arg(id = concat!($prefix, ".basic-auth.password-env"), long = concat!($prefix, ".basic-auth.password-env"), env = concat!("PME_", $env, "_BASIC_AUTH_PASSWORD_ENV"), value_name = "VAR",
                 requires = concat!($prefix, ".basic-auth.username"))]
             pub basic_auth_password_env: Option<String>,
             /// An extra request header, `NAME=VALUE` (repeatable; e.g. a
             /// tenant's `X-Scope-OrgID`). Not `Authorization`.
-            #[arg(id = concat!($prefix, ".header"), long = concat!($prefix, ".header"), value_name = "NAME=VALUE", value_parser = parse_header)]
+            #[arg(id = concat!($prefix, ".header"), long = concat!($prefix, ".header"), env = concat!("PME_", $env, "_HEADER"), value_name = "NAME=VALUE", value_parser = parse_header)]
             pub headers: Vec<(String, String)>,
             /// PEM certificates trusted instead of the Mozilla roots.
-            #[arg(id = concat!($prefix, ".ca-file"), long = concat!($prefix, ".ca-file"), value_name = "FILE")]
+            #[arg(id = concat!($prefix, ".ca-file"), long = concat!($prefix, ".ca-file"), env = concat!("PME_", $env, "_CA_FILE"), value_name = "FILE")]
             pub ca_file: Option<std::path::PathBuf>,
             /// A PEM client certificate chain, for mutual TLS (with `.key-file`).
-            #[arg(id = concat!($prefix, ".cert-file"), long = concat!($prefix, ".cert-file"), value_name = "FILE",
+            #[arg(id = concat!($prefix, ".cert-file"), long = concat!($prefix, ".cert-file"), env = concat!("PME_", $env, "_CERT_FILE"), value_name = "FILE",
                 requires = concat!($prefix, ".key-file"))]
             pub cert_file: Option<std::path::PathBuf>,
             /// The client certificate's PEM private key.
-            #[arg(id = concat!($prefix, ".key-file"), long = concat!($prefix, ".key-file"), value_name = "FILE",
+            #[arg(id = concat!($prefix, ".key-file"), long = concat!($prefix, ".key-file"), env = concat!("PME_", $env, "_KEY_FILE"), value_name = "FILE",
                 requires = concat!($prefix, ".cert-file"))]
             pub key_file: Option<std::path::PathBuf>,
             /// Longest one request may take.
-            #[arg(id = concat!($prefix, ".timeout"), long = concat!($prefix, ".timeout"), value_name = "DURATION", value_parser = parse_duration)]
+            #[arg(id = concat!($prefix, ".timeout"), long = concat!($prefix, ".timeout"), env = concat!("PME_", $env, "_TIMEOUT"), value_name = "DURATION", value_parser = parse_duration)]
             pub timeout: Option<std::time::Duration>,
         }
     };
@@ -270,17 +331,20 @@ macro_rules! delivery_flags {
 delivery_flags!(
     /// `--push.*` delivery flags.
     PushDelivery,
-    "push"
+    "push",
+    "PUSH"
 );
 delivery_flags!(
     /// `--remote-write.*` delivery flags.
     RemoteWriteDelivery,
-    "remote-write"
+    "remote-write",
+    "REMOTE_WRITE"
 );
 delivery_flags!(
     /// `--otlp.*` delivery flags.
     OtlpDelivery,
-    "otlp"
+    "otlp",
+    "OTLP"
 );
 
 /// `NAME=VALUE` with a header token as the name, and no credential header.

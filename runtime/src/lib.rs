@@ -71,6 +71,7 @@ mod https;
 mod imported;
 mod instances;
 pub mod instrument;
+mod logs;
 mod metric;
 mod outputs;
 mod parsers;
