@@ -14,6 +14,7 @@ mod bad_input;
 mod binary;
 mod collectors;
 mod embedded;
+mod environment;
 mod escaping;
 mod exposition;
 mod exposition_suites;

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches, Parser};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -39,6 +39,9 @@ pub enum Error {
     /// `--user` could not be honoured.
     #[error("--user: {0}")]
     User(String),
+    /// `--collectors.enabled` names something the spec does not have.
+    #[error("{0}")]
+    Collectors(String),
     /// A statsd listener cannot run.
     #[error("statsd: {0}")]
     Statsd(String),
@@ -75,20 +78,42 @@ impl Running {
     }
 }
 
+/// The groups `--collectors.enabled` keeps (all without it).
+fn enabled(plan: &'static Plan, options: &Options) -> Result<&'static Plan, String> {
+    plan.only(&crate::config::split_list(&options.collectors_enabled))
+}
+
 /// The binary's entry point for `plan`: parses the command line, runs
 /// until SIGTERM/SIGINT (or once, with `--once`).
 pub fn main(plan: &'static Plan) -> ExitCode {
     crate::allocator::tune();
-    let options = Options::parse();
+    let matches = Options::command().get_matches();
+    let mut options = match Options::from_arg_matches(&matches) {
+        Ok(options) => options,
+        Err(e) => e.exit(),
+    };
     if let Some(Command::SystemdUnit { flags }) = &options.command {
         return print_unit(plan, flags);
     }
+    let env = |name: &str| std::env::var(name).ok();
+    if let Err(e) = crate::config::aliases::apply(&mut options, &matches, plan.tick, &env) {
+        eprintln!("pme: {e}");
+        return ExitCode::from(2);
+    }
+    let plan = match enabled(plan, &options) {
+        Ok(plan) => plan,
+        Err(e) => {
+            eprintln!("pme: {e}");
+            return ExitCode::from(2);
+        }
+    };
     crate::logs::init(options.log_format, &options.log_level);
 
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    if let Some(n) = options.runtime_worker_threads {
+        builder.worker_threads(usize::from(n));
+    }
+    let runtime = match builder.enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             tracing::error!("cannot start the async runtime: {e}");
@@ -259,6 +284,7 @@ pub(crate) async fn collect_once_with(
 /// # Errors
 /// The spec cannot run here, or an address cannot be bound.
 pub async fn start(plan: &'static Plan, options: &Options) -> Result<Running, Error> {
+    let plan = enabled(plan, options).map_err(Error::Collectors)?;
     let prepared = Prepared::new(plan, options)?;
     let statsd = Statsd::bind(plan, options).await?;
     let statsd_addr = statsd.udp_addr;

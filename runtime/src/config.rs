@@ -4,6 +4,8 @@ use std::net::SocketAddr;
 
 use clap::Parser;
 
+pub(crate) mod aliases;
+
 /// pme's command line.
 #[derive(Clone, Debug, Parser)]
 #[command(
@@ -186,6 +188,19 @@ pub struct Options {
         default_value = "info"
     )]
     pub log_level: String,
+    /// Collect only these, comma-separated: service ids, group ids or
+    /// `service/group` (default: every group of the spec). An unknown name
+    /// stops pme at start.
+    #[arg(
+        long = "collectors.enabled",
+        env = "PME_COLLECTORS_ENABLED",
+        value_name = "LIST",
+        default_value = ""
+    )]
+    pub collectors_enabled: String,
+    /// Threads of the async runtime (default: one per CPU).
+    #[arg(long = "runtime.worker-threads", env = "PME_RUNTIME_WORKER_THREADS", value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub runtime_worker_threads: Option<u16>,
     /// Log line format on stderr: `logfmt` or `json` (one object per line).
     #[arg(
         long = "log.format",
@@ -254,6 +269,15 @@ fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
 }
 
 /// `host:port`, `[v6]:port`, or `:port` for every IPv4 interface.
+/// A comma-separated list, blanks trimmed and empty items dropped.
+pub(crate) fn split_list(s: &str) -> Vec<String> {
+    s.split(',')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
 fn parse_addr(s: &str) -> Result<SocketAddr, String> {
     let full = if s.starts_with(':') {
         format!("0.0.0.0{s}")

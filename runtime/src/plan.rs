@@ -264,7 +264,7 @@ pub struct RunAs {
 }
 
 /// One metric group or standalone metric.
-#[derive(Debug)]
+#[derive(Clone, Copy, Debug)]
 pub struct GroupPlan {
     /// Service id.
     pub service: &'static str,
@@ -281,7 +281,7 @@ pub struct GroupPlan {
 }
 
 /// What collects a group's metrics.
-#[derive(Debug)]
+#[derive(Clone, Copy, Debug)]
 pub enum Collector {
     /// A generated collector: makes the empty struct, which extracts its
     /// metrics from each reading of its source.
@@ -292,7 +292,7 @@ pub enum Collector {
 }
 
 /// One instance of a collector that reads for itself.
-#[derive(Debug)]
+#[derive(Clone, Copy, Debug)]
 pub struct InstancePlan {
     /// Its type, as the spec names it (`pme::collect::builtin::Memory`):
     /// the instances of one type share its families in the exposition.
@@ -302,6 +302,62 @@ pub struct InstancePlan {
     /// The service's and then the group's `labels:`, added first to each
     /// of its series.
     pub labels: &'static [(&'static str, &'static str)],
+}
+
+impl Plan {
+    /// The plan with only the groups `names` choose (service ids, group
+    /// ids or `service/group`, as `--collectors.enabled` takes them), and
+    /// only the per-request services named or holding a named group.
+    /// Empty `names`: the plan itself. The new plan lives for the rest of
+    /// the process.
+    ///
+    /// # Errors
+    /// A name that matches nothing, with the names there are.
+    pub fn only(&'static self, names: &[String]) -> Result<&'static Plan, String> {
+        if names.is_empty() {
+            return Ok(self);
+        }
+        let all = || {
+            self.groups
+                .iter()
+                .chain(self.probes.iter().flat_map(|p| p.groups))
+        };
+        let names_group = |n: &str, g: &GroupPlan| {
+            n == g.service || n == g.group || n == format!("{}/{}", g.service, g.group)
+        };
+        let chosen = |g: &GroupPlan| names.iter().any(|n| names_group(n, g));
+        if let Some(unknown) = names.iter().find(|n| !all().any(|g| names_group(n, g))) {
+            let mut known: Vec<String> = all()
+                .map(|g| format!("{}/{}", g.service, g.group))
+                .collect();
+            known.sort();
+            return Err(format!(
+                "--collectors.enabled: `{unknown}` is no service or group of the spec; it has {}",
+                known.join(", ")
+            ));
+        }
+        let groups: Vec<GroupPlan> = self.groups.iter().copied().filter(|g| chosen(g)).collect();
+        let probes: Vec<ProbePlan> = self
+            .probes
+            .iter()
+            .filter(|p| p.groups.iter().any(chosen))
+            .map(|p| ProbePlan {
+                groups: p
+                    .groups
+                    .iter()
+                    .copied()
+                    .filter(|g| chosen(g))
+                    .collect::<Vec<_>>()
+                    .leak(),
+                ..*p
+            })
+            .collect();
+        Ok(Box::leak(Box::new(Plan {
+            groups: groups.leak(),
+            probes: probes.leak(),
+            ..*self
+        })))
+    }
 }
 
 impl GroupPlan {

@@ -412,6 +412,18 @@ pub fn pme_command() -> Command {
         if text.starts_with("OTEL_")
             || text.starts_with("PME_")
             || ["INSTANCE_ID", "SERVICE_INSTANCE_ID"].contains(&text)
+            // The other exporters' variables pme reads as aliases.
+            || [
+                "METRICS_PORT",
+                "PORT",
+                "LOG_LEVEL",
+                "PROMETHEUS_FILE",
+                "EXPORT_FORMAT",
+                "ENABLED_COLLECTORS",
+                "WORKERS",
+                "COLLECTION_INTERVAL",
+            ]
+            .contains(&text)
         {
             command.env_remove(&name);
         }
@@ -430,7 +442,13 @@ impl Exporter {
     /// Starts the binary on loopback with ephemeral ports and waits for it
     /// to print both addresses.
     pub fn start(extra: &[&str]) -> Exporter {
+        Exporter::start_with_env(&[], extra)
+    }
+
+    /// The same with these environment variables.
+    pub fn start_with_env(env: &[(&str, &str)], extra: &[&str]) -> Exporter {
         let mut child = crate::util::pme_command()
+            .envs(env.iter().copied())
             .args([
                 "--web.listen-address=127.0.0.1:0",
                 "--health.listen-address=127.0.0.1:0",

@@ -275,7 +275,14 @@ impl Context {
     ) -> Context {
         let environment = Environment::detect(&paths);
         let identity = Identity::detect(&paths, &environment);
-        tracing::debug!(?environment, ?identity, "host environment");
+        let [host_name, container_id, instance] = identity.labels();
+        tracing::info!(
+            environment = environment.name(),
+            host_name,
+            container_id,
+            instance,
+            "host environment"
+        );
         Context {
             paths,
             environment,

@@ -355,6 +355,22 @@ impl Otlp {
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Option<Otlp> {
         let var = |name: &str| otel_var(env, name);
+        let mut refused = None;
+        // A scheme-less endpoint is plain HTTP unless `…INSECURE=false`.
+        let secure = match var("INSECURE").or_else(|| env("OTEL_INSECURE")) {
+            None => false,
+            Some(v) => match v.trim().to_ascii_lowercase().as_str() {
+                "true" => false,
+                "false" => true,
+                other => {
+                    refused = Some(format!(
+                        "OTLP insecure setting `{other}` is not `true` or `false`"
+                    ));
+                    false
+                }
+            },
+        };
+        let with_scheme = |url: &str| with_scheme(url, secure);
         let (endpoint, full) = match (flags.endpoint, env("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT")) {
             (Some(f), _) => (with_scheme(f), false),
             (None, Some(full)) => (with_scheme(&full), true),
@@ -363,7 +379,6 @@ impl Otlp {
                 false,
             ),
         };
-        let mut refused = None;
         let protocol = match flags
             .protocol
             .map(str::to_owned)
@@ -432,17 +447,17 @@ fn port(url: &str) -> Option<&str> {
     (!host.ends_with(':') && port.bytes().all(|b| b.is_ascii_digit())).then_some(port)
 }
 
-fn with_scheme(url: &str) -> String {
-    if url.contains("://") {
-        url.to_owned()
-    } else {
-        format!("http://{url}")
+fn with_scheme(url: &str, secure: bool) -> String {
+    match (url.contains("://"), secure) {
+        (true, _) => url.to_owned(),
+        (false, false) => format!("http://{url}"),
+        (false, true) => format!("https://{url}"),
     }
 }
 
 /// A base endpoint gets the signal path, as the OTLP exporter spec says.
 fn base_to_metrics_url(base: &str) -> String {
-    let base = with_scheme(base);
+    let base = base.to_owned();
     if base.trim_end_matches('/').ends_with("/v1/metrics") {
         base
     } else {
@@ -852,6 +867,28 @@ mod tests {
         let flag = Otlp::configured(flags, &env).unwrap();
         assert_eq!(flag.url, "https://otel.example/v1/metrics");
         assert!(Otlp::configured(Flags::default(), &env_of(&[])).is_none());
+    }
+
+    #[test]
+    fn insecure_false_asks_for_tls_on_a_scheme_less_endpoint() {
+        let plain = env_of(&[
+            ("OTEL_ENDPOINT", "collector:4318"),
+            ("OTEL_INSECURE", "true"),
+        ]);
+        let otlp = Otlp::configured(Flags::default(), &plain).unwrap();
+        assert_eq!(otlp.url, "http://collector:4318/v1/metrics");
+        let secure = env_of(&[
+            ("OTEL_ENDPOINT", "collector:4318"),
+            ("OTEL_EXPORTER_OTLP_INSECURE", "false"),
+        ]);
+        let otlp = Otlp::configured(Flags::default(), &secure).unwrap();
+        assert_eq!(otlp.url, "https://collector:4318/v1/metrics");
+        let bad = env_of(&[
+            ("OTEL_ENDPOINT", "collector:4318"),
+            ("OTEL_INSECURE", "yes"),
+        ]);
+        let refused = Otlp::configured(Flags::default(), &bad).unwrap().refused;
+        assert!(refused.unwrap().contains("`yes` is not `true` or `false`"));
     }
 
     #[cfg(not(feature = "otlp-grpc"))]
