@@ -63,10 +63,12 @@ fn the_default_spec_runs_unprivileged() {
 
 #[test]
 fn run_as_keeps_only_the_capabilities_to_switch_users() {
+    use clap::Parser;
     let unit = pme::__private::systemd_unit(
         &run_as::PLAN,
         std::path::Path::new(env!("CARGO_BIN_EXE_pme")),
         &[],
+        &pme::Options::parse_from(["pme"]),
     );
     for line in [
         "User=root\n",
@@ -79,4 +81,84 @@ fn run_as_keeps_only_the_capabilities_to_switch_users() {
     }
     assert!(!unit.contains("DynamicUser"), "{unit}");
     verify(&unit, "pme-run-as.service");
+}
+
+/// `systemd-analyze security --offline=true` of `unit`: its overall
+/// exposure (0 safest, 10 least safe), or `None` without systemd.
+fn exposure(unit: &str) -> Option<f64> {
+    let analyze = crate::util::peer("systemd-analyze", "systemd")?;
+    let dir = crate::util::Dir::new("systemd-security");
+    let path = dir.write("pme.service", unit);
+    let out = Command::new(analyze)
+        .args(["security", "--offline=true"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text
+        .lines()
+        .find(|l| l.contains("Overall exposure level"))
+        .unwrap_or_else(|| panic!("no exposure level:\n{text}"));
+    line.split(": ")
+        .nth(1)?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+fn unit_for(flags: &[&str]) -> String {
+    let out = crate::util::pme_command()
+        .args(["systemd-unit", "--"])
+        .args(flags)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn the_unit_follows_the_output_flags() {
+    let loopback = [
+        "--web.listen-address=127.0.0.1:19866",
+        "--health.listen-address=127.0.0.1:19867",
+    ];
+    // The default unit has no address rule: what a unit scored before.
+    let default = unit_for(&[]);
+    let mut flags = loopback.to_vec();
+    flags.extend([
+        "--textfile.directory=/var/lib/prometheus/node-exporter",
+        "--remote-write.url=http://10.0.0.5:9090/api/v1/write",
+    ]);
+    let unit = unit_for(&flags);
+    for line in [
+        "ReadWritePaths=/var/lib/prometheus/node-exporter\n",
+        "IPAddressDeny=any\n",
+        "IPAddressAllow=10.0.0.5 localhost\n",
+        "ProtectSystem=strict\n",
+    ] {
+        assert!(unit.contains(line), "{line:?} missing:\n{unit}");
+    }
+    verify(&unit, "pme.service");
+    if let (Some(before), Some(after)) = (exposure(&default), exposure(&unit)) {
+        assert!(after <= before, "exposure {before} → {after}:\n{unit}");
+    }
+
+    // A host name, or a listener beyond loopback: no address rule, and
+    // the unit says why.
+    let mut named = loopback.to_vec();
+    named.push("--push.gateway=http://pushgateway.internal:9091");
+    let unit = unit_for(&named);
+    assert!(!unit.contains("IPAddressDeny=any"), "{unit}");
+    assert!(
+        unit.contains("names a host, whose addresses this unit cannot know"),
+        "{unit}"
+    );
+    let open = unit_for(&["--web.listen-address=:19866"]);
+    assert!(open.contains("pme listens beyond loopback"), "{open}");
+    verify(&open, "pme.service");
 }

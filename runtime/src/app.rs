@@ -597,11 +597,14 @@ async fn reload_on_sighup(state: Arc<State>, stop: impl std::future::Future<Outp
 /// prints the unit.
 fn print_unit(plan: &Plan, flags: &[String]) -> ExitCode {
     let argv = std::iter::once("pme".to_owned()).chain(flags.iter().cloned());
-    if let Err(e) = Options::try_parse_from(argv) {
-        eprintln!("the flags after `--` are not pme's: {e}");
-        return ExitCode::FAILURE;
-    }
+    let options = match Options::try_parse_from(argv) {
+        Ok(options) => options,
+        Err(e) => {
+            eprintln!("the flags after `--` are not pme's: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     let exe = std::env::current_exe().unwrap_or_else(|_| "/usr/local/bin/pme".into());
-    print!("{}", crate::systemd::unit(plan, &exe, flags));
+    print!("{}", crate::systemd::unit(plan, &exe, flags, &options));
     ExitCode::SUCCESS
 }

@@ -12,10 +12,12 @@
 use std::fmt::Write;
 use std::path::Path;
 
+use crate::config::Options;
 use crate::plan::{Plan, SourceKind};
 
-/// The unit text for `plan`, starting `exe` with `args`.
-pub fn unit(plan: &Plan, exe: &Path, args: &[String]) -> String {
+/// The unit text for `plan`, starting `exe` with `args` (which `options`
+/// are read from: the unit lets pme write where they say it writes).
+pub fn unit(plan: &Plan, exe: &Path, args: &[String], options: &Options) -> String {
     let run_as = plan.sources.iter().any(|s| s.run_as.is_some());
     let commands = plan
         .sources
@@ -70,8 +72,77 @@ pub fn unit(plan: &Plan, exe: &Path, args: &[String]) -> String {
             let _ = writeln!(u, "ReadOnlyPaths=-{file}");
         }
     }
+    if let Some(dir) = &options.textfile_directory {
+        u.push_str("# --textfile.directory: the one place pme writes.\n");
+        let _ = writeln!(u, "ReadWritePaths={}", dir.display());
+    }
+    u.push_str(&ip_addresses(plan, options));
     u.push_str("\n[Install]\nWantedBy=multi-user.target\n");
     u
+}
+
+/// `IPAddressDeny=any` with the addresses pme talks to, when it can know
+/// them all: it listens on loopback only (so scrapes come from this host)
+/// and every URL it reads or sends to names a literal address. Otherwise
+/// a comment says why there is no such rule.
+fn ip_addresses(plan: &Plan, options: &Options) -> String {
+    let listeners = [options.web_listen_address, options.health_listen_address];
+    if !listeners.iter().all(|a| a.ip().is_loopback()) {
+        return "# No IPAddressDeny=: pme listens beyond loopback, for scrapers this unit cannot name.\n"
+            .to_owned();
+    }
+    let outputs = [
+        options.push_gateway.as_deref(),
+        options.remote_write_url.as_deref(),
+        options.otlp_endpoint.as_deref(),
+    ];
+    let sources = plan.sources.iter().filter_map(|s| match &s.kind {
+        SourceKind::Http(http) if !http.url.starts_with('{') => Some(http.url),
+        _ => None,
+    });
+    let targets = plan
+        .probes
+        .iter()
+        .flat_map(|p| p.targets.iter().map(|t| t.url));
+    let mut allowed = vec!["localhost".to_owned()];
+    for url in sources.chain(targets).chain(outputs.into_iter().flatten()) {
+        match literal_host(url) {
+            Some(ip) => allowed.push(ip.to_string()),
+            None => {
+                return format!(
+                    "# No IPAddressDeny=: `{url}` names a host, whose addresses this unit cannot know.\n"
+                );
+            }
+        }
+    }
+    // A host chosen per request (`http://{host}/…`) could be anywhere.
+    let per_request_host = plan.sources.iter().any(|s| match &s.kind {
+        SourceKind::Http(http) => http.url.contains("://{"),
+        _ => false,
+    });
+    if per_request_host {
+        return "# No IPAddressDeny=: a request chooses the host of an HTTP source.\n".to_owned();
+    }
+    allowed.sort();
+    allowed.dedup();
+    format!(
+        "# pme listens on loopback and reads and sends to these addresses only.\n\
+         IPAddressDeny=any\n\
+         IPAddressAllow={}\n",
+        allowed.join(" ")
+    )
+}
+
+/// The address a URL names literally (`http://10.0.0.7:9100/…`,
+/// `https://[::1]/`), if it does.
+fn literal_host(url: &str) -> Option<std::net::IpAddr> {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    if let Some(v6) = host.strip_prefix('[') {
+        return v6.split(']').next()?.parse().ok();
+    }
+    host.rsplit_once(':').map_or(host, |(h, _)| h).parse().ok()
 }
 
 /// The sandbox every unit gets, whatever the spec.
