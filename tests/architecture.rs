@@ -40,7 +40,7 @@ const LAYERS: &[(&str, &[&str])] = &[
         ],
     ),
     // Whole expositions and health documents from the store.
-    ("exposition", &["exposition", "health", "testing"]),
+    ("exposition", &["exposition", "health", "status", "testing"]),
     // Delivering them: the listeners and the outputs.
     ("delivery", &["http", "outputs"]),
     // Wiring; nothing imports it.

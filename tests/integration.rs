@@ -35,6 +35,7 @@ mod run_as;
 mod scheduling;
 mod self_metrics;
 mod statsd;
+mod status;
 mod systemd;
 mod targets;
 mod web;

@@ -438,16 +438,11 @@ impl Prepared {
         let store = Arc::new(Store::new(plan.groups.len()));
         let server = Arc::new(ServerStats::default());
         let context = Context::for_run(plan.spec_sha256, options.paths(), server.clone());
-        tracing::info!(
-            environment = context.environment.name(),
-            host_name = context.identity.host_name,
-            container_id = context.identity.container_id,
-            "host detected"
-        );
         let scheduler = Scheduler::new(plan, store.clone(), Arc::new(context))?;
         let web = Web::load(options.web_config_file.clone()).map_err(Error::WebConfig)?;
         let probes = Probes::new(plan, scheduler.prober()).map_err(Error::Parameters)?;
         let exposition = Arc::new(Exposition::new(plan, store, server.clone()));
+        let on_demand = scheduler.clone();
         Ok(Prepared {
             scheduler,
             state: State {
@@ -456,6 +451,9 @@ impl Prepared {
                 web,
                 probes,
                 server,
+                on_demand,
+                started: std::time::SystemTime::now(),
+                last_collect: std::sync::Mutex::new(None),
             },
             exposition,
         })

@@ -1,11 +1,13 @@
-//! `/health` and `/ready`: each group's state as JSON, and readiness once
-//! every group has been collected at least once.
+//! `/health` and `/ready`: each group's and output's state as JSON, and
+//! readiness once every group has been collected at least once.
+
+use std::sync::Arc;
 
 use serde::Serialize;
 
 use crate::plan::Plan;
 use crate::selfmetrics::unix_seconds;
-use crate::store::Snapshot;
+use crate::store::{OutputStatus, Snapshot};
 
 /// The `/health` document.
 #[derive(Debug, Serialize)]
@@ -14,8 +16,46 @@ pub(crate) struct Health<'a> {
     pub status: &'static str,
     /// The spec the binary was built from.
     pub spec: &'static str,
+    /// Whether every output's last send succeeded (true without outputs).
+    pub exporter_healthy: bool,
     /// Services in spec order.
     pub services: Vec<ServiceHealth<'a>>,
+    /// Every output pme sends to.
+    pub outputs: Vec<OutputHealth>,
+}
+
+/// One output's state.
+#[derive(Debug, Serialize)]
+pub(crate) struct OutputHealth {
+    /// `textfile`, `pushgateway`, `remote_write` or `otlp`.
+    pub name: &'static str,
+    /// False while its last attempt failed.
+    pub healthy: bool,
+    /// Attempts and failed attempts.
+    pub sends: u64,
+    pub failures: u64,
+    /// Unix time of the last success.
+    pub last_success: Option<f64>,
+    /// The last failure, while failing.
+    pub last_error: Option<String>,
+}
+
+/// The outputs' states.
+pub(crate) fn outputs(statuses: &[Arc<OutputStatus>]) -> Vec<OutputHealth> {
+    statuses
+        .iter()
+        .map(|o| {
+            let last_error = o.last_error();
+            OutputHealth {
+                name: o.name,
+                healthy: last_error.is_none(),
+                sends: o.sends(),
+                failures: o.failures(),
+                last_success: o.last_success().map(unix_seconds),
+                last_error,
+            }
+        })
+        .collect()
 }
 
 /// One service's groups.
@@ -51,8 +91,12 @@ pub(crate) struct GroupHealth<'a> {
     pub exit_code: Option<i32>,
 }
 
-/// Builds the health document from the current snapshots.
-pub(crate) fn health<'a>(plan: &'a Plan, snapshots: &'a [std::sync::Arc<Snapshot>]) -> Health<'a> {
+/// Builds the health document from the current snapshots and outputs.
+pub(crate) fn health<'a>(
+    plan: &'a Plan,
+    snapshots: &'a [Arc<Snapshot>],
+    statuses: &[Arc<OutputStatus>],
+) -> Health<'a> {
     let mut services: Vec<ServiceHealth<'a>> = Vec::new();
     for (g, snapshot) in snapshots.iter().enumerate() {
         let group = &plan.groups[g];
@@ -77,14 +121,17 @@ pub(crate) fn health<'a>(plan: &'a Plan, snapshots: &'a [std::sync::Arc<Snapshot
         }
     }
     let all_up = snapshots.iter().all(|s| s.status.up);
+    let outputs = outputs(statuses);
     Health {
         status: if all_up { "ok" } else { "degraded" },
         spec: plan.spec,
+        exporter_healthy: outputs.iter().all(|o| o.healthy),
         services,
+        outputs,
     }
 }
 
 /// True once every group has finished at least one collection.
-pub(crate) fn ready(snapshots: &[std::sync::Arc<Snapshot>]) -> bool {
+pub(crate) fn ready(snapshots: &[Arc<Snapshot>]) -> bool {
     snapshots.iter().all(|s| s.status.collections > 0)
 }

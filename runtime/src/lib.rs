@@ -80,6 +80,7 @@ mod scheduler;
 mod selfmetrics;
 mod sources;
 mod statsd;
+mod status;
 mod store;
 mod systemd;
 pub mod testing;

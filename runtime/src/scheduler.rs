@@ -101,8 +101,9 @@ pub enum StartupError {
     },
 }
 
-/// The running state of a plan.
-#[derive(Debug)]
+/// The running state of a plan. A clone shares it (sources, collectors,
+/// store), for collections on demand (`POST /collect`).
+#[derive(Clone, Debug)]
 pub(crate) struct Scheduler {
     plan: &'static Plan,
     sources: Vec<Arc<Source>>,
@@ -190,6 +191,11 @@ impl Scheduler {
         })
     }
 
+    /// What the built-in collectors read, as detected at start.
+    pub(crate) fn context(&self) -> &Context {
+        &self.context
+    }
+
     /// What collects the services with parameters, once per request, with
     /// the sources prepared here (identities resolved).
     pub(crate) fn prober(&self) -> Prober {
@@ -202,25 +208,39 @@ impl Scheduler {
     /// Starts the reads due on tick `tick`; the handles finish when every
     /// due group has published.
     pub(crate) fn start_cycle(&self, tick: u64) -> Vec<JoinHandle<()>> {
+        let due = |g: usize| tick.is_multiple_of(u64::from(self.plan.groups[g].every));
+        let (handles, busy) = self.start(due);
+        for g in busy {
+            tracing::warn!(
+                service = self.plan.groups[g].service,
+                group = self.plan.groups[g].group,
+                "previous read of this source still running; skipping this cycle"
+            );
+            self.record_skip(g);
+        }
+        handles
+    }
+
+    /// Starts a collection of the groups `chosen` now, out of schedule
+    /// (`POST /collect`); the handles finish when they have published.
+    /// A group whose source is being read is not started twice: it is
+    /// returned as busy, and nothing is recorded for it.
+    pub(crate) fn collect_now(&self, chosen: &[usize]) -> (Vec<JoinHandle<()>>, Vec<usize>) {
+        self.start(|g| chosen.contains(&g))
+    }
+
+    /// Starts a read of each source with a group `due`, for those groups;
+    /// also the groups whose source was still being read.
+    fn start(&self, due: impl Fn(usize) -> bool) -> (Vec<JoinHandle<()>>, Vec<usize>) {
         let mut handles = Vec::new();
+        let mut busy = Vec::new();
         for (source, readers) in self.sources.iter().zip(&self.readers) {
-            let due: Vec<usize> = readers
-                .iter()
-                .copied()
-                .filter(|&g| tick.is_multiple_of(u64::from(self.plan.groups[g].every)))
-                .collect();
+            let due: Vec<usize> = readers.iter().copied().filter(|&g| due(g)).collect();
             if due.is_empty() {
                 continue;
             }
             if !source.try_start() {
-                tracing::warn!(
-                    service = self.plan.groups[due[0]].service,
-                    group = self.plan.groups[due[0]].group,
-                    "previous read of this source still running; skipping this cycle"
-                );
-                for &g in &due {
-                    self.record_skip(g);
-                }
+                busy.extend(due);
                 continue;
             }
             let source = source.clone();
@@ -254,7 +274,7 @@ impl Scheduler {
                 }
             }));
         }
-        handles
+        (handles, busy)
     }
 
     /// Ticks until `shutdown` resolves. When every read a tick started has

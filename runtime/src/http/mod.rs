@@ -8,6 +8,7 @@
 //! route's scope → route.
 
 pub(crate) mod auth;
+mod collect;
 pub(crate) mod embedded;
 pub(crate) mod negotiate;
 pub(crate) mod ratelimit;
@@ -120,6 +121,12 @@ pub(crate) struct State {
     pub probes: service::Probes,
     /// Request counters, for the `exporter` built-in.
     pub server: Arc<ServerStats>,
+    /// The scheduler's state, for `POST /collect`.
+    pub on_demand: crate::scheduler::Scheduler,
+    /// When collecting began, for `/status`.
+    pub started: std::time::SystemTime,
+    /// When `POST /collect` last started a collection (one a second).
+    pub last_collect: std::sync::Mutex<Option<Instant>>,
 }
 
 type Reply = Response<Full<Bytes>>;
@@ -273,6 +280,7 @@ async fn respond<B>(req: Request<B>, peer: SocketAddr, endpoint: Endpoint, state
             Some(service) => service::metrics(&req, service, state).await,
             None => routes::metrics(&req, state),
         },
+        Endpoint::Health if req.uri().path() == "/collect" => collect::collect(&req, state).await,
         Endpoint::Health => routes::health(&req, state),
     };
     with_headers(reply, &web)

@@ -25,6 +25,7 @@ pub(crate) fn scope<B>(endpoint: Endpoint, req: &Request<B>) -> Scope {
         (Endpoint::Metrics, "/metrics") => Scope::MetricsRead,
         (Endpoint::Metrics, path) if path.starts_with("/metrics/") => Scope::MetricsRead,
         (Endpoint::Metrics, path) if path.starts_with("/-/") => Scope::Admin,
+        (Endpoint::Health, "/collect") => Scope::Admin,
         _ => Scope::StatusRead,
     }
 }
@@ -34,7 +35,7 @@ pub(crate) fn scope<B>(endpoint: Endpoint, req: &Request<B>) -> Scope {
 /// made-up paths cannot grow the label set.
 pub(crate) fn route(endpoint: Endpoint, path: &str, plan: &Plan) -> Route {
     const METRICS_ROUTES: &[&str] = &["/metrics", "/", "/-/reload"];
-    const HEALTH_ROUTES: &[&str] = &["/health", "/ready"];
+    const HEALTH_ROUTES: &[&str] = &["/health", "/ready", "/status", "/collectors", "/collect"];
     let fixed = match endpoint {
         Endpoint::Metrics => METRICS_ROUTES,
         Endpoint::Health => HEALTH_ROUTES,
@@ -91,10 +92,33 @@ pub(crate) fn metrics<B>(req: &Request<B>, state: &State) -> Reply {
 pub(crate) fn health<B>(req: &Request<B>, state: &State) -> Reply {
     match req.uri().path() {
         "/health" => only_get(req, || {
+            let store = &state.exposition.store;
+            let snapshots = store.all();
+            json(&health::health(
+                state.exposition.plan,
+                &snapshots,
+                &store.outputs(),
+            ))
+        }),
+        "/status" => only_get(req, || {
+            let store = &state.exposition.store;
+            let snapshots = store.all();
+            let doc = crate::status::status(
+                state.exposition.plan,
+                &snapshots,
+                &store.outputs(),
+                state.on_demand.context(),
+                state.started,
+                std::time::SystemTime::now(),
+            );
+            json(&doc)
+        }),
+        "/collectors" => only_get(req, || {
             let snapshots = state.exposition.store.all();
-            let doc = health::health(state.exposition.plan, &snapshots);
-            let json = serde_json::to_vec_pretty(&doc).unwrap_or_default();
-            reply(StatusCode::OK, "application/json", json)
+            json(&crate::status::collectors(
+                state.exposition.plan,
+                &snapshots,
+            ))
         }),
         "/ready" => only_get(req, || {
             if health::ready(&state.exposition.store.all()) {
@@ -113,6 +137,12 @@ pub(crate) fn health<B>(req: &Request<B>, state: &State) -> Reply {
         }),
         _ => not_found(),
     }
+}
+
+/// `value` as pretty JSON.
+pub(crate) fn json(value: &impl serde::Serialize) -> Reply {
+    let body = serde_json::to_vec_pretty(value).unwrap_or_default();
+    reply(StatusCode::OK, "application/json", body)
 }
 
 /// A request header as text, if present and readable.
