@@ -208,3 +208,97 @@ fn dry_run_names_what_cannot_run() {
     );
     assert!(report.contains(&resolved), "{resolved} not in:\n{report}");
 }
+
+/// `pme completions bash` completes a partial flag in a real bash, and
+/// `pme man` is a manual page groff renders with every flag in it.
+#[test]
+fn shell_completions_and_the_manual_page() {
+    let Some(bash) = crate::util::peer("bash", "bash") else {
+        return;
+    };
+    let pme = env!("CARGO_BIN_EXE_pme");
+    let script = format!(
+        "source <('{pme}' completions bash) && COMP_WORDS=(pme --web.l) && COMP_CWORD=1 \
+         && _pme pme --web.l pme && printf '%s\\n' \"${{COMPREPLY[@]}}\""
+    );
+    let out = Command::new(&bash).args(["-c", &script]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "--web.listen-address\n"
+    );
+    for shell in ["zsh", "fish"] {
+        let out = crate::util::pme_command()
+            .args(["completions", shell])
+            .output()
+            .unwrap();
+        assert!(out.status.success() && out.stdout.len() > 1000, "{shell}");
+    }
+    let bad = crate::util::pme_command()
+        .args(["completions", "tcsh"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        bad.status.code(),
+        Some(2),
+        "an unknown shell is a usage error"
+    );
+
+    let man = crate::util::pme_command().arg("man").output().unwrap();
+    assert!(man.status.success());
+    let page = String::from_utf8(man.stdout).unwrap();
+    assert!(page.contains(".TH pme 1"), "{page}");
+    let Some(groff) = crate::util::peer("groff", "groff-base") else {
+        return;
+    };
+    let mut render = Command::new(groff)
+        .args(["-k", "-man", "-Tutf8"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        render
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(page.as_bytes())
+            .unwrap();
+    }
+    let rendered = render.wait_with_output().unwrap();
+    assert!(rendered.status.success());
+    // groff overstrikes bold text: compare without the backspaces.
+    let plain = strip_overstrike(&String::from_utf8_lossy(&rendered.stdout));
+    for flag in [
+        "--web.listen-address",
+        "--log.format",
+        "--collectors.enabled",
+    ] {
+        assert!(
+            plain.contains(flag),
+            "{flag} missing from the rendered page"
+        );
+    }
+}
+
+/// `x\bx` (bold) and `_\bx` (underline) as groff writes them, as `x`.
+fn strip_overstrike(text: &str) -> String {
+    let mut out: Vec<char> = Vec::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\u{8}' {
+            out.pop();
+            if let Some(next) = chars.next() {
+                out.push(next);
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out.into_iter().collect()
+}

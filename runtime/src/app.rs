@@ -92,8 +92,24 @@ pub fn main(plan: &'static Plan) -> ExitCode {
         Ok(options) => options,
         Err(e) => e.exit(),
     };
-    if let Some(Command::SystemdUnit { flags }) = &options.command {
-        return print_unit(plan, flags);
+    match &options.command {
+        Some(Command::SystemdUnit { flags }) => return print_unit(plan, flags),
+        Some(Command::Completions { shell }) => {
+            let mut command = Options::command();
+            clap_complete::generate(*shell, &mut command, "pme", &mut std::io::stdout());
+            return ExitCode::SUCCESS;
+        }
+        Some(Command::Man) => {
+            let man = clap_mangen::Man::new(Options::command());
+            return match man.render(&mut std::io::stdout()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("pme man: {e}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
+        None => {}
     }
     let env = |name: &str| std::env::var(name).ok();
     if let Err(e) = crate::config::aliases::apply(&mut options, &matches, plan.tick, &env) {

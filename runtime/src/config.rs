@@ -233,6 +233,15 @@ pub enum Command {
         #[arg(last = true, value_name = "FLAGS")]
         flags: Vec<String>,
     },
+    /// Print a completion script for a shell: `pme completions bash >
+    /// /etc/bash_completion.d/pme`.
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        #[arg(value_name = "SHELL")]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff): `pme man > /usr/local/share/man/man1/pme.1`.
+    Man,
 }
 
 /// `NAME=VALUE` with a valid label name.
