@@ -26,6 +26,7 @@ mod http_network;
 mod instruments;
 mod jsonpath_cts;
 mod outputs;
+mod page;
 mod parameters;
 mod prometheus;
 mod pull;

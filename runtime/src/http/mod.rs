@@ -11,6 +11,7 @@ pub(crate) mod auth;
 mod collect;
 pub(crate) mod embedded;
 pub(crate) mod negotiate;
+mod page;
 pub(crate) mod ratelimit;
 pub(crate) mod routes;
 pub(crate) mod service;

@@ -81,7 +81,7 @@ pub(crate) fn metrics<B>(req: &Request<B>, state: &State) -> Reply {
             reply(
                 StatusCode::OK,
                 "text/html; charset=utf-8",
-                landing_page(state),
+                super::page::page(state),
             )
         }),
         _ => not_found(),
@@ -225,59 +225,4 @@ pub(crate) fn reply(status: StatusCode, content_type: &'static str, body: Vec<u8
     r.headers_mut()
         .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
     r
-}
-
-fn landing_page(state: &State) -> Vec<u8> {
-    let plan = state.exposition.plan;
-    let mut rows = String::new();
-    for group in plan.groups {
-        rows.push_str(&format!(
-            "<tr><td>{}</td><td>{}</td><td>{}s</td></tr>\n",
-            html_escape(group.service),
-            html_escape(group.group),
-            group.period(plan).as_secs_f64()
-        ));
-    }
-    for probe in plan.probes {
-        let query: Vec<String> = if probe.targets.is_empty() {
-            probe
-                .parameters
-                .iter()
-                .map(|p| format!("{}=…", p.name))
-                .collect()
-        } else {
-            let names: Vec<&str> = probe.targets.iter().map(|t| t.name).collect();
-            vec![format!("target={}", names.join("|"))]
-        };
-        for group in probe.groups {
-            rows.push_str(&format!(
-                "<tr><td>{}</td><td>{}</td><td>per request: <code>/metrics/{}?{}</code></td></tr>\n",
-                html_escape(group.service),
-                html_escape(group.group),
-                html_escape(probe.service),
-                html_escape(&query.join("&")),
-            ));
-        }
-    }
-    let health = match state.health_addr {
-        Some(addr) => format!(
-            "<p>Health: <code>http://{addr}/health</code>, readiness: <code>/ready</code>.</p>"
-        ),
-        None => String::new(),
-    };
-    format!(
-        "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>pme</title></head><body>\n\
-         <h1>pme {}</h1>\n<p>Built from <code>{}</code>. <a href=\"/metrics\">Metrics</a></p>\n{health}\n\
-         <table><tr><th>service</th><th>group</th><th>period</th></tr>\n{rows}</table>\n</body></html>\n",
-        env!("CARGO_PKG_VERSION"),
-        html_escape(plan.spec),
-    )
-    .into_bytes()
-}
-
-fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
