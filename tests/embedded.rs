@@ -179,6 +179,10 @@ pub mod parameters {
     pme::include_spec!("tests/specs/parameters.yaml");
 }
 
+pub mod debug {
+    pme::include_spec!("tests/specs/debug.yaml");
+}
+
 pub mod targets {
     pme::include_spec!("tests/specs/targets.yaml");
 }

@@ -156,3 +156,102 @@ fn status_collectors_and_collect_on_demand() {
         "no credentials"
     );
 }
+
+/// `?debug` on a scheduled service, in-process: admin only; each group's
+/// reading, exit code, error (with the failed command's stderr) and the
+/// metrics it yields.
+#[test]
+fn debug_shows_each_reading_to_an_admin() {
+    use crate::embedded::{Served, debug};
+    let dir = Dir::new("status-debug");
+    dir.write("status.token", STATUS_TOKEN);
+    dir.write("admin.token", ADMIN_TOKEN);
+    let config = dir.write(
+        "web.yml",
+        "bearer_tokens:\n\
+         \x20 - {name: dashboard, token_file: status.token, scopes: ['status:read', 'metrics:read']}\n\
+         \x20 - {name: operator, token_file: admin.token, scopes: [admin]}\n",
+    );
+    let served = Served::start_with(
+        &debug::PLAN,
+        &[&format!("--web.config.file={}", config.display())],
+    );
+    let call = |auth: &str| {
+        request_with(
+            served.metrics,
+            "GET",
+            "/metrics/app?debug",
+            &[("Authorization", auth)],
+        )
+    };
+    assert_eq!(
+        request_with(served.metrics, "GET", "/metrics/app?debug", &[]).status,
+        401
+    );
+    let reader = call(&format!("Bearer {STATUS_TOKEN}"));
+    assert_eq!(reader.status, 403, "metrics:read does not see readings");
+    let r = call(&format!("Bearer {ADMIN_TOKEN}"));
+    assert_eq!(r.status, 200, "{}", r.text());
+    let doc: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(doc["service"], "app");
+    let group = |id: &str| {
+        doc["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|g| g["group"] == id)
+            .unwrap_or_else(|| panic!("{id} in {doc}"))
+            .clone()
+    };
+    let queue = group("queue");
+    assert_eq!(queue["outcome"], "read");
+    assert_eq!(queue["exit_code"], 0);
+    assert!(
+        queue["reading"]
+            .as_str()
+            .unwrap()
+            .contains("secret-token-in-the-reading")
+    );
+    assert!(
+        queue["metrics"]
+            .as_str()
+            .unwrap()
+            .contains("app_queue_depth 7"),
+        "{queue}"
+    );
+    assert!(
+        queue["source"]
+            .as_str()
+            .unwrap()
+            .starts_with("command: printf")
+    );
+    let broken = group("broken");
+    assert_eq!(broken["exit_code"], 3);
+    assert!(
+        broken["error"]
+            .as_str()
+            .unwrap()
+            .contains("cannot reach the database"),
+        "{broken}"
+    );
+    assert!(
+        broken["metrics"]
+            .as_str()
+            .unwrap()
+            .contains("app_broken -1"),
+        "{broken}"
+    );
+    insta::assert_snapshot!("debug", pretty(&shape(&doc)));
+    // The scheduled metrics never carry the reading.
+    let metrics = request_with(
+        served.metrics,
+        "GET",
+        "/metrics/app",
+        &[("Authorization", &format!("Bearer {STATUS_TOKEN}"))],
+    );
+    assert!(
+        !metrics.text().contains("secret-token"),
+        "{}",
+        metrics.text()
+    );
+}

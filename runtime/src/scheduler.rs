@@ -191,6 +191,33 @@ impl Scheduler {
         })
     }
 
+    /// Reads group `g`'s source once and extracts it with a fresh
+    /// collector, leaving the scheduled state alone: what `?debug` shows.
+    /// A source being read already is not read twice.
+    pub(crate) async fn debug(&self, g: usize) -> Debugged {
+        let group = &self.plan.groups[g];
+        let source = &self.sources[group.source];
+        let Some(collector) = Collector::fed(group, &self.plan.sources[group.source]) else {
+            return Debugged::NotFed;
+        };
+        if !source.try_start() {
+            return Debugged::Busy;
+        }
+        let started = Instant::now();
+        let reading = source.read().await;
+        source.finish();
+        let state = Mutex::new(GroupState {
+            collector,
+            parsed: None,
+        });
+        let mut snapshot = collect(&state, &reading, &Snapshot::default(), started);
+        snapshot.status.exit_code = exit_code(source, &reading);
+        Debugged::Read {
+            reading: reading.map(|r| r.content).map_err(|e| e.to_string()),
+            snapshot: Box::new(snapshot),
+        }
+    }
+
     /// What the built-in collectors read, as detected at start.
     pub(crate) fn context(&self) -> &Context {
         &self.context
@@ -327,6 +354,20 @@ impl Scheduler {
             },
         );
     }
+}
+
+/// One group read for `?debug`.
+#[derive(Debug)]
+pub(crate) enum Debugged {
+    /// The source's bytes (or why there are none) and what they gave.
+    Read {
+        reading: Result<Bytes, String>,
+        snapshot: Box<Snapshot>,
+    },
+    /// A collector that reads for itself: there is no reading to show.
+    NotFed,
+    /// Its source was being read.
+    Busy,
 }
 
 /// Collects the services with parameters ([`Plan::probes`]): each request

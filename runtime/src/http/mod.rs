@@ -9,6 +9,7 @@
 
 pub(crate) mod auth;
 mod collect;
+mod debug;
 pub(crate) mod embedded;
 pub(crate) mod negotiate;
 mod page;

@@ -23,6 +23,12 @@ type Reply = Response<Full<Bytes>>;
 pub(crate) fn scope<B>(endpoint: Endpoint, req: &Request<B>) -> Scope {
     match (endpoint, req.uri().path()) {
         (Endpoint::Metrics, "/metrics") => Scope::MetricsRead,
+        // A reading can hold what the metrics leave out.
+        (Endpoint::Metrics, path)
+            if path.starts_with("/metrics/") && req.uri().query() == Some("debug") =>
+        {
+            Scope::Admin
+        }
         (Endpoint::Metrics, path) if path.starts_with("/metrics/") => Scope::MetricsRead,
         (Endpoint::Metrics, path) if path.starts_with("/-/") => Scope::Admin,
         (Endpoint::Health, "/collect") => Scope::Admin,

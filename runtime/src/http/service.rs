@@ -102,13 +102,16 @@ pub(crate) async fn metrics<B>(req: &Request<B>, service: &str, state: &State) -
             },
         }
     } else if plan.groups.iter().any(|g| g.service == service) {
+        if query == "debug" {
+            return routes::head_if(req, super::debug::debug(service, state).await);
+        }
         if query.is_empty() {
             let body = state.exposition.service(service, choice.format);
             routes::exposition_reply(choice.content_type, Bytes::from(body), false)
         } else {
             text(
                 StatusCode::BAD_REQUEST,
-                format!("service `{service}` takes no parameters\n"),
+                format!("service `{service}` takes no parameters (`?debug` shows its readings)\n"),
             )
         }
     } else {
