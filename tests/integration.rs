@@ -13,6 +13,7 @@ mod architecture;
 mod bad_input;
 mod binary;
 mod collectors;
+mod container;
 mod embedded;
 mod environment;
 mod escaping;
