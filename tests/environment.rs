@@ -127,4 +127,24 @@ fn log_lines_are_logfmt_or_json_without_colour() {
         .find(|l| l["msg"] == "host environment")
         .expect("the environment detected is logged");
     assert!(environment["environment"].is_string(), "{environment}");
+
+    // A failing group: one line with its service, group and reason.
+    let procfs = Dir::new("environment-empty-procfs");
+    let out = once(
+        &[("PME_LOG_FORMAT", "json")],
+        &[&format!("--path.procfs={}", procfs.display())],
+    );
+    let failures: Vec<serde_json::Value> = stderr(&out)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|l| l["msg"] == "collection failed" && l["group"] == "load")
+        .collect();
+    assert_eq!(failures.len(), 1, "{}", stderr(&out));
+    assert_eq!(failures[0]["service"], "node");
+    assert_eq!(failures[0]["level"], "warn");
+    assert!(
+        failures[0]["reason"].as_str().unwrap().contains("loadavg"),
+        "{}",
+        failures[0]
+    );
 }

@@ -295,7 +295,7 @@ impl Scheduler {
                     let previous = store.get(g);
                     let mut snapshot = collect(&collector, &reading, &previous, started);
                     snapshot.status.exit_code = exit_code;
-                    log_transition(&plan.groups[g], &previous.status, &snapshot.status);
+                    log_transition(&plan.groups[g], &previous.status, &mut snapshot.status);
                     log_dropped_files(&plan.groups[g], &previous.status, &snapshot.status);
                     store.publish(g, snapshot);
                 }
@@ -454,28 +454,40 @@ fn exit_code(source: &Source, reading: &Result<Reading, SourceError>) -> Option<
     }
 }
 
+/// How often a group that keeps failing the same way is logged again.
+const REPEAT_WARNING: std::time::Duration = std::time::Duration::from_secs(300);
+
 /// Logs a group going down (or failing differently) at warn and coming
-/// back at info; an unchanged failure is logged at debug, not every tick.
-fn log_transition(group: &GroupPlan, before: &GroupStatus, after: &GroupStatus) {
+/// back at info. An unchanged failure is logged again at most every
+/// [`REPEAT_WARNING`], so each failing group says so a few times an hour,
+/// not every tick; `after.warned` remembers when it last did.
+fn log_transition(group: &GroupPlan, before: &GroupStatus, after: &mut GroupStatus) {
     let (service, group) = (group.service, group.group);
     let message = |s: &GroupStatus| s.last_error.as_ref().map(|(_, m)| m.clone());
+    let reason = message(after).unwrap_or_default();
+    after.warned = before.warned;
     match (before.up || before.collections == 0, after.up) {
         (_, true) if !before.up && before.collections > 0 => {
-            tracing::info!(service, group, "collection recovered")
+            after.warned = None;
+            tracing::info!(service, group, "collection recovered");
         }
         (_, true) => {}
-        (true, false) => tracing::warn!(
-            service,
-            group,
-            "collection failed: {}",
-            message(after).unwrap_or_default()
-        ),
+        (true, false) => {
+            after.warned = Some(Instant::now());
+            tracing::warn!(service, group, reason, "collection failed");
+        }
         (false, false) if message(before) != message(after) => {
+            after.warned = Some(Instant::now());
+            tracing::warn!(service, group, reason, "collection failed");
+        }
+        (false, false) if before.warned.is_none_or(|t| t.elapsed() >= REPEAT_WARNING) => {
+            after.warned = Some(Instant::now());
             tracing::warn!(
                 service,
                 group,
-                "collection failed: {}",
-                message(after).unwrap_or_default()
+                reason,
+                errors = after.errors,
+                "collection still failing"
             );
         }
         (false, false) => tracing::debug!(service, group, "collection still failing"),
@@ -670,8 +682,8 @@ async fn publish_instance(
         ),
     };
     let previous = store.get(g);
-    let snapshot = next_snapshot(&previous, started, error, bodies);
-    log_transition(group, &previous.status, &snapshot.status);
+    let mut snapshot = next_snapshot(&previous, started, error, bodies);
+    log_transition(group, &previous.status, &mut snapshot.status);
     store.publish(g, snapshot);
 }
 
