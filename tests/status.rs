@@ -138,6 +138,37 @@ fn status_collectors_and_collect_on_demand() {
         "one collection on demand, between the 15 s ticks"
     );
 
+    // ?debug on the real binary's `system` service (commands, a file, a
+    // static value): each group read now, admin only.
+    let debug = request_with(
+        pme.metrics,
+        "GET",
+        "/metrics/system?debug",
+        &[("Authorization", &admin_auth)],
+    );
+    assert_eq!(debug.status, 200, "{}", debug.text());
+    let doc: serde_json::Value = serde_json::from_slice(&debug.body).unwrap();
+    let groups = doc["groups"].as_array().unwrap();
+    assert!(
+        groups
+            .iter()
+            .all(|g| g["outcome"] == "read" && g["metrics"].is_string()),
+        "{doc}"
+    );
+    assert!(
+        groups
+            .iter()
+            .any(|g| g["exit_code"] == 0 && g["reading"].is_string()),
+        "a command's reading: {doc}"
+    );
+    let as_status_reader = request_with(
+        pme.metrics,
+        "GET",
+        "/metrics/system?debug",
+        &[("Authorization", &status_auth)],
+    );
+    assert_eq!(as_status_reader.status, 403);
+
     // Bad requests are 4xx with the reason, and nothing is collected.
     std::thread::sleep(Duration::from_millis(1100));
     for (method, path, status) in [
