@@ -24,8 +24,8 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("collectors", &["collect"]),
     // What a spec compiles to, and how families become bytes.
     ("plan", &["plan", "encode", "imported", "instances"]),
-    // Reading: sources, the published snapshots.
-    ("reading", &["sources", "store"]),
+    // Reading: sources, the published snapshots; the command line.
+    ("reading", &["sources", "store", "config"]),
     // Running a plan, and reports about it.
     (
         "collection",
@@ -33,14 +33,13 @@ const LAYERS: &[(&str, &[&str])] = &[
             "scheduler",
             "selfmetrics",
             "statsd",
-            "config",
             "allocator",
             "dryrun",
             "systemd",
         ],
     ),
     // Whole expositions and health documents from the store.
-    ("exposition", &["exposition", "health", "status", "testing"]),
+    ("exposition", &["exposition", "health", "testing"]),
     // Delivering them: the listeners and the outputs.
     ("delivery", &["http", "outputs"]),
     // Wiring; nothing imports it.

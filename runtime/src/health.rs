@@ -1,6 +1,8 @@
 //! `/health` and `/ready`: each group's and output's state as JSON, and
 //! readiness once every group has been collected at least once.
 
+pub(crate) mod status;
+
 use std::sync::Arc;
 
 use serde::Serialize;

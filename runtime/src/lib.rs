@@ -80,7 +80,6 @@ mod scheduler;
 mod selfmetrics;
 mod sources;
 mod statsd;
-mod status;
 mod store;
 mod systemd;
 pub mod testing;

@@ -109,7 +109,7 @@ pub(crate) fn health<B>(req: &Request<B>, state: &State) -> Reply {
         "/status" => only_get(req, || {
             let store = &state.exposition.store;
             let snapshots = store.all();
-            let doc = crate::status::status(
+            let doc = crate::health::status::status(
                 state.exposition.plan,
                 &snapshots,
                 &store.outputs(),
@@ -121,7 +121,7 @@ pub(crate) fn health<B>(req: &Request<B>, state: &State) -> Reply {
         }),
         "/collectors" => only_get(req, || {
             let snapshots = state.exposition.store.all();
-            json(&crate::status::collectors(
+            json(&crate::health::status::collectors(
                 state.exposition.plan,
                 &snapshots,
             ))

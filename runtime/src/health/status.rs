@@ -11,8 +11,8 @@ use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
 
+use super::{OutputHealth, outputs};
 use crate::collect::Context;
-use crate::health::{OutputHealth, outputs};
 use crate::plan::{Collector, GroupPlan, Plan, SourceKind};
 use crate::selfmetrics::unix_seconds;
 use crate::store::{OutputStatus, Snapshot};
