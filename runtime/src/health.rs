@@ -42,6 +42,16 @@ pub(crate) struct OutputHealth {
     pub last_error: Option<String>,
 }
 
+/// `up`, `down`, or `pending` before the first collection: a group's
+/// state as `/status` and the status page say it.
+pub(crate) fn state(status: &crate::store::GroupStatus) -> &'static str {
+    match (status.collections, status.up) {
+        (0, _) => "pending",
+        (_, true) => "up",
+        (_, false) => "down",
+    }
+}
+
 /// The outputs' states.
 pub(crate) fn outputs(statuses: &[Arc<OutputStatus>]) -> Vec<OutputHealth> {
     statuses

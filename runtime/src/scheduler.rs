@@ -203,15 +203,8 @@ impl Scheduler {
         if !source.try_start() {
             return Debugged::Busy;
         }
-        let started = Instant::now();
-        let reading = source.read().await;
+        let (reading, snapshot) = read_once(collector, source, &[], Instant::now()).await;
         source.finish();
-        let state = Mutex::new(GroupState {
-            collector,
-            parsed: None,
-        });
-        let mut snapshot = collect(&state, &reading, &Snapshot::default(), started);
-        snapshot.status.exit_code = exit_code(source, &reading);
         Debugged::Read {
             reading: reading.map(|r| r.content).map_err(|e| e.to_string()),
             snapshot: Box::new(snapshot),
@@ -400,14 +393,8 @@ impl Prober {
                 snapshots.push(next_snapshot(&Snapshot::default(), started, error, None));
                 continue;
             };
-            let state = Mutex::new(GroupState {
-                collector,
-                parsed: None,
-            });
             let source = &self.sources[group.source];
-            let reading = source.read_with(args).await;
-            let mut snapshot = collect(&state, &reading, &Snapshot::default(), started);
-            snapshot.status.exit_code = exit_code(source, &reading);
+            let (_, mut snapshot) = read_once(collector, source, args, started).await;
             if !labels.is_empty() {
                 label(&mut snapshot, &labeller);
             }
@@ -422,6 +409,24 @@ impl Prober {
         }
         snapshots
     }
+}
+
+/// One read of `source` with `args`, extracted by `collector` alone (not
+/// the scheduled one): a per-request collection, or `?debug`'s.
+async fn read_once(
+    collector: Collector,
+    source: &Source,
+    args: &[(&str, &str)],
+    started: Instant,
+) -> (Result<Reading, SourceError>, Snapshot) {
+    let state = Mutex::new(GroupState {
+        collector,
+        parsed: None,
+    });
+    let reading = source.read_with(args).await;
+    let mut snapshot = collect(&state, &reading, &Snapshot::default(), started);
+    snapshot.status.exit_code = exit_code(source, &reading);
+    (reading, snapshot)
 }
 
 /// A target's labels on every series of `snapshot`; a series that sets

@@ -88,11 +88,7 @@ pub(crate) fn status<'a>(
             GroupStatus {
                 service: group.service,
                 group: group.group,
-                state: match (s.collections, s.up) {
-                    (0, _) => "pending",
-                    (_, true) => "up",
-                    (_, false) => "down",
-                },
+                state: super::state(s),
                 period_seconds: period.as_secs_f64(),
                 next_due: unix_seconds(started + next_multiple(uptime, period)),
                 last_success: s.last_success.map(unix_seconds),

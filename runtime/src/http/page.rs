@@ -29,7 +29,7 @@ pub(crate) fn page(state: &State) -> Vec<u8> {
     let now = SystemTime::now();
     let down = snapshots
         .iter()
-        .filter(|s| s.status.collections > 0 && !s.status.up)
+        .filter(|s| health::state(&s.status) == "down")
         .count();
     let mut html = String::with_capacity(4096 + 512 * snapshots.len());
     let _ = write!(
@@ -73,11 +73,7 @@ fn groups(html: &mut String, plan: &Plan, snapshots: &[std::sync::Arc<Snapshot>]
     );
     for (group, snapshot) in plan.groups.iter().zip(snapshots) {
         let s = &snapshot.status;
-        let state = match (s.collections, s.up) {
-            (0, _) => "pending",
-            (_, true) => "up",
-            (_, false) => "down",
-        };
+        let state = health::state(s);
         let error = match (&s.last_error, s.up) {
             (Some((at, e)), false) => format!("{} ({})", escape(e), ago(*at, now)),
             _ => String::new(),
