@@ -107,15 +107,17 @@ pub(crate) async fn collect<B>(req: &Request<B>, state: &State) -> Reply {
 /// The scheduled groups `query` names (`service`, and `group` within
 /// it), all of them without a query.
 fn choose(plan: &crate::plan::Plan, query: &str) -> Result<Vec<usize>, (StatusCode, String)> {
+    let bad = |why: String| (StatusCode::BAD_REQUEST, why);
     let (mut service, mut group) = (None, None);
-    for pair in query.split('&').filter(|p| !p.is_empty()) {
-        match pair.split_once('=') {
-            Some(("service", v)) if service.is_none() => service = Some(v),
-            Some(("group", v)) if group.is_none() => group = Some(v),
+    for pair in super::service::pairs(query) {
+        let (name, raw) = pair.map_err(bad)?;
+        let value = super::service::decode(raw).map_err(|e| bad(format!("`{name}`: {e}\n")))?;
+        match name.as_str() {
+            "service" if service.is_none() => service = Some(value),
+            "group" if group.is_none() => group = Some(value),
             _ => {
-                return Err((
-                    StatusCode::BAD_REQUEST,
-                    "the query takes `service` and `group`, once each\n".to_owned(),
+                return Err(bad(
+                    "the query takes `service` and `group`, once each\n".to_owned()
                 ));
             }
         }
@@ -129,11 +131,14 @@ fn choose(plan: &crate::plan::Plan, query: &str) -> Result<Vec<usize>, (StatusCo
     let chosen: Vec<usize> = (0..plan.groups.len())
         .filter(|&g| {
             let p = &plan.groups[g];
-            service.is_none_or(|s| s == p.service) && group.is_none_or(|n| n == p.group)
+            service.as_deref().is_none_or(|s| s == p.service)
+                && group.as_deref().is_none_or(|n| n == p.group)
         })
         .collect();
     if chosen.is_empty() {
-        let per_request = service.is_some_and(|s| plan.probes.iter().any(|p| p.service == s));
+        let per_request = service
+            .as_deref()
+            .is_some_and(|s| plan.probes.iter().any(|p| p.service == s));
         let why = if per_request {
             "that service is collected per request, at /metrics/<service>\n"
         } else {

@@ -225,7 +225,7 @@ fn listed<'a>(names: impl Iterator<Item = &'a str>) -> String {
 }
 
 /// Each `name=value` of a query: the name decoded, the value as sent.
-fn pairs(query: &str) -> impl Iterator<Item = Result<(String, &str), String>> {
+pub(super) fn pairs(query: &str) -> impl Iterator<Item = Result<(String, &str), String>> {
     query.split('&').filter(|p| !p.is_empty()).map(|pair| {
         let (raw_name, raw_value) = pair.split_once('=').unwrap_or((pair, ""));
         let name = decode(raw_name).map_err(|e| format!("parameter name: {e}\n"))?;
@@ -235,7 +235,7 @@ fn pairs(query: &str) -> impl Iterator<Item = Result<(String, &str), String>> {
 
 /// Query-string decoding: `+` is a space, `%XX` a byte; the result must
 /// be UTF-8.
-fn decode(raw: &str) -> Result<String, &'static str> {
+pub(super) fn decode(raw: &str) -> Result<String, &'static str> {
     let spaced = raw.replace('+', " ");
     percent_decode_str(&spaced)
         .decode_utf8()
