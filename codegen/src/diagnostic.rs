@@ -106,6 +106,12 @@ impl Diagnostics {
         self.found.is_empty()
     }
 
+    /// How many errors so far: a check that only makes sense on a clean
+    /// part of the spec compares this before and after it.
+    pub(crate) fn count(&self) -> usize {
+        self.found.len()
+    }
+
     /// All diagnostics in file order (stable for equal positions).
     pub(crate) fn into_sorted(mut self) -> Vec<Diagnostic> {
         self.found.sort_by_key(|d| d.pos);

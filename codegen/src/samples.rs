@@ -25,7 +25,7 @@ pub(crate) fn check(
     expect_pos: Pos,
     d: &mut Diagnostics,
 ) {
-    let Some(produced) = run(group, sample, d) else {
+    let Some(produced) = run(group, sample, "sample", d) else {
         return;
     };
     let mut expected = Vec::new();
@@ -85,12 +85,19 @@ pub(crate) fn check(
     }
 }
 
-/// Every series the group's metrics extract from the sample, or `None`
-/// (with diagnostics) when extraction fails.
-fn run(group: &Group, sample: &Sp<String>, d: &mut Diagnostics) -> Option<Vec<Series>> {
+/// A `static` source's content is known at build time: every metric of
+/// its group must extract from it, as it would at run time.
+pub(crate) fn check_static(group: &Group, content: &Sp<String>, d: &mut Diagnostics) {
+    let _ = run(group, content, "static value", d);
+}
+
+/// Every series the group's metrics extract from `input` (the group's
+/// `what`: its sample, or its static value), or `None` (with
+/// diagnostics) when extraction fails.
+fn run(group: &Group, sample: &Sp<String>, what: &str, d: &mut Diagnostics) -> Option<Vec<Series>> {
     let input = sample.value.as_bytes();
     let fail = |d: &mut Diagnostics, e: String| {
-        d.error(sample.pos, format!("the sample of `{}`: {e}", group.id))
+        d.error(sample.pos, format!("the {what} of `{}`: {e}", group.id))
     };
     if group.content == Content::Prometheus {
         return imported(group, input).map_err(|e| fail(d, e)).ok();
@@ -141,7 +148,7 @@ fn run(group: &Group, sample: &Sp<String>, d: &mut Diagnostics) -> Option<Vec<Se
                 d.error(
                     sample.pos,
                     format!(
-                        "the sample of `{}`: metric `{}`: {e}",
+                        "the {what} of `{}`: metric `{}`: {e}",
                         group.id, metric.name
                     ),
                 );

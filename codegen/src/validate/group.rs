@@ -16,6 +16,7 @@ impl Validator<'_> {
             "metric group"
         };
         self.check_id(&g.id, what, &format!("service {}", service.id));
+        let errors_before = self.d.count();
         let (every, timeout) = self.schedule(g, service, what);
         if crate::collector::is_collector(g) {
             return self.collector_group(g, service, every, timeout);
@@ -56,6 +57,13 @@ impl Validator<'_> {
             imports,
         };
         self.check_sample(g, &group, metrics_ok);
+        // Known at build time, so checked now (on a group without other errors).
+        let clean = metrics_ok && self.d.count() == errors_before;
+        if let (Some(SourceText::Text(content)), ir::SourceKind::Static { .. }, true) =
+            (&g.source, &self.sources[group.source].kind, clean)
+        {
+            samples::check_static(&group, content, self.d);
+        }
         Some(group)
     }
 

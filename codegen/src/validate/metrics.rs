@@ -191,7 +191,14 @@ impl Validator<'_> {
         const INFO: &str = "an info metric's value is always 1";
         let info = kind == Some(Kind::Info);
         let mut ok = true;
-        if let Some(spec::ValueMapSpec { pos, written, .. }) = &m.value_map {
+        if let Some(spec::ValueMapSpec {
+            pos,
+            written,
+            pairs,
+        }) = &m.value_map
+        {
+            // An entry whose number did not read was reported with the spec.
+            ok &= pairs.len() == *written;
             if *written == 0 {
                 self.d.error_help(
                     *pos,
