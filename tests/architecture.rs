@@ -36,6 +36,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "allocator",
             "dryrun",
             "systemd",
+            "alerts",
         ],
     ),
     // Whole expositions and health documents from the store.

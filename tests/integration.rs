@@ -9,6 +9,7 @@
 
 mod util;
 
+mod alerts;
 mod architecture;
 mod bad_input;
 mod binary;

@@ -99,6 +99,10 @@ pub fn main(plan: &'static Plan) -> ExitCode {
             clap_complete::generate(*shell, &mut command, "pme", &mut std::io::stdout());
             return ExitCode::SUCCESS;
         }
+        Some(Command::Alerts { job }) => {
+            print!("{}", crate::alerts::rules(plan, job));
+            return ExitCode::SUCCESS;
+        }
         Some(Command::Man) => {
             let man = clap_mangen::Man::new(Options::command());
             return match man.render(&mut std::io::stdout()) {

@@ -242,6 +242,12 @@ pub enum Command {
     },
     /// Print the manual page (roff): `pme man > /usr/local/share/man/man1/pme.1`.
     Man,
+    /// Print Prometheus alerting rules for this pme, from its self-metrics.
+    Alerts {
+        /// The scrape job's name, which every rule selects.
+        #[arg(long, value_name = "JOB", default_value = "pme")]
+        job: String,
+    },
 }
 
 /// `NAME=VALUE` with a valid label name.

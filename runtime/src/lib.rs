@@ -58,6 +58,7 @@
 // it as well as outside.
 extern crate self as pme;
 
+mod alerts;
 mod allocator;
 mod app;
 pub mod collect;
