@@ -16,7 +16,7 @@ use std::path::Path;
 /// above.
 const LAYERS: &[(&str, &[&str])] = &[
     // Data shapes and the content parsers.
-    ("model", &["parsers", "metric", "https", "logs"]),
+    ("model", &["parsers", "metric", "https", "logs", "scaffold"]),
     // The instruments an application updates (their encoding comes from
     // pme-content directly).
     ("instruments", &["instrument"]),

@@ -35,6 +35,7 @@ mod pull;
 mod reimport;
 mod relabel;
 mod run_as;
+mod scaffold;
 mod scheduling;
 mod self_metrics;
 mod statsd;

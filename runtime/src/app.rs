@@ -99,6 +99,10 @@ pub fn main(plan: &'static Plan) -> ExitCode {
             clap_complete::generate(*shell, &mut command, "pme", &mut std::io::stdout());
             return ExitCode::SUCCESS;
         }
+        Some(Command::New { kind }) => {
+            print!("{}", kind.text());
+            return ExitCode::SUCCESS;
+        }
         Some(Command::Alerts { job }) => {
             print!("{}", crate::alerts::rules(plan, job));
             return ExitCode::SUCCESS;

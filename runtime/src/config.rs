@@ -242,6 +242,13 @@ pub enum Command {
     },
     /// Print the manual page (roff): `pme man > /usr/local/share/man/man1/pme.1`.
     Man,
+    /// Print a starter metrics.yaml for a kind of source, with a sample the
+    /// build checks: `pme new http-json > metrics.yaml`.
+    New {
+        /// command, file, http-json, xml or reimport.
+        #[arg(value_name = "KIND", value_enum)]
+        kind: crate::scaffold::Template,
+    },
     /// Print Prometheus alerting rules for this pme, from its self-metrics.
     Alerts {
         /// The scrape job's name, which every rule selects.

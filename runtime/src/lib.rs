@@ -77,6 +77,7 @@ mod metric;
 mod outputs;
 mod parsers;
 mod plan;
+mod scaffold;
 mod scheduler;
 mod selfmetrics;
 mod sources;
