@@ -4,12 +4,16 @@
 //! `src/main.rs` and the generated collectors, not the runtime library.
 //!
 //! A bad spec is reported as one `cargo::error=` line per problem, in the
-//! form `path:line:column: message`, and the build stops.
+//! form `path:line:column: message`, and the build stops. Warnings are
+//! `cargo::warning=` lines; with `PME_DENY_WARNINGS=1` (for CI) they are
+//! errors too.
 
 use std::path::{Path, PathBuf};
 
 fn main() {
     println!("cargo::rerun-if-env-changed=PME_SPEC");
+    println!("cargo::rerun-if-env-changed=PME_DENY_WARNINGS");
+    let deny_warnings = std::env::var("PME_DENY_WARNINGS").is_ok_and(|v| v == "1" || v == "true");
     let manifest_dir = PathBuf::from(
         std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"),
     );
@@ -29,8 +33,12 @@ fn main() {
     };
     match pme_codegen::generate(&source, &shown) {
         Ok((code, warnings)) => {
-            for w in warnings {
-                println!("cargo::warning={w}");
+            let level = if deny_warnings { "error" } else { "warning" };
+            for w in &warnings {
+                println!("cargo::{level}={w}");
+            }
+            if deny_warnings && !warnings.is_empty() {
+                return;
             }
             let out = Path::new(&std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"))
                 .join("metrics.rs");
