@@ -6,19 +6,10 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::util::{Dir, peer, pme_command};
+use crate::util::{Dir, peer, pme_stdout};
 
 fn alerts(job: &str) -> String {
-    let out = pme_command()
-        .args(["alerts", "--job", job])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    pme_stdout(&["alerts", "--job", job])
 }
 
 /// Each rule's name and its summary and description, as written

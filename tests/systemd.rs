@@ -108,17 +108,12 @@ fn exposure(unit: &str) -> Option<f64> {
 }
 
 fn unit_for(flags: &[&str]) -> String {
-    let out = crate::util::pme_command()
-        .args(["systemd-unit", "--"])
-        .args(flags)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    let args: Vec<&str> = ["systemd-unit", "--"]
+        .iter()
+        .chain(flags)
+        .copied()
+        .collect();
+    crate::util::pme_stdout(&args)
 }
 
 #[test]

@@ -431,6 +431,19 @@ pub fn pme_command() -> Command {
     command
 }
 
+/// What the real binary prints on stdout with `args`, which must succeed
+/// (a subcommand such as `alerts` or `systemd-unit`).
+pub fn pme_stdout(args: &[&str]) -> String {
+    let out = pme_command().args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "pme {}: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
 /// The real `pme` binary (built from the default metrics.yaml), killed on drop.
 pub struct Exporter {
     pub child: Child,
