@@ -13,6 +13,7 @@ mod alerts;
 mod architecture;
 mod bad_input;
 mod binary;
+mod catalog;
 mod collectors;
 mod container;
 mod embedded;

@@ -103,6 +103,10 @@ pub fn main(plan: &'static Plan) -> ExitCode {
             print!("{}", kind.text());
             return ExitCode::SUCCESS;
         }
+        Some(Command::Describe { format }) => {
+            print!("{}", crate::plan::describe::describe(plan, *format));
+            return ExitCode::SUCCESS;
+        }
         Some(Command::Alerts { job }) => {
             print!("{}", crate::alerts::rules(plan, job));
             return ExitCode::SUCCESS;

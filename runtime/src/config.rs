@@ -249,6 +249,12 @@ pub enum Command {
         #[arg(value_name = "KIND", value_enum)]
         kind: crate::scaffold::Template,
     },
+    /// Print the catalog of every family this binary can serve.
+    Describe {
+        /// `json` for tools, `markdown` for a metrics reference.
+        #[arg(long, value_name = "FORMAT", value_enum, default_value = "json")]
+        format: crate::plan::describe::Format,
+    },
     /// Print Prometheus alerting rules for this pme, from its self-metrics.
     Alerts {
         /// The scrape job's name, which every rule selects.

@@ -4,6 +4,8 @@
 
 use std::time::Duration;
 
+pub(crate) mod describe;
+
 use crate::collect::Instance;
 use crate::metric::MetricGroup;
 
@@ -26,6 +28,43 @@ pub struct Plan {
     /// Application instruments (`instruments:` of a service), which the
     /// application updates and every exposition includes.
     pub instruments: &'static [InstrumentsPlan],
+    /// Every family the spec declares, for `pme describe`.
+    pub catalog: &'static [CatalogEntry],
+}
+
+/// One family (or, for a re-import or a collector, one set of families)
+/// the binary can serve, as the spec declares it.
+#[derive(Debug)]
+pub struct CatalogEntry {
+    /// The family name; a re-import's selector; a collector's type.
+    pub name: &'static str,
+    /// `counter`, `gauge`, `info`, `untyped`, `histogram`; `imported` for
+    /// a re-import, `collector` for a collector's families.
+    pub kind: &'static str,
+    /// HELP text (empty for imports and collectors: theirs come with them).
+    pub help: &'static str,
+    /// Its labels, in order.
+    pub labels: &'static [CatalogLabel],
+    /// Service id, and the group (or instrument) id.
+    pub service: &'static str,
+    pub group: &'static str,
+    /// `command`, `file`, `files`, `static`, `http`, `collector` or
+    /// `instrument`.
+    pub source: &'static str,
+    /// Collected every this many ticks; 0 per request or for instruments.
+    pub every: u32,
+    /// Line in the spec.
+    pub line: u32,
+}
+
+/// A label of a catalogued family.
+#[derive(Debug)]
+pub struct CatalogLabel {
+    /// Label name.
+    pub name: &'static str,
+    /// Every value it can take, when the spec closes them (a constant, an
+    /// instrument's declared values); `None` when the source decides.
+    pub values: Option<&'static [&'static str]>,
 }
 
 /// One service's application instruments.

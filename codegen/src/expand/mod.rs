@@ -4,6 +4,7 @@
 //! Logic stays in `pme-macros` and `pme`; this file only says *what* the
 //! spec declares, so the generated file reads like hand-written code.
 
+mod catalog;
 mod collectors;
 mod instruments;
 
@@ -322,6 +323,7 @@ fn plan(m: &Model) -> TokenStream {
         .filter(|s| s.per_request())
         .map(|s| probe_plan(s, m));
     let instruments = m.services.iter().filter_map(instruments::plan_entry);
+    let catalog = catalog::entries(m);
     let sha256 = &m.spec_sha256;
     let file = &m.file;
     let doc = doc(&format!(
@@ -340,6 +342,7 @@ fn plan(m: &Model) -> TokenStream {
             groups: &[#(#groups),*],
             probes: &[#(#probes),*],
             instruments: &[#(#instruments),*],
+            catalog: &[#(#catalog),*],
         };
     }
 }
