@@ -3,10 +3,9 @@
 //! rules` proves that each alert fires on a synthetic series that should
 //! make it fire.
 
-use std::path::Path;
 use std::process::Command;
 
-use crate::util::{Dir, peer, pme_stdout};
+use crate::util::{Dir, assert_generated, peer, pme_stdout};
 
 fn alerts(job: &str) -> String {
     pme_stdout(&["alerts", "--job", job])
@@ -35,14 +34,7 @@ fn annotations(rules: &str) -> Vec<(String, String, String)> {
 
 #[test]
 fn the_rules_check_are_current_and_each_alert_fires() {
-    let rules = alerts("pme");
-    let committed =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/alerts.yml"))
-            .unwrap();
-    assert_eq!(
-        committed, rules,
-        "deploy/alerts.yml is stale: run `cargo run -q -- alerts > deploy/alerts.yml`"
-    );
+    let rules = assert_generated("deploy/alerts.yml", &["alerts"]);
     let Some(promtool) = peer("promtool", "prometheus") else {
         return;
     };

@@ -2,22 +2,13 @@
 //! (JSON for tools, Markdown for the committed reference
 //! `docs/metrics.md`), checked against what `/metrics` serves.
 
-use std::path::Path;
-
-use crate::util::pme_stdout;
+use crate::util::{assert_generated, pme_stdout};
 
 /// `pme describe`: the catalog as JSON names every family with where it
 /// comes from, and `docs/metrics.md` is its Markdown form, current.
 #[test]
 fn the_catalog_describes_every_family_and_the_reference_is_current() {
-    let markdown = pme_stdout(&["describe", "--format", "markdown"]);
-    let committed =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/metrics.md"))
-            .unwrap();
-    assert_eq!(
-        committed, markdown,
-        "docs/metrics.md is stale: run `cargo run -q -- describe --format markdown > docs/metrics.md`"
-    );
+    assert_generated("docs/metrics.md", &["describe", "--format", "markdown"]);
     let catalog: serde_json::Value =
         serde_json::from_str(&pme_stdout(&["describe", "--format", "json"])).unwrap();
     assert_eq!(catalog["spec"], "metrics.yaml");

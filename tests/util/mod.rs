@@ -444,6 +444,22 @@ pub fn pme_stdout(args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
+/// What `pme ARGS` prints, checked against the committed `file` (relative
+/// to the repository): generated files stay current with the binary.
+/// Returns the output.
+pub fn assert_generated(file: &str, args: &[&str]) -> String {
+    let generated = pme_stdout(args);
+    let committed =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(file)).unwrap();
+    assert_eq!(
+        committed,
+        generated,
+        "{file} is stale: run `cargo run -q -- {} > {file}`",
+        args.join(" ")
+    );
+    generated
+}
+
 /// The real `pme` binary (built from the default metrics.yaml), killed on drop.
 pub struct Exporter {
     pub child: Child,
