@@ -124,7 +124,8 @@ pub fn main(plan: &'static Plan) -> ExitCode {
         None => {}
     }
     let env = |name: &str| std::env::var(name).ok();
-    if let Err(e) = crate::config::aliases::apply(&mut options, &matches, plan.tick, &env) {
+    let otlp = |o: &Options| crate::outputs::otlp_config(o, &env).is_some();
+    if let Err(e) = crate::config::aliases::apply(&mut options, &matches, plan.tick, &env, &otlp) {
         eprintln!("pme: {e}");
         return ExitCode::from(2);
     }

@@ -23,7 +23,9 @@ use clap::parser::ValueSource;
 use super::Options;
 
 /// Fills `options` from the aliases in `env`, where `matches` says the
-/// value is still the default. `tick` is the spec's compiled tick.
+/// value is still the default. `tick` is the spec's compiled tick;
+/// `otlp_configured` says whether the options and environment give an
+/// OTLP endpoint (the outputs' own reading of them).
 ///
 /// # Errors
 /// A value pme cannot take, naming the variable.
@@ -32,6 +34,7 @@ pub(crate) fn apply(
     matches: &ArgMatches,
     tick: Duration,
     env: &dyn Fn(&str) -> Option<String>,
+    otlp_configured: &dyn Fn(&Options) -> bool,
 ) -> Result<(), String> {
     let unset = |id: &str| {
         matches!(
@@ -91,15 +94,7 @@ pub(crate) fn apply(
         match format.trim().to_ascii_lowercase().as_str() {
             "prometheus" => {}
             "otlp" => {
-                let endpoint = options.otlp_endpoint.is_some()
-                    || [
-                        "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
-                        "OTEL_EXPORTER_OTLP_ENDPOINT",
-                        "OTEL_ENDPOINT",
-                    ]
-                    .iter()
-                    .any(|v| env(v).is_some());
-                if !endpoint {
+                if !otlp_configured(options) {
                     return Err(format!(
                         "{name}=otlp needs an endpoint: set OTEL_ENDPOINT, OTEL_EXPORTER_OTLP_ENDPOINT or --otlp.endpoint"
                     ));
@@ -158,7 +153,16 @@ mod tests {
                 .find(|(n, _)| *n == name)
                 .map(|(_, v)| (*v).to_owned())
         };
-        apply(&mut options, &matches, Duration::from_secs(15), &lookup).map(|()| options)
+        // What the outputs would find: here, only OTEL_ENDPOINT.
+        let otlp = |_: &Options| lookup("OTEL_ENDPOINT").is_some();
+        apply(
+            &mut options,
+            &matches,
+            Duration::from_secs(15),
+            &lookup,
+            &otlp,
+        )
+        .map(|()| options)
     }
 
     #[test]

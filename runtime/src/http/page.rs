@@ -61,7 +61,6 @@ pub(crate) fn page(state: &State) -> Vec<u8> {
 fn summary(groups: usize, down: usize) -> String {
     match down {
         0 => format!("{groups} groups, none down"),
-        1 => format!("{groups} groups, 1 down"),
         n => format!("{groups} groups, {n} down"),
     }
 }

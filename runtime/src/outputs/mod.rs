@@ -83,12 +83,7 @@ pub(crate) fn configured(options: &Options) -> Vec<Output> {
         ));
     }
     let env = |k: &str| std::env::var(k).ok();
-    let flags = otlp::Flags {
-        endpoint: options.otlp_endpoint.as_deref(),
-        protocol: options.otlp_protocol.as_deref(),
-        compression: options.otlp_compression.as_deref(),
-    };
-    if let Some(config) = otlp::Otlp::configured(flags, &env) {
+    if let Some(config) = otlp_config(options, &env) {
         let how = match config.protocol {
             otlp::Protocol::Grpc => "OTLP/gRPC",
             otlp::Protocol::HttpProtobuf => "OTLP/HTTP",
@@ -200,6 +195,19 @@ pub(crate) struct Sender {
 /// The pusher's sender, or the reason there is none (recorded as a failure).
 fn client_or_record(status: &OutputStatus, delivery: Delivery) -> Option<Arc<Sender>> {
     sender_or_record(status, delivery, false)
+}
+
+/// The OTLP output `options` and `env` ask for, if any.
+pub(crate) fn otlp_config(
+    options: &Options,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Option<otlp::Otlp> {
+    let flags = otlp::Flags {
+        endpoint: options.otlp_endpoint.as_deref(),
+        protocol: options.otlp_protocol.as_deref(),
+        compression: options.otlp_compression.as_deref(),
+    };
+    otlp::Otlp::configured(flags, env)
 }
 
 /// The same, speaking HTTP/2 only when `http2_only`.
