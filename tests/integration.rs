@@ -38,6 +38,7 @@ mod relabel;
 mod run_as;
 mod scaffold;
 mod scheduling;
+mod schema;
 mod self_metrics;
 mod statsd;
 mod status;

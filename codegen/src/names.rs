@@ -133,7 +133,7 @@ pub enum InstrumentType {
 
 impl InstrumentType {
     /// Keywords in `metrics.yaml`, in the order error messages list them.
-    pub const NAMES: &'static [&'static str] = &["counter", "gauge", "histogram"];
+    pub const NAMES: &'static [&'static str] = pme_content::spec::keys::INSTRUMENT_TYPES;
 
     /// Reads a `type:` keyword.
     pub fn from_keyword(s: &str) -> Option<InstrumentType> {

@@ -7,7 +7,8 @@
 //! exactly the code that will later read the real source. It also holds
 //! the one Prometheus duration syntax, read by the spec and by pme's
 //! runtime configuration alike, and the grammars both sides check: path
-//! patterns ([`glob`]) and URL hosts ([`authority`]).
+//! patterns ([`glob`]) and URL hosts ([`authority`]), and the shape of a
+//! spec ([`spec`]: its keys and JSON Schema).
 
 pub mod authority;
 pub mod duration;
@@ -16,6 +17,7 @@ pub mod glob;
 pub mod json;
 mod kind;
 pub mod query;
+pub mod spec;
 pub mod text;
 pub mod xml;
 

@@ -107,6 +107,10 @@ pub fn main(plan: &'static Plan) -> ExitCode {
             print!("{}", crate::plan::describe::describe(plan, *format));
             return ExitCode::SUCCESS;
         }
+        Some(Command::Schema) => {
+            print!("{}", pme_content::spec::schema::render());
+            return ExitCode::SUCCESS;
+        }
         Some(Command::Alerts { job }) => {
             print!("{}", crate::alerts::rules(plan, job));
             return ExitCode::SUCCESS;

@@ -255,6 +255,9 @@ pub enum Command {
         #[arg(long, value_name = "FORMAT", value_enum, default_value = "json")]
         format: crate::plan::describe::Format,
     },
+    /// Print the JSON Schema of metrics.yaml, for editors and CI:
+    /// `pme schema > metrics.schema.json`.
+    Schema,
     /// Print Prometheus alerting rules for this pme, from its self-metrics.
     Alerts {
         /// The scrape job's name, which every rule selects.

@@ -39,15 +39,6 @@ pub(crate) enum LabelValues {
     Text,
 }
 
-const INSTRUMENT_KEYS: &[&str] = &[
-    "name",
-    "type",
-    "description",
-    "labels",
-    "max_series",
-    "buckets",
-];
-
 /// Every entry of `instruments:`.
 pub(crate) fn read(node: &Node, d: &mut Diagnostics) -> Vec<Instrument> {
     entries(node, "`instruments`", d)
@@ -100,7 +91,7 @@ fn read_instrument(key: &Key, node: &Node, d: &mut Diagnostics) -> Instrument {
             (n.pos, Vec::new())
         }
     });
-    f.finish(INSTRUMENT_KEYS, d);
+    f.finish(super::keys::INSTRUMENT, d);
     instrument
 }
 

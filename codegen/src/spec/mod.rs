@@ -7,6 +7,7 @@ mod instruments;
 use std::time::Duration;
 
 pub(crate) use instruments::{Instrument, LabelValues};
+pub(crate) use pme_content::spec::keys::{self, SOURCE_TYPES};
 
 use crate::diagnostic::{Diagnostics, Pos, one_of};
 use crate::duration;
@@ -236,102 +237,6 @@ pub(crate) struct RelabelSpec {
     pub(crate) target_label: Option<Sp<String>>,
 }
 
-// The keys each mapping accepts, in the order docs/spec.md lists them.
-const TOP_KEYS: &[&str] = &["exporter", "services"];
-const EXPORTER_KEYS: &[&str] = &["collection_frequency", "defaults"];
-const DEFAULTS_KEYS: &[&str] = &["timeout", "max_bytes"];
-const SERVICE_KEYS: &[&str] = &[
-    "name",
-    "metric_prefix",
-    "run_as",
-    "optional",
-    "environment",
-    "working_directory",
-    "parameters",
-    "targets",
-    "collection_frequency",
-    "labels",
-    "metric_groups",
-    "standalone_metrics",
-    "instruments",
-];
-/// Every `source_type`.
-pub(crate) const SOURCE_TYPES: &[&str] =
-    &["command", "file", "static", "http", "builtin", "collector"];
-const RUN_AS_KEYS: &[&str] = &["user", "group"];
-const PARAMETER_KEYS: &[&str] = &["pattern", "description"];
-const TARGET_KEYS: &[&str] = &["url", "labels"];
-const SOURCE_KEYS: &[&str] = &[
-    "source_type",
-    "source",
-    "shell",
-    "content_type",
-    "collection_frequency",
-    "timeout",
-    "max_bytes",
-    "max_files",
-    "http",
-    "sample",
-    "expect",
-    "enabled",
-];
-/// What a group of `source_type: collector` or `builtin` may say.
-const COLLECTOR_KEYS: &[&str] = &[
-    "source_type",
-    "source",
-    "collector",
-    "options",
-    "labels",
-    "collection_frequency",
-    "timeout",
-    "enabled",
-];
-const HTTP_KEYS: &[&str] = &[
-    "method",
-    "body",
-    "headers",
-    "bearer_token_file",
-    "bearer_token_env",
-    "basic_auth",
-    "cache",
-    "valid_status_codes",
-    "tls",
-    "proxy_url",
-];
-const TLS_KEYS: &[&str] = &[
-    "ca_file",
-    "cert_file",
-    "key_file",
-    "server_name",
-    "insecure_skip_verify",
-];
-const BASIC_AUTH_KEYS: &[&str] = &["username", "password_file", "password_env"];
-const GROUP_KEYS: &[&str] = &["metrics"];
-const METRIC_KEYS: &[&str] = &[
-    "name",
-    "type",
-    "description",
-    "filter",
-    "value",
-    "match",
-    "labels",
-    "value_on_error",
-    "scale",
-    "value_map",
-    "select",
-    "prefix",
-    "honor_labels",
-    "metric_relabel_configs",
-];
-const RELABEL_KEYS: &[&str] = &[
-    "action",
-    "source_labels",
-    "separator",
-    "regex",
-    "replacement",
-    "target_label",
-];
-
 /// Reads the node tree into a [`Spec`], reporting every shape problem.
 pub(crate) fn read(root: &Node, d: &mut Diagnostics) -> Spec {
     let mut spec = Spec::default();
@@ -361,7 +266,7 @@ pub(crate) fn read(root: &Node, d: &mut Diagnostics) -> Spec {
             "declare at least one service under `services:`",
         ),
     }
-    top.finish(TOP_KEYS, d);
+    top.finish(keys::TOP, d);
     spec
 }
 
@@ -378,9 +283,9 @@ fn read_exporter(node: &Node, d: &mut Diagnostics) -> Exporter {
     {
         exporter.timeout = g.take("timeout").and_then(|n| duration_of(n, d));
         exporter.max_bytes = g.take("max_bytes").and_then(|n| bytes_of(n, d));
-        g.finish(DEFAULTS_KEYS, d);
+        g.finish(keys::DEFAULTS, d);
     }
-    f.finish(EXPORTER_KEYS, d);
+    f.finish(keys::EXPORTER, d);
     exporter
 }
 
@@ -463,7 +368,7 @@ fn read_service(key: &Key, node: &Node, d: &mut Diagnostics) -> Service {
             "add `metric_groups:`, `standalone_metrics:` or `instruments:`",
         );
     }
-    f.finish(SERVICE_KEYS, d);
+    f.finish(keys::SERVICE, d);
     service
 }
 
@@ -479,7 +384,7 @@ fn read_parameter(key: &Key, node: &Node, d: &mut Diagnostics) -> Parameter {
         parameter.pattern = f.take("pattern").and_then(|n| str_of(n, d));
         // Documentation only.
         let _ = f.take("description").and_then(|n| str_of(n, d));
-        f.finish(PARAMETER_KEYS, d);
+        f.finish(keys::PARAMETER, d);
     }
     parameter
 }
@@ -499,7 +404,7 @@ fn read_target(key: &Key, node: &Node, d: &mut Diagnostics) -> Target {
             .take("labels")
             .map(|n| labels_of(n, d))
             .unwrap_or_default();
-        f.finish(TARGET_KEYS, d);
+        f.finish(keys::TARGET, d);
     }
     target
 }
@@ -527,7 +432,7 @@ fn read_run_as(node: &Node, d: &mut Diagnostics) -> RunAs {
     if let Some(mut f) = Fields::new(node, "`run_as`", d) {
         run_as.user = f.take("user").and_then(|n| str_of(n, d));
         run_as.group = f.take("group").and_then(|n| str_of(n, d));
-        f.finish(RUN_AS_KEYS, d);
+        f.finish(keys::RUN_AS, d);
     }
     run_as
 }
@@ -613,10 +518,10 @@ fn read_group(key: &Key, node: &Node, standalone: bool, d: &mut Diagnostics) -> 
     if standalone {
         let metric = read_metric_fields(key, &mut f, d);
         group.metrics.push(metric);
-        f.finish(&[SOURCE_KEYS, METRIC_KEYS].concat(), d);
+        f.finish(keys::STANDALONE, d);
     } else {
         group.metrics = read_group_metrics(key, &mut f, d);
-        f.finish(&[SOURCE_KEYS, GROUP_KEYS].concat(), d);
+        f.finish(&[keys::SOURCE, keys::GROUP].concat(), d);
     }
     group
 }
@@ -656,7 +561,7 @@ fn read_relabel(n: &Node, d: &mut Diagnostics) -> (Pos, Vec<RelabelSpec>) {
                 replacement: f.take("replacement").and_then(|n| str_of(n, d)),
                 target_label: f.take("target_label").and_then(|n| str_of(n, d)),
             };
-            f.finish(RELABEL_KEYS, d);
+            f.finish(keys::RELABEL, d);
             Some(rule)
         })
         .collect();
@@ -718,7 +623,7 @@ fn finish_collector(key: &Key, mut f: Fields<'_>, standalone: bool, d: &mut Diag
         );
     }
     let _ = f.take("metrics");
-    f.finish(COLLECTOR_KEYS, d);
+    f.finish(keys::COLLECTOR, d);
 }
 
 /// A collector's `options:`: a mapping of option names to scalars or
@@ -781,7 +686,7 @@ fn read_group_metrics(key: &Key, f: &mut Fields<'_>, d: &mut Diagnostics) -> Vec
     for (k, v) in entries(metrics, "`metrics`", d) {
         if let Some(mut m) = Fields::new(v, "a metric", d) {
             read.push(read_metric_fields(k, &mut m, d));
-            m.finish(METRIC_KEYS, d);
+            m.finish(keys::METRIC, d);
         }
     }
     read
@@ -857,7 +762,7 @@ fn read_http(node: &Node, d: &mut Diagnostics) -> HttpSpec {
             auth.username = g.take("username").and_then(|n| str_of(n, d));
             auth.password_file = g.take("password_file").and_then(|n| str_of(n, d));
             auth.password_env = g.take("password_env").and_then(|n| str_of(n, d));
-            g.finish(BASIC_AUTH_KEYS, d);
+            g.finish(keys::BASIC_AUTH, d);
         }
         http.basic_auth = Some(auth);
     }
@@ -889,12 +794,12 @@ fn read_http(node: &Node, d: &mut Diagnostics) -> HttpSpec {
             tls.key_file = g.take("key_file").and_then(|n| str_of(n, d));
             tls.server_name = g.take("server_name").and_then(|n| str_of(n, d));
             tls.insecure_skip_verify = g.take("insecure_skip_verify").and_then(|n| bool_of(n, d));
-            g.finish(TLS_KEYS, d);
+            g.finish(keys::TLS, d);
         }
         http.tls = Some(tls);
     }
     http.proxy_url = f.take("proxy_url").and_then(|n| str_of(n, d));
-    f.finish(HTTP_KEYS, d);
+    f.finish(keys::HTTP, d);
     http
 }
 
@@ -964,13 +869,13 @@ impl<'a> Fields<'a> {
         self.entries.iter().any(|(k, _)| k.name == name)
     }
 
-    fn finish(self, allowed: &[&str], d: &mut Diagnostics) {
+    fn finish(self, allowed: &[keys::Key], d: &mut Diagnostics) {
         for ((key, _), used) in self.entries.iter().zip(self.used) {
-            if !used && !allowed.contains(&key.name.as_str()) {
+            if !used && !allowed.iter().any(|k| k.name == key.name) {
                 d.error_help(
                     key.pos,
                     format!("unknown key `{}`", key.name),
-                    one_of(&key.name, allowed),
+                    one_of(&key.name, &keys::names(allowed)),
                 );
             }
         }

@@ -35,8 +35,7 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The largest content a source may return when `max_bytes` is not set.
 pub const DEFAULT_MAX_BYTES: u64 = 4 << 20;
 
-const CONTENT_TYPES: &[&str] = &["text", "json", "xml", "prometheus"];
-const MATCH_MODES: &[&str] = &["first", "all"];
+use pme_content::spec::keys::{CONTENT_TYPES, MATCH_MODES};
 
 pub(crate) fn validate(spec: &spec::Spec, file: &str, d: &mut Diagnostics) -> ir::Model {
     let tick = spec

@@ -48,6 +48,16 @@ impl Action {
         }
     }
 
+    /// Every action, as Prometheus spells them.
+    pub const NAMES: &'static [&'static str] = &[
+        "replace",
+        "keep",
+        "drop",
+        "labeldrop",
+        "labelkeep",
+        "labelmap",
+    ];
+
     /// The action as Prometheus spells it.
     ///
     /// # Errors
