@@ -9,6 +9,9 @@ use crate::util::{assert_generated, pme_stdout};
 #[test]
 fn the_catalog_describes_every_family_and_the_reference_is_current() {
     assert_generated("docs/metrics.md", &["describe", "--format", "markdown"]);
+    // The build wrote metrics.lock (PME_LOCK=update) and checks it; the
+    // binary prints the same text from its catalog.
+    assert_generated("metrics.lock", &["describe", "--format", "lock"]);
     let catalog: serde_json::Value =
         serde_json::from_str(&pme_stdout(&["describe", "--format", "json"])).unwrap();
     assert_eq!(catalog["spec"], "metrics.yaml");

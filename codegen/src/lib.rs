@@ -14,6 +14,7 @@
 //! every mistake in the spec as `file:line:column: message`.
 
 pub mod builtin;
+mod catalog;
 mod collector;
 mod command;
 mod context;
@@ -25,6 +26,7 @@ mod ident;
 mod imports;
 pub mod ir;
 pub mod json;
+pub mod lock;
 pub mod names;
 mod render;
 mod samples;
@@ -63,7 +65,13 @@ pub fn check(source: &str, file: &str) -> Result<ir::Model, Vec<Diagnostic>> {
 /// # Errors
 /// Every problem found in the spec.
 pub fn expand(source: &str, file: &str) -> Result<TokenStream, Vec<Diagnostic>> {
-    check(source, file).map(|model| expand::model(&model))
+    check(source, file).map(|model| expand_model(&model))
+}
+
+/// A checked model as tokens (what [`expand`] does after [`check`], for a
+/// macro that also runs the [`lock`] gate).
+pub fn expand_model(model: &ir::Model) -> TokenStream {
+    expand::model(model)
 }
 
 /// The spec as formatted Rust source, ready to `include!`, with the naming
@@ -74,17 +82,24 @@ pub fn expand(source: &str, file: &str) -> Result<TokenStream, Vec<Diagnostic>> 
 /// diagnostic at 1:1.
 pub fn generate(source: &str, file: &str) -> Result<(String, Vec<Diagnostic>), Vec<Diagnostic>> {
     let model = check(source, file)?;
-    let tokens = expand::model(&model);
-    render::format(tokens, file)
-        .map(|code| (code, model.warnings))
-        .map_err(|message| {
-            vec![Diagnostic {
-                file: file.to_owned(),
-                pos: Pos { line: 1, column: 1 },
-                message,
-                help: None,
-            }]
-        })
+    let code = generate_model(&model)?;
+    Ok((code, model.warnings))
+}
+
+/// A checked model as formatted Rust source (what [`generate`] does after
+/// [`check`], for a build that also runs the [`lock`] gate).
+///
+/// # Errors
+/// A generator bug, as one diagnostic at 1:1.
+pub fn generate_model(model: &ir::Model) -> Result<String, Vec<Diagnostic>> {
+    render::format(expand::model(model), &model.file).map_err(|message| {
+        vec![Diagnostic {
+            file: model.file.clone(),
+            pos: Pos { line: 1, column: 1 },
+            message,
+            help: None,
+        }]
+    })
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {

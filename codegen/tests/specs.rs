@@ -90,3 +90,39 @@ fn warned_specs_build_with_located_warnings() {
         insta::assert_snapshot!(text.join("\n"));
     });
 }
+
+/// The contract gate: `specs/lock/*.yaml` changed after the `.lock`
+/// beside it was written; the gate names each change where it is, and
+/// accepting the change (`update`) leaves a lock the spec passes.
+#[test]
+fn locked_specs_report_each_broken_contract() {
+    insta::glob!("specs/lock/*.yaml", |path| {
+        let source = std::fs::read_to_string(path).unwrap();
+        let shown = relative(path);
+        let model = pme_codegen::check(&source, &shown).unwrap_or_else(|d| panic!("{d:#?}"));
+        let lock = path.with_extension("lock");
+        let shown_lock = relative(&lock);
+        let outcome = pme_codegen::lock::gate(&model, &source, &lock, &shown_lock, false);
+        assert!(!outcome.errors.is_empty(), "{shown} keeps its contract");
+        let text: Vec<String> = outcome
+            .errors
+            .iter()
+            .map(|d| format!("error: {d}"))
+            .chain(outcome.warnings.iter().map(|d| format!("warning: {d}")))
+            .collect();
+        insta::assert_snapshot!(text.join("\n"));
+
+        let accepted = tempfile::tempdir().unwrap();
+        let copy = accepted.path().join("spec.lock");
+        std::fs::copy(&lock, &copy).unwrap();
+        let updated = pme_codegen::lock::gate(&model, &source, &copy, "spec.lock", true);
+        assert!(updated.updated && updated.errors.is_empty());
+        let written = std::fs::read_to_string(&copy).unwrap();
+        assert_eq!(written, pme_codegen::lock::render(&model));
+        let after = pme_codegen::lock::gate(&model, &source, &copy, "spec.lock", false);
+        assert!(
+            after.errors.is_empty() && after.warnings.is_empty(),
+            "{after:?}"
+        );
+    });
+}

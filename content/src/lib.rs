@@ -16,6 +16,7 @@ pub mod exposition;
 pub mod glob;
 pub mod json;
 mod kind;
+pub mod lock;
 pub mod query;
 pub mod spec;
 pub mod text;

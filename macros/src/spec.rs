@@ -1,4 +1,6 @@
-//! `include_spec!`: a spec file expanded at the call site.
+//! `include_spec!`: a spec file expanded at the call site, checked against
+//! the lock beside it (`metrics.lock` for `metrics.yaml`) when there is one,
+//! as `build.rs` checks the exporter's; `PME_LOCK=update` rewrites the lock.
 
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -15,7 +17,8 @@ pub(crate) fn include(path: &LitStr) -> syn::Result<TokenStream> {
     let source = std::fs::read_to_string(&full).map_err(|e| {
         syn::Error::new(path.span(), format!("cannot read {}: {e}", full.display()))
     })?;
-    let tokens = pme_codegen::expand(&source, &path.value()).map_err(|diagnostics| {
+    let shown = path.value();
+    let located = |diagnostics: &[pme_codegen::Diagnostic]| {
         let mut errors = diagnostics
             .iter()
             .map(|d| syn::Error::new(path.span(), d.to_string()));
@@ -26,11 +29,29 @@ pub(crate) fn include(path: &LitStr) -> syn::Result<TokenStream> {
             first.combine(e);
         }
         first
-    })?;
-    // Makes rustc rebuild the caller when the spec changes.
+    };
+    let model = pme_codegen::check(&source, &shown).map_err(|d| located(&d))?;
+    let lock = full.with_extension("lock");
+    let shown_lock = std::path::Path::new(&shown)
+        .with_extension("lock")
+        .display()
+        .to_string();
+    let update = std::env::var("PME_LOCK").is_ok_and(|v| v == "update");
+    let gate = pme_codegen::lock::gate(&model, &source, &lock, &shown_lock, update);
+    if !gate.errors.is_empty() {
+        return Err(located(&gate.errors));
+    }
+    let tokens = pme_codegen::expand_model(&model);
+    // Makes rustc rebuild the caller when the spec or its lock changes.
     let full = full.display().to_string();
+    let lock = lock.exists().then(|| lock.display().to_string()).map(|l| {
+        quote!(
+            const _: &[u8] = ::core::include_bytes!(#l);
+        )
+    });
     Ok(quote! {
         const _: &[u8] = ::core::include_bytes!(#full);
+        #lock
         #tokens
     })
 }

@@ -251,7 +251,8 @@ pub enum Command {
     },
     /// Print the catalog of every family this binary can serve.
     Describe {
-        /// `json` for tools, `markdown` for a metrics reference.
+        /// `json` for tools, `markdown` for a metrics reference, `lock` for
+        /// the lock file the build checks the spec against.
         #[arg(long, value_name = "FORMAT", value_enum, default_value = "json")]
         format: crate::plan::describe::Format,
     },

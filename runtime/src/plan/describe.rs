@@ -1,6 +1,7 @@
 //! `pme describe`: the catalog of every family the binary can serve, as
-//! the spec declares it (`Plan::catalog`), in JSON for tools or Markdown
-//! for a metrics reference a team commits.
+//! the spec declares it (`Plan::catalog`), in JSON for tools, Markdown
+//! for a metrics reference a team commits, or the lock file the build's
+//! contract gate checks.
 
 use std::fmt::Write;
 
@@ -15,6 +16,8 @@ pub enum Format {
     Json,
     /// A Markdown reference, one table per service.
     Markdown,
+    /// The lock file (`metrics.lock`) the build checks the spec against.
+    Lock,
 }
 
 #[derive(Serialize)]
@@ -65,7 +68,19 @@ pub(crate) fn describe(plan: &Plan, format: Format) -> String {
             text
         }
         Format::Markdown => markdown(plan),
+        Format::Lock => lock(plan),
     }
+}
+
+/// The same text the build writes with `PME_LOCK=update`: both render the
+/// catalog through `pme_content::lock`.
+fn lock(plan: &Plan) -> String {
+    let entries: Vec<pme_content::lock::Entry> = plan
+        .catalog
+        .iter()
+        .map(|e| pme_content::lock::Entry::new(e.name, e.kind, e.labels.iter().map(|l| l.name)))
+        .collect();
+    pme_content::lock::render(plan.spec, &entries)
 }
 
 fn family<'a>(plan: &Plan, e: &'a CatalogEntry) -> Family<'a> {

@@ -1,0 +1,211 @@
+//! The contract gate: a spec's families checked against its committed
+//! `metrics.lock` (format: `pme_content::lock`), so a change that would
+//! break dashboards and alerts fails the build where it was made.
+//!
+//! - a family removed: an error at its line in the lock;
+//! - a family renamed (one gone, one new of the same type and labels): an
+//!   error at its new name in the spec;
+//! - a family retyped, or with a label added or removed: an error at its
+//!   line in the spec;
+//! - a family added: a warning at its line (compatible, but the lock is
+//!   then stale; an error under `PME_DENY_WARNINGS=1`).
+//!
+//! With `update`, the lock is rewritten from the spec instead: how a
+//! change is accepted (`PME_LOCK=update cargo build`).
+
+use std::path::Path;
+
+use pme_content::lock::{self, Change, Entry};
+
+use crate::catalog;
+use crate::diagnostic::{Diagnostic, Pos};
+use crate::ir::Model;
+
+/// How to accept a change, in every message.
+const ACCEPT: &str =
+    "if the change is intended, run `PME_LOCK=update cargo build` and commit the lock with it";
+
+/// The lock a model yields.
+pub fn render(model: &Model) -> String {
+    lock::render(&model.file, &entries(model))
+}
+
+fn entries(model: &Model) -> Vec<Entry> {
+    catalog::families(model)
+        .iter()
+        .map(|f| Entry::new(f.name, f.kind, f.labels.iter().map(|l| l.name)))
+        .collect()
+}
+
+/// What the gate found: errors stop the build, warnings are shown.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub errors: Vec<Diagnostic>,
+    pub warnings: Vec<Diagnostic>,
+    /// The lock was written (`update`) and differs from before.
+    pub updated: bool,
+}
+
+/// Checks `model` (read from `source`) against the lock at `path`, shown
+/// as `shown` in messages; with `update`, writes it instead. A spec
+/// without a lock has no gate.
+pub fn gate(model: &Model, source: &str, path: &Path, shown: &str, update: bool) -> Outcome {
+    let mut outcome = Outcome::default();
+    let current = render(model);
+    let old = std::fs::read_to_string(path).ok();
+    if update {
+        if old.as_deref() != Some(current.as_str()) {
+            match crate::write_if_changed(path, &current) {
+                Ok(()) => outcome.updated = true,
+                Err(e) => outcome.errors.push(at(
+                    shown,
+                    1,
+                    1,
+                    format!("cannot write the lock: {e}"),
+                    None,
+                )),
+            }
+        }
+        return outcome;
+    }
+    let Some(old) = old else {
+        return outcome;
+    };
+    let locked = match lock::parse(&old) {
+        Ok(locked) => locked,
+        Err((line, text)) => {
+            outcome.errors.push(at(
+                shown,
+                line,
+                1,
+                format!("`{text}` is not `name type [labels…]`"),
+                Some(ACCEPT.to_owned()),
+            ));
+            return outcome;
+        }
+    };
+    let now = entries(model);
+    let lines: Vec<u32> = catalog::families(model).iter().map(|f| f.line).collect();
+    let spec_at = |e: &Entry| {
+        let line = now.iter().position(|n| n == e).map_or(1, |i| lines[i]);
+        (line, key_column(source, line))
+    };
+    let spec = &model.file;
+    for change in lock::diff(&locked, &now) {
+        match change {
+            Change::Removed(line, e) => outcome.errors.push(at(
+                shown,
+                line,
+                1,
+                format!(
+                    "{} `{}` is locked but {spec} no longer serves it (removed or renamed); dashboards and alerts that use it would break",
+                    what(e),
+                    e.name
+                ),
+                Some(ACCEPT.to_owned()),
+            )),
+            Change::Renamed { line, locked, now } => {
+                let (spec_line, column) = spec_at(now);
+                outcome.errors.push(at(
+                    spec,
+                    spec_line,
+                    column,
+                    format!(
+                        "{} `{}` was `{}` ({shown}:{line}): renamed; dashboards and alerts that use the old name would break",
+                        what(now),
+                        now.name,
+                        locked.name
+                    ),
+                    Some(ACCEPT.to_owned()),
+                ));
+            }
+            Change::Retyped { locked, now } => {
+                let (line, column) = spec_at(now);
+                outcome.errors.push(at(
+                    spec,
+                    line,
+                    column,
+                    format!(
+                        "`{}` is now a {}, but {shown} locks it as a {}",
+                        now.name, now.kind, locked.kind
+                    ),
+                    Some(ACCEPT.to_owned()),
+                ));
+            }
+            Change::Relabelled {
+                now,
+                added,
+                removed,
+                ..
+            } => {
+                let (line, column) = spec_at(now);
+                let mut parts = Vec::new();
+                if !added.is_empty() {
+                    parts.push(format!("adds label {}", quoted(&added)));
+                }
+                if !removed.is_empty() {
+                    parts.push(format!("removes label {}", quoted(&removed)));
+                }
+                outcome.errors.push(at(
+                    spec,
+                    line,
+                    column,
+                    format!(
+                        "`{}` {} compared with {shown}; queries that group or match on its labels would change",
+                        now.name,
+                        parts.join(" and ")
+                    ),
+                    Some(ACCEPT.to_owned()),
+                ));
+            }
+            Change::Added(e) => {
+                let (line, column) = spec_at(e);
+                outcome.warnings.push(at(
+                    spec,
+                    line,
+                    column,
+                    format!("{} `{}` is not in {shown} yet", what(e), e.name),
+                    Some("run `PME_LOCK=update cargo build` and commit the lock".to_owned()),
+                ));
+            }
+        }
+    }
+    outcome
+}
+
+fn what(e: &Entry) -> &'static str {
+    match e.kind.as_str() {
+        "collector" => "collector",
+        "imported" => "re-import",
+        _ => "family",
+    }
+}
+
+fn quoted(names: &[&str]) -> String {
+    names
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The column of the key that starts `line` of `source` (its first
+/// character that is not a blank).
+fn key_column(source: &str, line: u32) -> u32 {
+    source
+        .lines()
+        .nth(line.saturating_sub(1) as usize)
+        .map_or(1, |l| {
+            let blanks = l.chars().take_while(|c| *c == ' ').count();
+            u32::try_from(blanks + 1).unwrap_or(1)
+        })
+}
+
+fn at(file: &str, line: u32, column: u32, message: String, help: Option<String>) -> Diagnostic {
+    Diagnostic {
+        file: file.to_owned(),
+        pos: Pos { line, column },
+        message,
+        help,
+    }
+}
