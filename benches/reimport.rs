@@ -35,6 +35,7 @@ static ALL: [Import; 1] = [Import {
     honor_labels: false,
     relabel: &[],
     value_on_error: None,
+    max_series: None,
 }];
 
 /// One scrape of a node_exporter started for the purpose, or `None`.

@@ -139,6 +139,6 @@ fn the_rules_check_are_current_and_each_alert_fires() {
 
     // Another job name goes into every selector.
     let other = alerts("node-agents");
-    assert_eq!(other.matches(r#"job="node-agents""#).count(), 8, "{other}");
+    assert_eq!(other.matches(r#"job="node-agents""#).count(), 9, "{other}");
     assert!(!other.contains(r#"job="pme""#));
 }

@@ -77,6 +77,29 @@ fn failing_sources_are_reported_and_contained() {
         );
     }
 
+    // Over max_series: the first 10 kept, 40 dropped per collection and
+    // counted; the bound is exported; the group is up.
+    let exploding =
+        |suffix: &str| value_of(&body, &format!("{suffix}{}", series("faulty", "exploding")));
+    let kept: Vec<&str> = body
+        .lines()
+        .filter(|l| l.starts_with("exploding{"))
+        .collect();
+    assert_eq!(kept.len(), 10, "{kept:?}");
+    assert!(kept[0].starts_with(r#"exploding{key="k1"} 1"#), "{kept:?}");
+    assert!(
+        kept[9].starts_with(r#"exploding{key="k10"} 10"#),
+        "{kept:?}"
+    );
+    assert_eq!(exploding("pme_source_up"), Some(1.0));
+    assert_eq!(exploding("pme_group_max_series"), Some(10.0));
+    let collections = exploding("pme_collections_total").unwrap();
+    assert_eq!(
+        exploding("pme_series_dropped_total"),
+        Some(40.0 * collections),
+        "40 dropped per collection:\n{body}"
+    );
+
     let health: serde_json::Value =
         serde_json::from_slice(&get(served.health, "/health").body).unwrap();
     assert_eq!(health["status"], "degraded");

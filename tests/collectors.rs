@@ -148,11 +148,6 @@ fn with_instance(
         .groups
         .iter()
         .map(|g| GroupPlan {
-            service: g.service,
-            group: g.group,
-            source: g.source,
-            every: g.every,
-            timeout: g.timeout,
             collector: match &g.collector {
                 Collector::Instance(i) => Collector::Instance(InstancePlan {
                     collector: i.collector,
@@ -161,6 +156,7 @@ fn with_instance(
                 }),
                 Collector::Extract(new) => Collector::Extract(*new),
             },
+            ..*g
         })
         .collect();
     Box::leak(Box::new(Plan {

@@ -131,6 +131,20 @@ pub(crate) fn suggest<'a>(got: &str, choices: &[&'a str]) -> Option<&'a str> {
 }
 
 /// `expected one of `a`, `b``, with a "did you mean" first when one is close.
+/// Where the key that starts `line` of `source` is: its first character
+/// that is not a blank. The model keeps lines only; a key's column is
+/// its indentation.
+pub(crate) fn key_pos(source: &str, line: u32) -> Pos {
+    let column = source
+        .lines()
+        .nth(line.saturating_sub(1) as usize)
+        .map_or(1, |l| {
+            let blanks = l.chars().take_while(|c| *c == ' ').count();
+            u32::try_from(blanks + 1).unwrap_or(1)
+        });
+    Pos { line, column }
+}
+
 pub(crate) fn one_of(got: &str, choices: &[&str]) -> String {
     let list = choices
         .iter()

@@ -192,6 +192,8 @@ pub struct Import {
     pub relabel: Vec<RelabelRule>,
     /// Value every sample takes when a reading fails.
     pub value_on_error: Option<f64>,
+    /// The most samples a reading keeps; more are dropped and counted.
+    pub max_series: Option<u64>,
 }
 
 /// One relabelling rule of an import, with Prometheus' defaults filled in.
@@ -233,6 +235,9 @@ pub struct Metric {
     pub value: Option<String>,
     /// One series per match instead of the first match only.
     pub match_all: bool,
+    /// The most series a reading keeps (`match: all`); more are dropped
+    /// and counted.
+    pub max_series: Option<u64>,
     /// Value reported when the source or the extraction fails.
     pub value_on_error: Option<f64>,
     /// Factor applied to every extracted value (e.g. `1024` for KiB → bytes).

@@ -13,6 +13,7 @@
 //! Every stage collects all problems before giving up, so one build reports
 //! every mistake in the spec as `file:line:column: message`.
 
+mod budget;
 pub mod builtin;
 mod catalog;
 mod collector;
@@ -51,6 +52,12 @@ pub fn check(source: &str, file: &str) -> Result<ir::Model, Vec<Diagnostic>> {
     let mut diagnostics = diagnostic::Diagnostics::new(file);
     let spec = spec::read(&root, &mut diagnostics);
     let mut model = validate::validate(&spec, file, &mut diagnostics);
+    budget::check(
+        &model,
+        spec.exporter.max_series.as_ref(),
+        source,
+        &mut diagnostics,
+    );
     model.spec_sha256 = sha256_hex(source.as_bytes());
     model.warnings = diagnostics.take_warnings();
     if diagnostics.is_empty() {

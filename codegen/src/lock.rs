@@ -88,7 +88,7 @@ pub fn gate(model: &Model, source: &str, path: &Path, shown: &str, update: bool)
     let lines: Vec<u32> = catalog::families(model).iter().map(|f| f.line).collect();
     let spec_at = |e: &Entry| {
         let line = now.iter().position(|n| n == e).map_or(1, |i| lines[i]);
-        (line, key_column(source, line))
+        (line, crate::diagnostic::key_pos(source, line).column)
     };
     let spec = &model.file;
     for change in lock::diff(&locked, &now) {
@@ -187,18 +187,6 @@ fn quoted(names: &[&str]) -> String {
         .map(|n| format!("`{n}`"))
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-/// The column of the key that starts `line` of `source` (its first
-/// character that is not a blank).
-fn key_column(source: &str, line: u32) -> u32 {
-    source
-        .lines()
-        .nth(line.saturating_sub(1) as usize)
-        .map_or(1, |l| {
-            let blanks = l.chars().take_while(|c| *c == ' ').count();
-            u32::try_from(blanks + 1).unwrap_or(1)
-        })
 }
 
 fn at(file: &str, line: u32, column: u32, message: String, help: Option<String>) -> Diagnostic {

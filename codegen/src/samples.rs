@@ -180,6 +180,9 @@ fn imported(group: &Group, input: &[u8]) -> Result<Vec<Series>, String> {
                     .into_boxed_slice(),
             ),
             honor_labels: i.honor_labels,
+            max_series: i
+                .max_series
+                .map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
             relabel: Box::leak(
                 i.relabel
                     .iter()

@@ -33,6 +33,8 @@ pub(crate) struct MetricAttr {
     pub(crate) scale: Option<(f64, Span)>,
     /// `value_map("ok" = "1", ...)`: strings and the numbers they stand for.
     pub(crate) value_map: Vec<(String, f64)>,
+    /// `max_series = 100`: the most series a reading keeps.
+    pub(crate) max_series: Option<syn::LitInt>,
 }
 
 pub(crate) fn group(attrs: &[Attribute]) -> syn::Result<GroupAttr> {
@@ -90,6 +92,7 @@ pub(crate) fn metric(attrs: &[Attribute]) -> syn::Result<Option<MetricAttr>> {
     let mut value_map: Option<Vec<(String, f64)>> = None;
     let mut labels: Option<Vec<(LitStr, Option<LitStr>)>> = None;
     let mut match_all = false;
+    let mut max_series = None;
     attr.parse_nested_meta(|meta| {
         let path = &meta.path;
         if path.is_ident("name") {
@@ -105,6 +108,8 @@ pub(crate) fn metric(attrs: &[Attribute]) -> syn::Result<Option<MetricAttr>> {
             Ok(())
         } else if path.is_ident("value_on_error") {
             set(&mut value_on_error, number(meta.value()?.parse()?)?, path)
+        } else if path.is_ident("max_series") {
+            set(&mut max_series, count(meta.value()?.parse()?)?, path)
         } else if path.is_ident("scale") {
             let (factor, span) = number(meta.value()?.parse()?)?;
             if !factor.is_finite() || factor == 0.0 {
@@ -128,7 +133,7 @@ pub(crate) fn metric(attrs: &[Attribute]) -> syn::Result<Option<MetricAttr>> {
             set(&mut labels, pairs.into_iter().map(|p| (p.name, p.value)).collect(), path)
         } else {
             Err(meta.error(
-                "unknown `metric` key; expected one of `name`, `help`, `labels`, `filter`, `value`, `match_all`, `value_on_error`, `scale`, `value_map`",
+                "unknown `metric` key; expected one of `name`, `help`, `labels`, `filter`, `value`, `match_all`, `value_on_error`, `scale`, `value_map`, `max_series`",
             ))
         }
     })?;
@@ -149,7 +154,19 @@ pub(crate) fn metric(attrs: &[Attribute]) -> syn::Result<Option<MetricAttr>> {
         value_on_error,
         scale,
         value_map: value_map.unwrap_or_default(),
+        max_series,
     }))
+}
+
+/// A whole number above 0, as a `usize` literal.
+fn count(lit: syn::LitInt) -> syn::Result<syn::LitInt> {
+    match lit.base10_parse::<usize>() {
+        Ok(n) if n > 0 => Ok(syn::LitInt::new(&format!("{n}usize"), lit.span())),
+        _ => Err(syn::Error::new(
+            lit.span(),
+            "`max_series` must be a whole number above 0",
+        )),
+    }
 }
 
 /// `"label" = "value"` or `"label"` inside `labels(...)`.
@@ -201,6 +218,7 @@ pub(crate) struct ImportAttr {
     pub(crate) honor_labels: bool,
     pub(crate) relabel: Vec<RelabelAttr>,
     pub(crate) value_on_error: Option<f64>,
+    pub(crate) max_series: Option<syn::LitInt>,
 }
 
 /// `relabel(action = .., source_labels(..), separator = .., regex = ..,
@@ -263,7 +281,7 @@ pub(crate) fn imports(attrs: &[Attribute]) -> syn::Result<Vec<ImportAttr>> {
     for attr in attrs.iter().filter(|a| a.path().is_ident("import")) {
         let (mut select, mut name, mut prefix, mut labels, mut value_on_error) =
             (None, None, None, None, None);
-        let (mut honor_labels, mut rules) = (false, Vec::new());
+        let (mut honor_labels, mut rules, mut max_series) = (false, Vec::new(), None);
         attr.parse_nested_meta(|meta| {
             let path = &meta.path;
             if path.is_ident("honor_labels") {
@@ -280,6 +298,8 @@ pub(crate) fn imports(attrs: &[Attribute]) -> syn::Result<Vec<ImportAttr>> {
                 set(&mut prefix, meta.value()?.parse()?, path)
             } else if path.is_ident("value_on_error") {
                 set(&mut value_on_error, number(meta.value()?.parse()?)?.0, path)
+            } else if path.is_ident("max_series") {
+                set(&mut max_series, count(meta.value()?.parse()?)?, path)
             } else if path.is_ident("labels") {
                 let content;
                 syn::parenthesized!(content in meta.input);
@@ -293,7 +313,7 @@ pub(crate) fn imports(attrs: &[Attribute]) -> syn::Result<Vec<ImportAttr>> {
                 set(&mut labels, pairs, path)
             } else {
                 Err(meta.error(
-                    "unknown `import` key; expected one of `select`, `name`, `prefix`, `labels`, `honor_labels`, `relabel`, `value_on_error`",
+                    "unknown `import` key; expected one of `select`, `name`, `prefix`, `labels`, `honor_labels`, `relabel`, `value_on_error`, `max_series`",
                 ))
             }
         })?;
@@ -307,6 +327,7 @@ pub(crate) fn imports(attrs: &[Attribute]) -> syn::Result<Vec<ImportAttr>> {
             honor_labels,
             relabel: rules,
             value_on_error,
+            max_series,
         });
     }
     Ok(out)

@@ -96,6 +96,7 @@ pub(crate) fn derive(input: &DeriveInput) -> syn::Result<TokenStream> {
         quote!(self.#ident.fail(Self::#constant.value_on_error);)
     });
     let constants = fields.iter().map(|f| &f.constant);
+    let idents = fields.iter().map(|f| f.ident);
     let encodes = fields.iter().map(|f| {
         let (ident, constant) = (f.ident, &f.constant);
         quote!(::pme::__private::encode::family(out, &Self::#constant, &self.#ident, format);)
@@ -123,6 +124,10 @@ pub(crate) fn derive(input: &DeriveInput) -> syn::Result<TokenStream> {
 
             fn families(&self) -> ::std::vec::Vec<&'static str> {
                 ::std::vec![#(Self::#constants.name),*]
+            }
+
+            fn series_dropped(&self) -> u64 {
+                0 #(+ self.#idents.dropped())*
             }
         }
     })
@@ -435,6 +440,10 @@ fn desc_const(f: &Field<'_>, vis: &syn::Visibility) -> TokenStream {
             quote!(::core::option::Option::Some(#v))
         }
     };
+    let max_series = match &f.attr.max_series {
+        None => quote!(::core::option::Option::None),
+        Some(n) => quote!(::core::option::Option::Some(#n)),
+    };
     let constant = &f.constant;
     let doc = format!(" The `{name}` family: {help}");
     quote_spanned! {f.attr.span=>
@@ -445,6 +454,7 @@ fn desc_const(f: &Field<'_>, vis: &syn::Visibility) -> TokenStream {
             openmetrics_header: #openmetrics_header,
             pieces: &[#(#pieces),*],
             value_on_error: #value_on_error,
+            max_series: #max_series,
         };
     }
 }

@@ -70,6 +70,10 @@ pub(crate) fn derive(
                 fn encode(&self, out: &mut ::std::vec::Vec<u8>, format: ::pme::__private::encode::Format) {
                     self.#ident.encode(out, format);
                 }
+
+                fn series_dropped(&self) -> u64 {
+                    self.#ident.dropped()
+                }
             }
         };
     })
@@ -139,6 +143,10 @@ fn import_static(import: &ImportAttr, rules: &syn::Ident) -> syn::Result<TokenSt
         None => quote!(::core::option::Option::None),
     };
     let honor_labels = import.honor_labels;
+    let max_series = match &import.max_series {
+        None => quote!(::core::option::Option::None),
+        Some(n) => quote!(::core::option::Option::Some(#n)),
+    };
     Ok(quote! {
         ::pme::__private::parsers::exposition::Import {
             select: #select,
@@ -149,6 +157,7 @@ fn import_static(import: &ImportAttr, rules: &syn::Ident) -> syn::Result<TokenSt
             honor_labels: #honor_labels,
             relabel: &#rules,
             value_on_error: #value_on_error,
+            max_series: #max_series,
         }
     })
 }

@@ -63,11 +63,11 @@ const RULES: &[Rule] = &[
     },
     Rule {
         alert: "PmeSeriesRefused",
-        expr: r#"increase(pme_cardinality_rejected_total{job="JOB"}[10m]) > 0 or increase(pme_file_matches_dropped_total{job="JOB"}[10m]) > 0"#,
+        expr: r#"increase(pme_cardinality_rejected_total{job="JOB"}[10m]) > 0 or increase(pme_file_matches_dropped_total{job="JOB"}[10m]) > 0 or increase(pme_series_dropped_total{job="JOB"}[10m]) > 0"#,
         hold: "0m",
         severity: "warning",
         summary: "pme refuses series over a cardinality limit on {{ $labels.instance }}",
-        description: "An instrument's max_series or a path pattern's max_files was reached; the series past it are not served.",
+        description: "An instrument's or a group's max_series, or a path pattern's max_files, was reached; the series past it are not served.",
     },
 ];
 

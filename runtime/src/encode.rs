@@ -102,6 +102,7 @@ mod tests {
     #[test]
     fn encodes_a_family() {
         static DESC: MetricDesc = MetricDesc {
+            max_series: None,
             name: "m",
             header: b"# HELP m h\n# TYPE m gauge\n",
             openmetrics_header: b"# TYPE m gauge\n# HELP m h\n",

@@ -2,7 +2,7 @@
 //! (`content_type: prometheus`): the one dynamic corner of pme, since their
 //! names and labels come from the source, not from the spec.
 
-use pme_content::exposition::{self, Family, Format, Import};
+use pme_content::exposition::{self, Family, Format, Import, MetricType};
 
 use crate::metric::{ExtractError, ExtractErrors};
 
@@ -12,6 +12,8 @@ use crate::metric::{ExtractError, ExtractErrors};
 #[derive(Clone, Debug, Default)]
 pub struct Imported {
     families: Vec<(usize, Family<'static>)>,
+    /// Samples dropped over an import's `max_series`, since start.
+    dropped: u64,
 }
 
 impl Imported {
@@ -36,7 +38,8 @@ impl Imported {
                 return Err(ExtractErrors::reading(e.to_string()));
             }
         };
-        let (families, problems) = exposition::route(families, imports, declared);
+        let (mut families, problems) = exposition::route(families, imports, declared);
+        self.dropped += keep_first(&mut families, imports);
         self.families = families;
         ExtractErrors(
             problems
@@ -74,8 +77,40 @@ impl Imported {
         }
     }
 
+    /// Samples dropped over the imports' `max_series`, summed over
+    /// readings since start.
+    pub fn dropped(&self) -> u64 {
+        self.dropped
+    }
+
     /// The families served now.
     pub fn families(&self) -> impl Iterator<Item = &Family<'static>> {
         self.families.iter().map(|(_, f)| f)
     }
+}
+
+/// Cuts each import's samples to its `max_series`, in the source's order;
+/// how many were cut.
+fn keep_first(families: &mut [(usize, Family<'static>)], imports: &[Import]) -> u64 {
+    let mut kept = vec![0usize; imports.len()];
+    let mut dropped = 0;
+    for (import, family) in families.iter_mut() {
+        let Some(max) = imports[*import].max_series else {
+            continue;
+        };
+        let room = max - kept[*import].min(max);
+        if family.samples.len() > room {
+            // A histogram's or summary's series is several samples: it is
+            // kept whole or not at all, so none loses its `+Inf` bucket.
+            let whole = matches!(
+                family.kind,
+                MetricType::Histogram | MetricType::GaugeHistogram | MetricType::Summary
+            );
+            let keep = if whole { 0 } else { room };
+            dropped += (family.samples.len() - keep) as u64;
+            family.samples.truncate(keep);
+        }
+        kept[*import] += family.samples.len();
+    }
+    dropped
 }

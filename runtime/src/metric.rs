@@ -28,6 +28,9 @@ pub struct MetricDesc {
     /// Set on every known series when a reading fails; `None` keeps the
     /// last good values.
     pub value_on_error: Option<f64>,
+    /// The most series a reading keeps (the spec's `max_series`): the
+    /// first ones; the rest are dropped and counted.
+    pub max_series: Option<usize>,
 }
 
 pub use pme_content::{Kind, Series};
@@ -36,11 +39,16 @@ pub use pme_content::{Kind, Series};
 #[derive(Clone, Debug)]
 pub struct Family<const N: usize> {
     series: Vec<Series<N>>,
+    /// Series readings yielded past `max_series`, since start.
+    dropped: u64,
 }
 
 impl<const N: usize> Default for Family<N> {
     fn default() -> Self {
-        Family { series: Vec::new() }
+        Family {
+            series: Vec::new(),
+            dropped: 0,
+        }
     }
 }
 
@@ -53,6 +61,11 @@ impl<const N: usize> Family<N> {
     /// Replaces every series with a new reading.
     pub fn replace(&mut self, series: Vec<Series<N>>) {
         self.series = series;
+    }
+
+    /// Series dropped over `max_series`, summed over readings since start.
+    pub fn dropped(&self) -> u64 {
+        self.dropped
     }
 
     /// Sets the series with these label values, adding it if new.
@@ -96,7 +109,13 @@ impl<const N: usize> Family<N> {
         desc: &MetricDesc,
     ) -> Result<(), ExtractError> {
         match result {
-            Ok(series) => {
+            Ok(mut series) => {
+                if let Some(max) = desc.max_series
+                    && series.len() > max
+                {
+                    self.dropped += (series.len() - max) as u64;
+                    series.truncate(max);
+                }
                 self.replace(series);
                 Ok(())
             }
@@ -234,6 +253,12 @@ pub trait MetricGroup: Send + Sync + fmt::Debug + 'static {
     fn families(&self) -> Vec<&'static str> {
         Vec::new()
     }
+
+    /// Series dropped over the spec's `max_series` since start, all
+    /// families together (`pme_series_dropped_total`).
+    fn series_dropped(&self) -> u64 {
+        0
+    }
 }
 
 #[cfg(test)]
@@ -246,7 +271,27 @@ mod tests {
         openmetrics_header: b"",
         pieces: &[b"x "],
         value_on_error: Some(-1.0),
+        max_series: Some(2),
     };
+
+    #[test]
+    fn a_reading_over_max_series_keeps_the_first_and_counts_the_rest() {
+        let mut f = Family::<1>::default();
+        let reading = |n: usize| {
+            (0..n)
+                .map(|i| Series {
+                    labels: [i.to_string().into()],
+                    value: i as f64,
+                })
+                .collect()
+        };
+        f.apply(Ok(reading(5)), &DESC).unwrap();
+        let kept: Vec<&str> = f.series().iter().map(|s| &*s.labels[0]).collect();
+        assert_eq!(kept, ["0", "1"]);
+        assert_eq!(f.dropped(), 3);
+        f.apply(Ok(reading(2)), &DESC).unwrap();
+        assert_eq!((f.series().len(), f.dropped()), (2, 3));
+    }
 
     #[test]
     fn failing_without_value_on_error_keeps_last_values() {

@@ -55,6 +55,9 @@ pub struct CatalogEntry {
     pub every: u32,
     /// Line in the spec.
     pub line: u32,
+    /// The most series it can have (closed labels, `max_series`); `None`
+    /// when the source decides.
+    pub max_series: Option<u64>,
 }
 
 /// A label of a catalogued family.
@@ -317,6 +320,10 @@ pub struct GroupPlan {
     pub timeout: Duration,
     /// What collects the group's metrics.
     pub collector: Collector,
+    /// The most series its families can serve, from the spec's closed
+    /// labels and `max_series`; `None` when the source decides (a
+    /// collector, `match: all` without `max_series`).
+    pub max_series: Option<u64>,
 }
 
 /// What collects a group's metrics.

@@ -31,8 +31,17 @@ use per_file::PerFile;
 #[derive(Debug)]
 struct GroupState {
     collector: Collector,
-    /// The version of the content last extracted, and that extraction's error.
-    parsed: Option<(u64, Option<String>)>,
+    /// The version of the content last extracted, and that extraction's
+    /// outcome: its error, and the series it dropped over `max_series`
+    /// (counted again each time the same content is collected).
+    parsed: Option<(u64, Extracted)>,
+}
+
+/// What extracting one reading gave.
+#[derive(Clone, Debug)]
+struct Extracted {
+    error: Option<String>,
+    dropped: u64,
 }
 
 /// A generated collector, fed by its source, or one that reads for itself.
@@ -702,11 +711,14 @@ fn collect(
 ) -> Snapshot {
     let mut guard = state.lock().unwrap_or_else(|p| p.into_inner());
     let state = &mut *guard;
-    let (error, changed) = match reading {
+    let (outcome, changed) = match reading {
         Ok(reading) => match &state.parsed {
             Some((version, outcome)) if *version == reading.version => (outcome.clone(), false),
             _ => {
-                let outcome = extract(&mut state.collector, reading);
+                let before = series_dropped(&state.collector);
+                let error = extract(&mut state.collector, reading);
+                let dropped = series_dropped(&state.collector) - before;
+                let outcome = Extracted { error, dropped };
                 state.parsed = Some((reading.version, outcome.clone()));
                 (outcome, true)
             }
@@ -720,9 +732,11 @@ fn collect(
             // Whatever comes next must be parsed again, even if it is the
             // content parsed before the failure.
             state.parsed = None;
-            (Some(format!("read: {e}")), true)
+            let error = Some(format!("read: {e}"));
+            (Extracted { error, dropped: 0 }, true)
         }
     };
+    let Extracted { error, dropped } = outcome;
     let (error, bodies) = if changed {
         match encode(&state.collector, previous) {
             Ok(bodies) => (error, Some(bodies)),
@@ -732,6 +746,7 @@ fn collect(
         (error, None)
     };
     let mut snapshot = next_snapshot(previous, started, error, bodies);
+    snapshot.status.series_dropped = previous.status.series_dropped + dropped;
     if let (Collector::PerFile(_), Ok(Reading { files: Some(m), .. })) = (&state.collector, reading)
     {
         let dropped = previous.status.files.map_or(0, |f| f.dropped);
@@ -742,6 +757,15 @@ fn collect(
         });
     }
     snapshot
+}
+
+/// Series the collector dropped over `max_series` since it was made.
+fn series_dropped(collector: &Collector) -> u64 {
+    match collector {
+        Collector::Extract(group) => group.series_dropped(),
+        Collector::PerFile(files) => files.series_dropped(),
+        Collector::Instance { .. } => 0,
+    }
 }
 
 /// Extracts a reading with the group's collector (each file's, for a

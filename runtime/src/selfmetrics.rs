@@ -103,6 +103,18 @@ struct GroupMetrics {
         labels("service", "group")
     )]
     file_matches_dropped: Counter<2>,
+    #[metric(
+        name = "pme_series_dropped_total",
+        help = "Series a reading yielded past the spec's max_series, left out (the first max_series are kept), summed over collections.",
+        labels("service", "group")
+    )]
+    series_dropped: Counter<2>,
+    #[metric(
+        name = "pme_group_max_series",
+        help = "The most series the group's families can serve, from the spec's closed labels and max_series (absent when the source decides).",
+        labels("service", "group")
+    )]
+    max_series: Gauge<2>,
 }
 
 /// Appends every self-metric family for `entries` in `format`; a family
@@ -148,6 +160,12 @@ pub(crate) fn encode(out: &mut Vec<u8>, entries: &[Entry<'_>], format: Format) {
         let files = e.snapshot.status.files?;
         e.scheduled_only(files.dropped as f64)
     }));
+    metrics.series_dropped.replace(series(&|e| {
+        e.scheduled_only(e.snapshot.status.series_dropped as f64)
+    }));
+    metrics
+        .max_series
+        .replace(series(&|e| e.group.max_series.map(|n| n as f64)));
     metrics.encode(out, format);
 }
 

@@ -31,6 +31,8 @@ pub struct GroupStatus {
     pub exit_code: Option<i32>,
     /// For a path pattern: the files of the last collection.
     pub files: Option<FileCounts>,
+    /// Series dropped over the spec's `max_series`, since start.
+    pub series_dropped: u64,
     /// When a failure of the group was last logged (failures repeat in the
     /// log every few minutes, not every tick).
     pub warned: Option<std::time::Instant>,

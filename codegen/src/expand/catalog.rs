@@ -23,7 +23,9 @@ fn entry(f: &Family<'_>) -> TokenStream {
         source,
         every,
         line,
+        max_series,
     } = f;
+    let max_series = super::option(max_series.map(|n| quote!(#n)));
     let labels = labels.iter().map(label);
     quote! {
         ::pme::__private::plan::CatalogEntry {
@@ -36,6 +38,7 @@ fn entry(f: &Family<'_>) -> TokenStream {
             source: #source,
             every: #every,
             line: #line,
+            max_series: #max_series,
         }
     }
 }

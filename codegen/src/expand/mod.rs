@@ -128,6 +128,10 @@ fn import_group(g: &Group, m: &Model, name: &syn::Ident, doc: &str) -> TokenStre
             let text = crate::names::format_value(v);
             args.push(quote!(value_on_error = #text));
         }
+        if let Some(n) = import.max_series {
+            let n = proc_macro2::Literal::u64_unsuffixed(n);
+            args.push(quote!(max_series = #n));
+        }
         quote! {
             #[doc = #doc]
             #[import(#(#args),*)]
@@ -201,6 +205,10 @@ fn field(metric: &Metric, m: &Model) -> TokenStream {
         let text = crate::names::format_value(v);
         args.push(quote!(value_on_error = #text));
     }
+    if let Some(n) = metric.max_series {
+        let n = proc_macro2::Literal::u64_unsuffixed(n);
+        args.push(quote!(max_series = #n));
+    }
     quote! {
         #[doc = #doc]
         #[metric(#(#args),*)]
@@ -232,6 +240,7 @@ fn group_plan(s: &Service, g: &Group, m: &Model) -> TokenStream {
     let index = Literal::usize_unsuffixed(g.source);
     let every = Literal::u32_unsuffixed(g.every);
     let timeout = millis(g.timeout);
+    let max_series = option(crate::catalog::group_bound(m, s, g).map(|n| quote!(#n)));
     quote! {
         ::pme::__private::plan::GroupPlan {
             service: #service_id,
@@ -240,6 +249,7 @@ fn group_plan(s: &Service, g: &Group, m: &Model) -> TokenStream {
             every: #every,
             timeout: #timeout,
             collector: #collector,
+            max_series: #max_series,
         }
     }
 }
@@ -480,7 +490,7 @@ fn tls_client(t: &TlsClient) -> TokenStream {
     }
 }
 
-fn option(value: Option<TokenStream>) -> TokenStream {
+pub(super) fn option(value: Option<TokenStream>) -> TokenStream {
     match value {
         Some(v) => quote!(::core::option::Option::Some(#v)),
         None => quote!(::core::option::Option::None),

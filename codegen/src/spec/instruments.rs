@@ -114,7 +114,7 @@ fn label_values(node: &Node, d: &mut Diagnostics) -> Option<LabelValues> {
 }
 
 /// A whole number above 0.
-fn count_of(node: &Node, d: &mut Diagnostics) -> Option<Sp<u64>> {
+pub(super) fn count_of(node: &Node, d: &mut Diagnostics) -> Option<Sp<u64>> {
     if let Value::Scalar { text, .. } = &node.value
         && let Ok(n) = text.replace('_', "").parse::<u64>()
         && n > 0

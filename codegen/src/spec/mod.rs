@@ -33,6 +33,8 @@ pub(crate) struct Exporter {
     pub(crate) collection_frequency: Option<Sp<Duration>>,
     pub(crate) timeout: Option<Sp<Duration>>,
     pub(crate) max_bytes: Option<Sp<u64>>,
+    /// The most series the whole spec may serve.
+    pub(crate) max_series: Option<Sp<u64>>,
 }
 
 #[derive(Debug)]
@@ -223,6 +225,8 @@ pub(crate) struct Metric {
     pub(crate) honor_labels: Option<Sp<bool>>,
     /// `content_type: prometheus`: `metric_relabel_configs`, where they are.
     pub(crate) relabel: Option<(Pos, Vec<RelabelSpec>)>,
+    /// The most series a reading keeps (`match: all`, re-imports).
+    pub(crate) max_series: Option<Sp<u64>>,
 }
 
 /// One of an import's `metric_relabel_configs`, keys as Prometheus names them.
@@ -278,6 +282,9 @@ fn read_exporter(node: &Node, d: &mut Diagnostics) -> Exporter {
     exporter.collection_frequency = f
         .take("collection_frequency")
         .and_then(|n| duration_of(n, d));
+    exporter.max_series = f
+        .take("max_series")
+        .and_then(|n| instruments::count_of(n, d));
     if let Some(defaults) = f.take("defaults")
         && let Some(mut g) = Fields::new(defaults, "`defaults`", d)
     {
@@ -714,6 +721,9 @@ fn read_metric_fields(key: &Key, f: &mut Fields<'_>, d: &mut Diagnostics) -> Met
         prefix: f.take("prefix").and_then(|n| str_of(n, d)),
         honor_labels: f.take("honor_labels").and_then(|n| bool_of(n, d)),
         relabel: f.take("metric_relabel_configs").map(|n| read_relabel(n, d)),
+        max_series: f
+            .take("max_series")
+            .and_then(|n| instruments::count_of(n, d)),
         value_map: f.take("value_map").map(|n| {
             let written = entries(n, "`value_map`", d);
             let pairs = written

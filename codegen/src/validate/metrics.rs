@@ -32,6 +32,7 @@ impl Validator<'_> {
         ok &= self.check_value_options(m, kind);
         let match_all = match_all.unwrap_or(false);
         ok &= self.check_filter(m, &labels, kind, match_all, content);
+        self.check_max_series(m, &name, match_all);
         let labels = labels?;
         Some(ir::Metric {
             id: m.id.value.clone(),
@@ -43,6 +44,7 @@ impl Validator<'_> {
             filter: m.filter.as_ref().map(|f| f.value.clone()),
             value: m.value.as_ref().map(|v| v.value.clone()),
             match_all,
+            max_series: m.max_series.as_ref().map(|n| n.value),
             value_on_error: m.value_on_error.as_ref().map(|v| v.value),
             scale: m.scale.as_ref().map(|v| v.value),
             value_map: m
@@ -57,6 +59,25 @@ impl Validator<'_> {
                 .unwrap_or_default(),
         })
         .filter(|_| ok)
+    }
+
+    /// `max_series` bounds `match: all`, which needs it: one series per
+    /// match is as many series as the source has.
+    fn check_max_series(&mut self, m: &spec::Metric, name: &str, match_all: bool) {
+        match (&m.max_series, match_all) {
+            (Some(n), false) => self.d.error_help(
+                n.pos,
+                "`max_series` applies to `match: all`",
+                "a metric without `match: all` yields one series per reading",
+            ),
+            (None, true) => self.d.warn(
+                m.id.pos,
+                format!(
+                    "`{name}` (`match: all`) yields as many series as the source has matches; help: declare `max_series` (the first that many are kept, the rest dropped and counted)"
+                ),
+            ),
+            _ => {}
+        }
     }
 
     /// `select`, `prefix`, `honor_labels` and `metric_relabel_configs`

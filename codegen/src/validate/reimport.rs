@@ -53,6 +53,15 @@ impl Validator<'_> {
         ok &= labels_ok;
         let relabel = self.relabel_rules(m);
         ok &= relabel.is_some();
+        if m.max_series.is_none() && selector.as_ref().is_some_and(|s| s.exact_name().is_none()) {
+            self.d.warn(
+                select.pos,
+                format!(
+                    "import `{}` selects families by pattern, so the source decides how many series it serves; help: declare `max_series` (the first that many are kept, the rest dropped and counted)",
+                    m.id.value
+                ),
+            );
+        }
         selector?;
         ok.then(|| ir::Import {
             id: m.id.value.clone(),
@@ -64,6 +73,7 @@ impl Validator<'_> {
             honor_labels: m.honor_labels.as_ref().is_some_and(|h| h.value),
             relabel: relabel.unwrap_or_default(),
             value_on_error: m.value_on_error.as_ref().map(|v| v.value),
+            max_series: m.max_series.as_ref().map(|n| n.value),
         })
     }
 
@@ -146,7 +156,7 @@ impl Validator<'_> {
                 self.d.error_help(
                     pos,
                     format!("`{key}` does not apply to `content_type: prometheus`"),
-                    format!("{NOT_FOR_IMPORTS}; an entry takes `select`, `name`, `prefix`, `labels` and `value_on_error`"),
+                    format!("{NOT_FOR_IMPORTS}; an entry takes `select`, `name`, `prefix`, `labels`, `value_on_error` and `max_series`"),
                 );
                 ok = false;
             }

@@ -265,6 +265,9 @@ pub struct Import {
     pub relabel: &'static [super::relabel::Rule],
     /// When a reading fails, every sample this import took takes this value.
     pub value_on_error: Option<f64>,
+    /// The most samples a reading of this import keeps: the first ones;
+    /// the rest are dropped and counted.
+    pub max_series: Option<usize>,
 }
 
 impl Import {

@@ -104,6 +104,11 @@ pub const EXPORTER: &[Key] = &[
         "The global tick: the fastest any group is collected.",
     ),
     key("defaults", Ty::Table(DEFAULTS), "Defaults for every group."),
+    key(
+        "max_series",
+        Ty::Count,
+        "The most series the spec's families may serve together (collectors not counted).",
+    ),
 ];
 pub const DEFAULTS: &[Key] = &[
     key("timeout", Ty::Duration, "Longest a read may take."),
@@ -361,6 +366,11 @@ pub const METRIC: &[Key] = &[
         "metric_relabel_configs",
         Ty::List(RELABEL),
         "Prometheus relabelling rules for re-imported series.",
+    ),
+    key(
+        "max_series",
+        Ty::Count,
+        "Most series a reading keeps (`match: all`, re-imports); the rest are dropped and counted.",
     ),
 ];
 /// `content_type:` values.

@@ -22,6 +22,9 @@ pub(crate) struct PerFile {
     new: fn() -> Box<dyn MetricGroup>,
     names: &'static [&'static str],
     files: BTreeMap<Vec<String>, File>,
+    /// Series dropped over `max_series` by the collectors of files no
+    /// longer matched.
+    dropped_by_gone: u64,
 }
 
 #[derive(Debug)]
@@ -38,6 +41,7 @@ impl PerFile {
             new,
             names,
             files: BTreeMap::new(),
+            dropped_by_gone: 0,
         }
     }
 
@@ -50,8 +54,14 @@ impl PerFile {
     /// matched takes its series with it. The error names the files that
     /// could not be read or extracted.
     pub(crate) fn extract(&mut self, matches: &Matches) -> Option<String> {
-        self.files
-            .retain(|captures, _| matches.files.iter().any(|m| &m.captures == captures));
+        let gone = &mut self.dropped_by_gone;
+        self.files.retain(|captures, file| {
+            let kept = matches.files.iter().any(|m| &m.captures == captures);
+            if !kept {
+                *gone += file.group.series_dropped();
+            }
+            kept
+        });
         let mut errors = Vec::new();
         for m in &matches.files {
             let file = self.files.entry(m.captures.clone()).or_insert_with(|| {
@@ -79,6 +89,16 @@ impl PerFile {
             }
         }
         summary(errors)
+    }
+
+    /// Series dropped over `max_series` since start, every file's.
+    pub(crate) fn series_dropped(&self) -> u64 {
+        self.dropped_by_gone
+            + self
+                .files
+                .values()
+                .map(|f| f.group.series_dropped())
+                .sum::<u64>()
     }
 
     /// No file could be read: each falls back.
