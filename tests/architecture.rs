@@ -37,6 +37,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "dryrun",
             "systemd",
             "alerts",
+            "dashboard",
         ],
     ),
     // Whole expositions and health documents from the store.

@@ -16,6 +16,7 @@ mod binary;
 mod catalog;
 mod collectors;
 mod container;
+mod dashboard;
 mod embedded;
 mod environment;
 mod escaping;

@@ -111,6 +111,10 @@ pub fn main(plan: &'static Plan) -> ExitCode {
             print!("{}", pme_content::spec::schema::render());
             return ExitCode::SUCCESS;
         }
+        Some(Command::Dashboard { job }) => {
+            print!("{}", crate::dashboard::dashboard(plan, job));
+            return ExitCode::SUCCESS;
+        }
         Some(Command::Alerts { job }) => {
             print!("{}", crate::alerts::rules(plan, job));
             return ExitCode::SUCCESS;

@@ -259,6 +259,13 @@ pub enum Command {
     /// Print the JSON Schema of metrics.yaml, for editors and CI:
     /// `pme schema > metrics.schema.json`.
     Schema,
+    /// Print a Grafana dashboard for this pme: collection health, then a
+    /// panel per family, by type.
+    Dashboard {
+        /// The scrape job's name, which every query selects.
+        #[arg(long, value_name = "JOB", default_value = "pme")]
+        job: String,
+    },
     /// Print Prometheus alerting rules for this pme, from its self-metrics.
     Alerts {
         /// The scrape job's name, which every rule selects.

@@ -63,6 +63,7 @@ mod allocator;
 mod app;
 pub mod collect;
 mod config;
+mod dashboard;
 mod dryrun;
 mod encode;
 mod exposition;

@@ -110,7 +110,7 @@ fn family<'a>(plan: &Plan, e: &'a CatalogEntry) -> Family<'a> {
 
 /// The families a collector entry's instance declares (made from the
 /// spec's options, as at start); none for other entries.
-fn collector_families(plan: &Plan, e: &CatalogEntry) -> Vec<&'static str> {
+pub(crate) fn collector_families(plan: &Plan, e: &CatalogEntry) -> Vec<&'static str> {
     if e.kind != "collector" {
         return Vec::new();
     }
