@@ -36,6 +36,7 @@ mod prometheus;
 mod pull;
 mod reimport;
 mod relabel;
+mod replay;
 mod run_as;
 mod scaffold;
 mod scheduling;

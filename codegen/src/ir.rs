@@ -155,6 +155,9 @@ pub struct Group {
     pub metrics: Vec<Metric>,
     /// Re-imported families, for `content_type: prometheus`.
     pub imports: Vec<Import>,
+    /// The spec's `sample:`, which `--replay` serves instead of reading
+    /// the source.
+    pub sample: Option<String>,
 }
 
 /// The format of a source's content.

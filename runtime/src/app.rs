@@ -145,6 +145,17 @@ pub fn main(plan: &'static Plan) -> ExitCode {
         }
     };
     crate::logs::init(options.log_format, &options.log_level);
+    let plan = if options.replay {
+        let (replayed, left_out) = plan.replay();
+        tracing::info!(
+            groups = replayed.groups.len(),
+            left_out = %left_out.join(","),
+            "replaying the spec's samples: no source is read"
+        );
+        replayed
+    } else {
+        plan
+    };
 
     let mut builder = tokio::runtime::Builder::new_multi_thread();
     if let Some(n) = options.runtime_worker_threads {

@@ -63,6 +63,11 @@ pub struct Options {
     /// failed).
     #[arg(long = "once", env = "PME_ONCE")]
     pub once: bool,
+    /// Read no source: serve, and send to every output, what each group's
+    /// `sample:` yields, on the group's schedule (groups without a sample
+    /// are left out). For building dashboards and alerts before deploying.
+    #[arg(long = "replay", env = "PME_REPLAY")]
+    pub replay: bool,
     /// After binding the listeners, drop to this user (`USER` or
     /// `USER:GROUP`, names or numbers) with exactly its groups. Refused when
     /// the spec uses `run_as`, which needs pme's privileges.

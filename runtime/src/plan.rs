@@ -324,6 +324,8 @@ pub struct GroupPlan {
     /// labels and `max_series`; `None` when the source decides (a
     /// collector, `match: all` without `max_series`).
     pub max_series: Option<u64>,
+    /// The spec's `sample:`, served instead of the source by `--replay`.
+    pub sample: Option<&'static str>,
 }
 
 /// What collects a group's metrics.
@@ -403,6 +405,56 @@ impl Plan {
             probes: probes.leak(),
             ..*self
         })))
+    }
+}
+
+impl Plan {
+    /// The plan `--replay` runs: each group with a `sample:` reads that
+    /// sample instead of its source (a static source of its own), on its
+    /// schedule, and a static value stays; every other group, and every
+    /// per-request service, is left out, so no source is read. Also the ids of the groups left out.
+    pub fn replay(&'static self) -> (&'static Plan, Vec<String>) {
+        let mut sources: Vec<SourcePlan> = Vec::new();
+        let mut groups = Vec::new();
+        let mut left_out = Vec::new();
+        for g in self.groups {
+            let source = &self.sources[g.source];
+            let replayable = !matches!(source.kind, SourceKind::Files { .. });
+            // A static value reads nothing: it is its own sample.
+            let own = match source.kind {
+                SourceKind::Static { content } => Some(content),
+                _ => None,
+            };
+            match g.sample.filter(|_| replayable).or(own) {
+                Some(content) => {
+                    sources.push(SourcePlan {
+                        kind: SourceKind::Static { content },
+                        max_bytes: source.max_bytes.max(content.len()),
+                        timeout: g.timeout,
+                        run_as: None,
+                    });
+                    groups.push(GroupPlan {
+                        source: sources.len() - 1,
+                        ..*g
+                    });
+                }
+                None => left_out.push(format!("{}/{}", g.service, g.group)),
+            }
+        }
+        for p in self.probes {
+            left_out.extend(
+                p.groups
+                    .iter()
+                    .map(|g| format!("{}/{}", g.service, g.group)),
+            );
+        }
+        let plan = Plan {
+            sources: sources.leak(),
+            groups: groups.leak(),
+            probes: &[],
+            ..*self
+        };
+        (Box::leak(Box::new(plan)), left_out)
     }
 }
 

@@ -241,6 +241,7 @@ fn group_plan(s: &Service, g: &Group, m: &Model) -> TokenStream {
     let every = Literal::u32_unsuffixed(g.every);
     let timeout = millis(g.timeout);
     let max_series = option(crate::catalog::group_bound(m, s, g).map(|n| quote!(#n)));
+    let sample = option(g.sample.as_ref().map(|text| quote!(#text)));
     quote! {
         ::pme::__private::plan::GroupPlan {
             service: #service_id,
@@ -250,6 +251,7 @@ fn group_plan(s: &Service, g: &Group, m: &Model) -> TokenStream {
             timeout: #timeout,
             collector: #collector,
             max_series: #max_series,
+            sample: #sample,
         }
     }
 }

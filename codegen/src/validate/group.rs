@@ -55,6 +55,7 @@ impl Validator<'_> {
             content,
             metrics,
             imports,
+            sample: g.sample.as_ref().map(|s| s.value.clone()),
         };
         self.check_sample(g, &group, metrics_ok);
         // Known at build time, so checked now (on a group without other errors).

@@ -67,6 +67,7 @@ impl Validator<'_> {
             content: ir::Content::Text,
             metrics: Vec::new(),
             imports: Vec::new(),
+            sample: None,
         })
     }
 
