@@ -1,6 +1,7 @@
 //! `include_spec!`: a spec file expanded at the call site, checked against
 //! the lock beside it (`metrics.lock` for `metrics.yaml`) when there is one,
-//! as `build.rs` checks the exporter's; `PME_LOCK=update` rewrites the lock.
+//! as `build.rs` checks the exporter's; `PME_LOCK=update` rewrites the lock,
+//! and `PME_DENY_WARNINGS=1` makes the spec's warnings errors.
 
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -40,6 +41,14 @@ pub(crate) fn include(path: &LitStr) -> syn::Result<TokenStream> {
     let gate = pme_codegen::lock::gate(&model, &source, &lock, &shown_lock, update);
     if !gate.errors.is_empty() {
         return Err(located(&gate.errors));
+    }
+    // A proc macro cannot warn on stable Rust; CI asks for warnings as
+    // errors the way build.rs takes it.
+    let deny = std::env::var("PME_DENY_WARNINGS").is_ok_and(|v| v == "1" || v == "true");
+    let warnings: Vec<pme_codegen::Diagnostic> =
+        model.warnings.iter().chain(&gate.warnings).cloned().collect();
+    if deny && !warnings.is_empty() {
+        return Err(located(&warnings));
     }
     let tokens = pme_codegen::expand_model(&model);
     // Makes rustc rebuild the caller when the spec or its lock changes.

@@ -83,6 +83,38 @@ fn enabled(plan: &'static Plan, options: &Options) -> Result<&'static Plan, Stri
     plan.only(&crate::config::split_list(&options.collectors_enabled))
 }
 
+/// `pme new --crate NAME`: the crate, in the current directory.
+fn new_crate(
+    name: &str,
+    kind: crate::scaffold::Template,
+    pme_path: Option<&std::path::Path>,
+) -> ExitCode {
+    use crate::scaffold::Dependency;
+    let pme = match pme_path {
+        Some(path) => match std::fs::canonicalize(path) {
+            Ok(path) => Dependency::Path(path),
+            Err(e) => {
+                eprintln!("pme new: --pme-path {}: {e}", path.display());
+                return ExitCode::from(2);
+            }
+        },
+        None => Dependency::Version(env!("CARGO_PKG_VERSION")),
+    };
+    match crate::scaffold::write_crate(std::path::Path::new("."), name, kind, &pme) {
+        Ok(dir) => {
+            println!(
+                "wrote {dir}: cd {dir} && cargo run --release (./ci.sh is what CI runs)",
+                dir = dir.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("pme new: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 /// The binary's entry point for `plan`: parses the command line, runs
 /// until SIGTERM/SIGINT (or once, with `--once`).
 pub fn main(plan: &'static Plan) -> ExitCode {
@@ -99,10 +131,17 @@ pub fn main(plan: &'static Plan) -> ExitCode {
             clap_complete::generate(*shell, &mut command, "pme", &mut std::io::stdout());
             return ExitCode::SUCCESS;
         }
-        Some(Command::New { kind }) => {
+        Some(Command::New {
+            kind, krate: None, ..
+        }) => {
             print!("{}", kind.text());
             return ExitCode::SUCCESS;
         }
+        Some(Command::New {
+            kind,
+            krate: Some(name),
+            pme_path,
+        }) => return new_crate(name, *kind, pme_path.as_deref()),
         Some(Command::Describe { format }) => {
             print!("{}", crate::plan::describe::describe(plan, *format));
             return ExitCode::SUCCESS;

@@ -251,8 +251,17 @@ pub enum Command {
     /// build checks: `pme new http-json > metrics.yaml`.
     New {
         /// command, file, http-json, xml or reimport.
-        #[arg(value_name = "KIND", value_enum)]
+        #[arg(value_name = "KIND", value_enum, default_value = "command")]
         kind: crate::scaffold::Template,
+        /// Write a crate of this name (a new directory here) holding the
+        /// spec, its lock, a main.rs serving it and a CI script, instead of
+        /// printing the spec.
+        #[arg(long = "crate", value_name = "NAME")]
+        krate: Option<String>,
+        /// With `--crate`: depend on the pme runtime crate at this path (a
+        /// checkout's `runtime/`) rather than on this pme's version.
+        #[arg(long = "pme-path", value_name = "PATH", requires = "krate")]
+        pme_path: Option<std::path::PathBuf>,
     },
     /// Print the catalog of every family this binary can serve.
     Describe {
