@@ -28,6 +28,11 @@ fn the_catalog_describes_every_family_and_the_reference_is_current() {
         .find(|f| f["name"] == "pme_system_kernel_info")
         .expect("the kernel family");
     assert_eq!(kernel["type"], "info");
+    let dirty = families
+        .iter()
+        .find(|f| f["name"] == "pme_system_dirty_bytes")
+        .unwrap();
+    assert_eq!(dirty["unit"], "bytes");
     assert_eq!(kernel["source"], "command");
     assert_eq!(kernel["period_seconds"], 300.0);
     assert_eq!(kernel["labels"][0]["name"], "release");
@@ -64,6 +69,13 @@ fn the_catalog_describes_every_family_and_the_reference_is_current() {
         .collect();
     for line in once.lines().filter_map(|l| l.strip_prefix("# TYPE ")) {
         let family = line.split(' ').next().unwrap();
+        // A self-metric no spec may declare: its name is reserved.
+        if family.starts_with("pme_") && !named.contains(&family) {
+            assert!(
+                pme_codegen::names::RESERVED_METRIC_NAMES.contains(&family),
+                "self-metric {family} is not in RESERVED_METRIC_NAMES"
+            );
+        }
         let self_metric = family.starts_with("pme_") && !family.starts_with("pme_system_");
         let process = family.starts_with("process_");
         assert!(

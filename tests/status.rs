@@ -57,14 +57,19 @@ fn status_collectors_and_collect_on_demand() {
         serde_json::from_slice(&r.body).unwrap()
     };
 
-    // Every group collected once: the document is complete.
+    // Every group collected once and every output written once: the
+    // document is complete.
     let status = wait_for(Duration::from_secs(20), "every group collected", || {
         let s = get_json("/status");
-        s["groups"]
+        let collected = s["groups"]
             .as_array()?
             .iter()
-            .all(|g| g["state"] != "pending")
-            .then_some(s)
+            .all(|g| g["state"] != "pending");
+        let written = s["outputs"]
+            .as_array()?
+            .iter()
+            .all(|o| !o["last_success"].is_null());
+        (collected && written).then_some(s)
     });
     assert_eq!(status["spec"], "metrics.yaml");
     assert_eq!(status["spec_sha256"].as_str().unwrap().len(), 64);
@@ -221,9 +226,22 @@ fn debug_shows_each_reading_to_an_admin() {
     );
     let reader = call(&format!("Bearer {STATUS_TOKEN}"));
     assert_eq!(reader.status, 403, "metrics:read does not see readings");
-    let r = call(&format!("Bearer {ADMIN_TOKEN}"));
-    assert_eq!(r.status, 200, "{}", r.text());
-    let doc: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+    // Not while a scheduled collection reads (?debug never reads a source
+    // twice at once: that group says `busy`).
+    let doc: serde_json::Value = wait_for(
+        Duration::from_secs(10),
+        "a debug call with no read running",
+        || {
+            let r = call(&format!("Bearer {ADMIN_TOKEN}"));
+            assert_eq!(r.status, 200, "{}", r.text());
+            let doc: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+            let busy = doc["groups"]
+                .as_array()?
+                .iter()
+                .any(|g| g["outcome"] == "busy");
+            (!busy).then_some(doc)
+        },
+    );
     assert_eq!(doc["service"], "app");
     let group = |id: &str| {
         doc["groups"]

@@ -5,13 +5,17 @@
 //! `lock.rs` checks it against the spec's `metrics.lock`; `budget.rs` sums
 //! the bounds against the spec's `max_series`.
 
-use crate::ir::{Group, Instrument, Model, Service, SourceKind};
+use regex_syntax::hir::{Hir, HirKind};
+
+use crate::ir::{Content, Group, Instrument, Model, Service, SourceKind};
 use crate::names::{InstrumentType, Kind};
 
 /// One catalogued family (or a re-import's or a collector's set of them).
 pub(crate) struct Family<'a> {
     pub(crate) name: &'a str,
     pub(crate) kind: &'static str,
+    /// The base unit its name ends in (`seconds`, `bytes`), or `""`.
+    pub(crate) unit: &'static str,
     pub(crate) help: &'a str,
     pub(crate) labels: Vec<Label<'a>>,
     pub(crate) service: &'a str,
@@ -29,7 +33,7 @@ pub(crate) struct Family<'a> {
 /// A label and, when the spec closes them, every value it can take.
 pub(crate) struct Label<'a> {
     pub(crate) name: &'a str,
-    pub(crate) values: Option<Vec<&'a str>>,
+    pub(crate) values: Option<Vec<String>>,
 }
 
 /// The catalog's entries, in spec order.
@@ -76,6 +80,11 @@ fn group<'a>(m: &'a Model, s: &'a Service, g: &'a Group, scheduled: u32) -> Vec<
         |name: &'a str, kind: &'static str, help: &'a str, labels, line, max_series| Family {
             name,
             kind,
+            unit: if matches!(kind, "collector" | "imported") {
+                ""
+            } else {
+                crate::names::unit_of(name)
+            },
             help,
             labels,
             service: &s.id,
@@ -87,7 +96,7 @@ fn group<'a>(m: &'a Model, s: &'a Service, g: &'a Group, scheduled: u32) -> Vec<
         };
     let constant = |(n, v): &'a (String, String)| Label {
         name: n,
-        values: Some(vec![v.as_str()]),
+        values: Some(vec![v.clone()]),
     };
     if let SourceKind::Collector(c) = source {
         let labels = c.labels.iter().map(constant).collect();
@@ -101,12 +110,21 @@ fn group<'a>(m: &'a Model, s: &'a Service, g: &'a Group, scheduled: u32) -> Vec<
                 .labels
                 .iter()
                 .map(|(n, v)| {
-                    // A value without a `$` reference is a constant.
+                    // A value without a `$` reference is a constant; one
+                    // that is a whole capture of literal alternatives,
+                    // `(?P<state>ok|down)`, takes only those.
                     let constant = !v.contains('$') || v.contains("$$");
-                    Label {
-                        name: n,
-                        values: constant.then(|| vec![v.as_str()]),
-                    }
+                    let values = if constant {
+                        Some(vec![v.clone()])
+                    } else if g.content == Content::Text {
+                        metric
+                            .filter
+                            .as_deref()
+                            .and_then(|f| alternatives(f, capture_of(v)?))
+                    } else {
+                        None
+                    };
+                    Label { name: n, values }
                 })
                 .collect();
             let series = if metric.match_all {
@@ -149,7 +167,7 @@ fn instrument<'a>(s: &'a Service, i: &'a Instrument) -> Family<'a> {
         .iter()
         .map(|(n, v)| Label {
             name: n,
-            values: Some(vec![v.as_str()]),
+            values: Some(vec![v.clone()]),
         })
         .collect();
     labels.extend(i.labels.iter().map(|l| {
@@ -157,7 +175,7 @@ fn instrument<'a>(s: &'a Service, i: &'a Instrument) -> Family<'a> {
             name: &l.name,
             values: l
                 .closed
-                .map(|e| s.enums[e].values.iter().map(|(v, _)| v.as_str()).collect()),
+                .map(|e| s.enums[e].values.iter().map(|(v, _)| v.clone()).collect()),
         }
     }));
     let combinations = i.labels.iter().try_fold(1u64, |product, l| {
@@ -167,6 +185,7 @@ fn instrument<'a>(s: &'a Service, i: &'a Instrument) -> Family<'a> {
     Family {
         name: &i.name,
         kind,
+        unit: crate::names::unit_of(&i.name),
         help: &i.help,
         labels,
         service: &s.id,
@@ -179,10 +198,64 @@ fn instrument<'a>(s: &'a Service, i: &'a Instrument) -> Family<'a> {
 }
 
 fn kind(k: Kind) -> &'static str {
-    match k {
-        Kind::Counter => "counter",
-        Kind::Gauge => "gauge",
-        Kind::Info => "info",
-        Kind::Untyped => "untyped",
+    k.keyword()
+}
+
+/// The capture a label template is made of alone: `$name` or `${name}`.
+fn capture_of(template: &str) -> Option<&str> {
+    let rest = template.strip_prefix('$')?;
+    let name = rest
+        .strip_prefix('{')
+        .and_then(|r| r.strip_suffix('}'))
+        .unwrap_or(rest);
+    name.chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_')
+        .then_some(name)
+}
+
+/// The values capture `name` of `filter` can take, when it is literal
+/// alternatives (`(?P<state>ok|degraded|down)`); `None` otherwise.
+fn alternatives(filter: &str, name: &str) -> Option<Vec<String>> {
+    let hir = regex_syntax::parse(filter).ok()?;
+    let group = find_capture(&hir, name)?;
+    let literal = |h: &Hir| match h.kind() {
+        HirKind::Literal(l) => String::from_utf8(l.0.to_vec()).ok(),
+        _ => None,
+    };
+    match group.kind() {
+        HirKind::Alternation(options) => options.iter().map(literal).collect(),
+        HirKind::Literal(_) => literal(group).map(|l| vec![l]),
+        _ => None,
+    }
+}
+
+fn find_capture<'h>(hir: &'h Hir, name: &str) -> Option<&'h Hir> {
+    match hir.kind() {
+        HirKind::Capture(c) if c.name.as_deref() == Some(name) => Some(&c.sub),
+        HirKind::Capture(c) => find_capture(&c.sub, name),
+        HirKind::Concat(hs) | HirKind::Alternation(hs) => {
+            hs.iter().find_map(|h| find_capture(h, name))
+        }
+        HirKind::Repetition(r) => find_capture(&r.sub, name),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_capture_of_literal_alternatives_is_closed() {
+        let f = r"^(?P<state>ok|degraded|down) (?P<n>\d+)$";
+        assert_eq!(
+            alternatives(f, "state"),
+            Some(vec!["ok".into(), "degraded".into(), "down".into()])
+        );
+        assert_eq!(alternatives(f, "n"), None);
+        assert_eq!(alternatives("(?i)(?P<s>ok|down)", "s"), None);
+        assert_eq!(capture_of("${state}"), Some("state"));
+        assert_eq!(capture_of("$state"), Some("state"));
+        assert_eq!(capture_of("/q/$state"), None);
     }
 }

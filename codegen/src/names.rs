@@ -20,7 +20,12 @@ pub const RESERVED_METRIC_NAMES: &[&str] = &[
     "pme_last_success_timestamp_seconds",
     "pme_collection_interval_seconds",
     "pme_command_exit_code",
+    "pme_file_matches",
+    "pme_file_matches_dropped_total",
+    "pme_series_dropped_total",
+    "pme_group_max_series",
     "pme_output_sends_total",
+    "pme_output_dropped_samples_total",
     "pme_output_failures_total",
     "pme_output_last_success_timestamp_seconds",
     "pme_cardinality_rejected_total",
@@ -28,6 +33,29 @@ pub const RESERVED_METRIC_NAMES: &[&str] = &[
     "pme_statsd_lines_total",
     "pme_statsd_refused_total",
 ];
+
+/// The base units Prometheus names families in (its naming practice).
+const BASE_UNITS: &[&str] = &[
+    "seconds", "bytes", "celsius", "ratio", "meters", "volts", "amperes", "joules", "grams",
+    "hertz",
+];
+
+/// The base unit `name` ends in, before `_total` or `_info` (`_bytes` in
+/// `node_network_receive_bytes_total`); `""` when it names none.
+pub fn unit_of(name: &str) -> &'static str {
+    let stem = name
+        .strip_suffix("_total")
+        .or_else(|| name.strip_suffix("_info"))
+        .unwrap_or(name);
+    BASE_UNITS
+        .iter()
+        .find(|u| {
+            stem.strip_suffix(*u)
+                .is_some_and(|rest| rest.ends_with('_'))
+        })
+        .copied()
+        .unwrap_or("")
+}
 
 /// Checks a metric name against the data model (`[a-zA-Z_:][a-zA-Z0-9_:]*`)
 /// and the exporter conventions (no colons, no reserved `__` prefix).

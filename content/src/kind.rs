@@ -33,6 +33,16 @@ impl Kind {
         }
     }
 
+    /// The keyword `metrics.yaml` writes it as (`counter`, `gauge`, …).
+    pub fn keyword(self) -> &'static str {
+        match self {
+            Kind::Counter => "counter",
+            Kind::Gauge => "gauge",
+            Kind::Info => "info",
+            Kind::Untyped => "untyped",
+        }
+    }
+
     /// The exposition type of this kind.
     pub fn metric_type(self) -> MetricType {
         match self {

@@ -97,6 +97,11 @@ pub(crate) fn derive(input: &DeriveInput) -> syn::Result<TokenStream> {
     });
     let constants = fields.iter().map(|f| &f.constant);
     let idents = fields.iter().map(|f| f.ident);
+    let typed = fields.iter().map(|f| {
+        let constant = &f.constant;
+        let keyword = f.kind.keyword();
+        quote!((Self::#constant.name, #keyword))
+    });
     let encodes = fields.iter().map(|f| {
         let (ident, constant) = (f.ident, &f.constant);
         quote!(::pme::__private::encode::family(out, &Self::#constant, &self.#ident, format);)
@@ -124,6 +129,10 @@ pub(crate) fn derive(input: &DeriveInput) -> syn::Result<TokenStream> {
 
             fn families(&self) -> ::std::vec::Vec<&'static str> {
                 ::std::vec![#(Self::#constants.name),*]
+            }
+
+            fn family_types(&self) -> ::std::vec::Vec<(&'static str, &'static str)> {
+                ::std::vec![#(#typed),*]
             }
 
             fn series_dropped(&self) -> u64 {

@@ -45,8 +45,12 @@ pub(crate) fn include(path: &LitStr) -> syn::Result<TokenStream> {
     // A proc macro cannot warn on stable Rust; CI asks for warnings as
     // errors the way build.rs takes it.
     let deny = std::env::var("PME_DENY_WARNINGS").is_ok_and(|v| v == "1" || v == "true");
-    let warnings: Vec<pme_codegen::Diagnostic> =
-        model.warnings.iter().chain(&gate.warnings).cloned().collect();
+    let warnings: Vec<pme_codegen::Diagnostic> = model
+        .warnings
+        .iter()
+        .chain(&gate.warnings)
+        .cloned()
+        .collect();
     if deny && !warnings.is_empty() {
         return Err(located(&warnings));
     }

@@ -100,15 +100,14 @@ fn health(job: &str) -> Vec<(&'static str, &'static str, String, &'static str)> 
     ]
 }
 
-/// The panels of one catalog entry: one per family; a collector's
-/// families typed by their names (`_total` is a counter, as Prometheus
-/// names them), a re-import as a text panel naming its selector.
+/// The panels of one catalog entry: one per family (a collector's too,
+/// by the types its derive declares); a re-import as a text panel naming
+/// its selector.
 fn family_panels(plan: &Plan, e: &CatalogEntry, job: &str, grid: &mut Grid) {
     let sel = format!(r#"{{job="{job}"}}"#);
     match e.kind {
         "collector" => {
-            for name in collector_families(plan, e) {
-                let kind = if name.ends_with("_total") { "counter" } else { "gauge" };
+            for (name, kind) in collector_families(plan, e) {
                 typed_panel(name, kind, &sel, grid);
             }
         }

@@ -254,6 +254,12 @@ pub trait MetricGroup: Send + Sync + fmt::Debug + 'static {
         Vec::new()
     }
 
+    /// Each family the group declares with its type keyword (`counter`,
+    /// `gauge`, `info`, `untyped`), in the order of [`MetricGroup::families`].
+    fn family_types(&self) -> Vec<(&'static str, &'static str)> {
+        Vec::new()
+    }
+
     /// Series dropped over the spec's `max_series` since start, all
     /// families together (`pme_series_dropped_total`).
     fn series_dropped(&self) -> u64 {

@@ -41,6 +41,8 @@ pub struct CatalogEntry {
     /// `counter`, `gauge`, `info`, `untyped`, `histogram`; `imported` for
     /// a re-import, `collector` for a collector's families.
     pub kind: &'static str,
+    /// The base unit its name ends in (`seconds`, `bytes`), or `""`.
+    pub unit: &'static str,
     /// HELP text (empty for imports and collectors: theirs come with them).
     pub help: &'static str,
     /// Its labels, in order.

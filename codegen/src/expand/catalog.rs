@@ -16,6 +16,7 @@ fn entry(f: &Family<'_>) -> TokenStream {
     let Family {
         name,
         kind,
+        unit,
         help,
         labels,
         service,
@@ -31,6 +32,7 @@ fn entry(f: &Family<'_>) -> TokenStream {
         ::pme::__private::plan::CatalogEntry {
             name: #name,
             kind: #kind,
+            unit: #unit,
             help: #help,
             labels: &[#(#labels),*],
             service: #service,

@@ -131,6 +131,14 @@ impl Instance {
             Run::Async(c) => c.families(),
         }
     }
+
+    /// The same, each with its type keyword.
+    pub fn family_types(&self) -> Vec<(&'static str, &'static str)> {
+        match &self.0 {
+            Run::Blocking(c) => c.family_types(),
+            Run::Async(c) => c.family_types(),
+        }
+    }
 }
 
 impl Run {

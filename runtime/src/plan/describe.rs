@@ -33,6 +33,8 @@ struct Family<'a> {
     name: &'static str,
     #[serde(rename = "type")]
     kind: &'static str,
+    /// The base unit its name ends in, or `""`.
+    unit: &'static str,
     help: &'static str,
     labels: Vec<Label<'a>>,
     service: &'static str,
@@ -46,6 +48,9 @@ struct Family<'a> {
     /// A collector's families (its `name` is its type).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     families: Vec<&'static str>,
+    /// Their types, by name.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    family_types: std::collections::BTreeMap<&'static str, &'static str>,
 }
 
 #[derive(Serialize)]
@@ -89,6 +94,7 @@ fn family<'a>(plan: &Plan, e: &'a CatalogEntry) -> Family<'a> {
     Family {
         name: e.name,
         kind: e.kind,
+        unit: e.unit,
         help: e.help,
         labels: e
             .labels
@@ -104,13 +110,20 @@ fn family<'a>(plan: &Plan, e: &'a CatalogEntry) -> Family<'a> {
         period_seconds: (e.every > 0).then(|| (plan.tick * e.every).as_secs_f64()),
         line: e.line,
         max_series: e.max_series,
-        families: collector_families(plan, e),
+        families: collector_families(plan, e)
+            .iter()
+            .map(|(n, _)| *n)
+            .collect(),
+        family_types: collector_families(plan, e).into_iter().collect(),
     }
 }
 
 /// The families a collector entry's instance declares (made from the
 /// spec's options, as at start); none for other entries.
-pub(crate) fn collector_families(plan: &Plan, e: &CatalogEntry) -> Vec<&'static str> {
+pub(crate) fn collector_families(
+    plan: &Plan,
+    e: &CatalogEntry,
+) -> Vec<(&'static str, &'static str)> {
     if e.kind != "collector" {
         return Vec::new();
     }
@@ -121,7 +134,7 @@ pub(crate) fn collector_families(plan: &Plan, e: &CatalogEntry) -> Vec<&'static 
             Collector::Instance(instance) => (instance.new)().ok(),
             Collector::Extract(_) => None,
         })
-        .map(|instance| instance.families())
+        .map(|instance| instance.family_types())
         .unwrap_or_default()
 }
 
@@ -173,7 +186,7 @@ fn markdown(plan: &Plan) -> String {
         } else {
             families
                 .iter()
-                .map(|f| format!("`{f}`"))
+                .map(|(f, kind)| format!("`{f}` ({kind})"))
                 .collect::<Vec<_>>()
                 .join(", ")
         };
