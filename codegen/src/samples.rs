@@ -132,6 +132,20 @@ fn run(group: &Group, sample: &Sp<String>, what: &str, d: &mut Diagnostics) -> O
             _ => text_rows(metric, &dynamic, input),
         };
         match rows {
+            Ok(rows) if metric.max_series.is_some_and(|max| rows.len() as u64 > max) => {
+                d.error_help(
+                    sample.pos,
+                    format!(
+                        "the {what} of `{}` yields {} series of `{}`, more than its `max_series: {}`",
+                        group.id,
+                        rows.len(),
+                        metric.name,
+                        metric.max_series.unwrap_or_default()
+                    ),
+                    "pme would serve only the first of them; raise `max_series`",
+                );
+                ok = false;
+            }
             Ok(rows) => {
                 for row in rows {
                     let mut labels: BTreeMap<String, String> = constants.iter().cloned().collect();
