@@ -5,7 +5,7 @@
 
 use std::process::Command;
 
-use crate::util::{Dir, assert_generated, peer, pme_stdout};
+use crate::util::{Dir, assert_generated, peer, pme_stdout, promtool_check_rules};
 
 fn alerts(job: &str) -> String {
     pme_stdout(&["alerts", "--job", job])
@@ -39,17 +39,7 @@ fn the_rules_check_are_current_and_each_alert_fires() {
         return;
     };
     let dir = Dir::new("alerts");
-    dir.write("alerts.yml", &rules);
-    let check = Command::new(&promtool)
-        .args(["check", "rules", "alerts.yml"])
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
-    assert!(
-        check.status.success(),
-        "{}",
-        String::from_utf8_lossy(&check.stdout)
-    );
+    promtool_check_rules(&promtool, &dir, "alerts.yml", &rules);
 
     // One instance `a`, group node/load, output remote_write: everything
     // that can go wrong does, from the first minute.

@@ -4,11 +4,10 @@
 //! checked by `promtool` as a recording rule.
 
 use std::collections::BTreeSet;
-use std::process::Command;
 
 use serde_json::Value;
 
-use crate::util::{Dir, assert_generated, peer, pme_stdout};
+use crate::util::{Dir, assert_generated, peer, pme_stdout, promtool_check_rules};
 
 #[test]
 fn the_dashboard_is_current_and_every_query_parses() {
@@ -84,18 +83,7 @@ fn the_dashboard_is_current_and_every_query_parses() {
         ));
     }
     let dir = Dir::new("dashboard");
-    dir.write("dashboard_rules.yml", &rules);
-    let check = Command::new(&promtool)
-        .args(["check", "rules", "dashboard_rules.yml"])
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
-    assert!(
-        check.status.success(),
-        "{}{}\n{rules}",
-        String::from_utf8_lossy(&check.stdout),
-        String::from_utf8_lossy(&check.stderr)
-    );
+    promtool_check_rules(&promtool, &dir, "dashboard_rules.yml", &rules);
     assert!(exprs.len() > 40, "only {} queries", exprs.len());
 }
 

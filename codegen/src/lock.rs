@@ -27,13 +27,18 @@ const ACCEPT: &str =
 
 /// The lock a model yields.
 pub fn render(model: &Model) -> String {
-    lock::render(&model.file, &entries(model))
+    let entries: Vec<Entry> = entries(model).into_iter().map(|(_, e)| e).collect();
+    lock::render(&model.file, &entries)
 }
 
-fn entries(model: &Model) -> Vec<Entry> {
+/// Each family's lock entry, with its line in the spec.
+fn entries(model: &Model) -> Vec<(u32, Entry)> {
     catalog::families(model)
         .iter()
-        .map(|f| Entry::new(f.name, f.kind, f.labels.iter().map(|l| l.name)))
+        .map(|f| {
+            let entry = Entry::new(f.name, f.kind, f.labels.iter().map(|l| l.name));
+            (f.line, entry)
+        })
         .collect()
 }
 
@@ -51,7 +56,8 @@ pub struct Outcome {
 /// without a lock has no gate.
 pub fn gate(model: &Model, source: &str, path: &Path, shown: &str, update: bool) -> Outcome {
     let mut outcome = Outcome::default();
-    let current = render(model);
+    let (lines, now): (Vec<u32>, Vec<Entry>) = entries(model).into_iter().unzip();
+    let current = lock::render(&model.file, &now);
     let old = std::fs::read_to_string(path).ok();
     if update {
         if old.as_deref() != Some(current.as_str()) {
@@ -84,8 +90,6 @@ pub fn gate(model: &Model, source: &str, path: &Path, shown: &str, update: bool)
             return outcome;
         }
     };
-    let now = entries(model);
-    let lines: Vec<u32> = catalog::families(model).iter().map(|f| f.line).collect();
     let spec_at = |e: &Entry| {
         let line = now.iter().position(|n| n == e).map_or(1, |i| lines[i]);
         (line, crate::diagnostic::key_pos(source, line).column)

@@ -444,6 +444,22 @@ pub fn pme_stdout(args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
+/// `promtool check rules` passes on `rules`, written as `file` in `dir`.
+pub fn promtool_check_rules(promtool: &Path, dir: &Dir, file: &str, rules: &str) {
+    dir.write(file, rules);
+    let check = Command::new(promtool)
+        .args(["check", "rules", file])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "{}{}\n{rules}",
+        String::from_utf8_lossy(&check.stdout),
+        String::from_utf8_lossy(&check.stderr)
+    );
+}
+
 /// What `pme ARGS` prints, checked against the committed `file` (relative
 /// to the repository): generated files stay current with the binary.
 /// Returns the output.

@@ -91,6 +91,7 @@ fn lock(plan: &Plan) -> String {
 }
 
 fn family<'a>(plan: &Plan, e: &'a CatalogEntry) -> Family<'a> {
+    let collected = collector_families(plan, e);
     Family {
         name: e.name,
         kind: e.kind,
@@ -110,11 +111,8 @@ fn family<'a>(plan: &Plan, e: &'a CatalogEntry) -> Family<'a> {
         period_seconds: (e.every > 0).then(|| (plan.tick * e.every).as_secs_f64()),
         line: e.line,
         max_series: e.max_series,
-        families: collector_families(plan, e)
-            .iter()
-            .map(|(n, _)| *n)
-            .collect(),
-        family_types: collector_families(plan, e).into_iter().collect(),
+        families: collected.iter().map(|(n, _)| *n).collect(),
+        family_types: collected.into_iter().collect(),
     }
 }
 
