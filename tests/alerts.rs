@@ -56,16 +56,19 @@ fn the_rules_check_are_current_and_each_alert_fires() {
             r#"pme_cardinality_rejected_total{job="pme",instance="a",metric="app_requests_total",reason="max_series"}"#.to_owned(),
             "0+1x20",
         ),
+        (format!("pme_series_dropped_total{{{group}}}"), "0+40x20"),
     ];
-    let labels_of = |alert: &str| -> Vec<(&str, &str)> {
-        match alert {
+    let group_labels = vec![
+        ("job", "pme"),
+        ("instance", "a"),
+        ("service", "node"),
+        ("group", "load"),
+    ];
+    // The label sets of the alerts each rule raises.
+    let labels_of = |alert: &str| -> Vec<Vec<(&str, &str)>> {
+        vec![match alert {
             "PmeDown" => vec![("job", "pme"), ("instance", "a")],
-            "PmeGroupFailing" | "PmeGroupStale" => vec![
-                ("job", "pme"),
-                ("instance", "a"),
-                ("service", "node"),
-                ("group", "load"),
-            ],
+            "PmeGroupFailing" | "PmeGroupStale" => group_labels.clone(),
             "PmeOutputFailing" | "PmeOutputDroppingSamples" => {
                 vec![
                     ("job", "pme"),
@@ -73,14 +76,20 @@ fn the_rules_check_are_current_and_each_alert_fires() {
                     ("output", "remote_write"),
                 ]
             }
-            "PmeSeriesRefused" => vec![
-                ("job", "pme"),
-                ("instance", "a"),
-                ("metric", "app_requests_total"),
-                ("reason", "max_series"),
-            ],
+            // An instrument's refusals, and a group's drops over max_series.
+            "PmeSeriesRefused" => {
+                return vec![
+                    vec![
+                        ("job", "pme"),
+                        ("instance", "a"),
+                        ("metric", "app_requests_total"),
+                        ("reason", "max_series"),
+                    ],
+                    group_labels.clone(),
+                ];
+            }
             other => panic!("a new alert, {other}: give it a series that makes it fire"),
-        }
+        }]
     };
     let mut test = String::from(
         "rule_files: [alerts.yml]\nevaluation_interval: 1m\ntests:\n  - interval: 1m\n    input_series:\n",
@@ -94,25 +103,30 @@ fn the_rules_check_are_current_and_each_alert_fires() {
     let found = annotations(&rules);
     assert_eq!(found.len(), 6, "{rules}");
     for (alert, summary, description) in &found {
-        let labels = labels_of(alert);
-        let expand = |text: &str| {
-            labels.iter().fold(text.to_owned(), |t, (k, v)| {
-                t.replace(&format!("{{{{ $labels.{k} }}}}"), v)
-            })
-        };
         let severity = if alert == "PmeDown" {
             "critical"
         } else {
             "warning"
         };
-        let mut exp_labels: Vec<String> = labels.iter().map(|(k, v)| format!("{k}: {v}")).collect();
-        exp_labels.push(format!("severity: {severity}"));
         test.push_str(&format!(
-            "      - eval_time: 15m\n        alertname: {alert}\n        exp_alerts:\n          - exp_labels: {{{}}}\n            exp_annotations:\n              summary: '{}'\n              description: '{}'\n",
-            exp_labels.join(", "),
-            expand(summary).replace('\'', "''"),
-            expand(description).replace('\'', "''"),
+            "      - eval_time: 15m\n        alertname: {alert}\n        exp_alerts:\n"
         ));
+        for labels in labels_of(alert) {
+            let expand = |text: &str| {
+                labels.iter().fold(text.to_owned(), |t, (k, v)| {
+                    t.replace(&format!("{{{{ $labels.{k} }}}}"), v)
+                })
+            };
+            let mut exp_labels: Vec<String> =
+                labels.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+            exp_labels.push(format!("severity: {severity}"));
+            test.push_str(&format!(
+                "          - exp_labels: {{{}}}\n            exp_annotations:\n              summary: '{}'\n              description: '{}'\n",
+                exp_labels.join(", "),
+                expand(summary).replace('\'', "''"),
+                expand(description).replace('\'', "''"),
+            ));
+        }
     }
     dir.write("alerts_test.yml", &test);
     let run = Command::new(&promtool)
