@@ -3,9 +3,7 @@
 //! rules` proves that each alert fires on a synthetic series that should
 //! make it fire.
 
-use std::process::Command;
-
-use crate::util::{Dir, assert_generated, peer, pme_stdout, promtool_check_rules};
+use crate::util::{Dir, assert_generated, peer, pme_stdout, promtool_check_rules, promtool_rules};
 
 fn alerts(job: &str) -> String {
     pme_stdout(&["alerts", "--job", job])
@@ -128,18 +126,7 @@ fn the_rules_check_are_current_and_each_alert_fires() {
             ));
         }
     }
-    dir.write("alerts_test.yml", &test);
-    let run = Command::new(&promtool)
-        .args(["test", "rules", "alerts_test.yml"])
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
-    assert!(
-        run.status.success(),
-        "{}\n{}\n{test}",
-        String::from_utf8_lossy(&run.stdout),
-        String::from_utf8_lossy(&run.stderr)
-    );
+    promtool_rules(&promtool, &dir, "test", "alerts_test.yml", &test);
 
     // Another job name goes into every selector.
     let other = alerts("node-agents");

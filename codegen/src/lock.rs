@@ -65,8 +65,7 @@ pub fn gate(model: &Model, source: &str, path: &Path, shown: &str, update: bool)
                 Ok(()) => outcome.updated = true,
                 Err(e) => outcome.errors.push(at(
                     shown,
-                    1,
-                    1,
+                    Pos { line: 1, column: 1 },
                     format!("cannot write the lock: {e}"),
                     None,
                 )),
@@ -82,67 +81,66 @@ pub fn gate(model: &Model, source: &str, path: &Path, shown: &str, update: bool)
         Err((line, text)) => {
             outcome.errors.push(at(
                 shown,
-                line,
-                1,
+                Pos { line, column: 1 },
                 format!("`{text}` is not `name type [labels…]`"),
                 Some(ACCEPT.to_owned()),
             ));
             return outcome;
         }
     };
-    let spec_at = |e: &Entry| {
-        let line = now.iter().position(|n| n == e).map_or(1, |i| lines[i]);
-        (line, crate::diagnostic::key_pos(source, line).column)
+    // Where a served family is written: the key of its entry in the spec.
+    let spec_pos = |e: &Entry| {
+        let line = now
+            .iter()
+            .position(|n| std::ptr::eq(n, e))
+            .map_or(1, |i| lines[i]);
+        crate::diagnostic::key_pos(source, line)
     };
-    let spec = &model.file;
+    let spec = model.file.as_str();
     for change in lock::diff(&locked, &now) {
-        match change {
-            Change::Removed(line, e) => outcome.errors.push(at(
+        let (file, pos, message) = match change {
+            Change::Added(e) => {
+                outcome.warnings.push(at(
+                    spec,
+                    spec_pos(e),
+                    format!("{} `{}` is not in {shown} yet", what(e), e.name),
+                    Some("run `PME_LOCK=update cargo build` and commit the lock".to_owned()),
+                ));
+                continue;
+            }
+            Change::Removed(line, e) => (
                 shown,
-                line,
-                1,
+                Pos { line, column: 1 },
                 format!(
                     "{} `{}` is locked but {spec} no longer serves it (removed or renamed); dashboards and alerts that use it would break",
                     what(e),
                     e.name
                 ),
-                Some(ACCEPT.to_owned()),
-            )),
-            Change::Renamed { line, locked, now } => {
-                let (spec_line, column) = spec_at(now);
-                outcome.errors.push(at(
-                    spec,
-                    spec_line,
-                    column,
-                    format!(
-                        "{} `{}` was `{}` ({shown}:{line}): renamed; dashboards and alerts that use the old name would break",
-                        what(now),
-                        now.name,
-                        locked.name
-                    ),
-                    Some(ACCEPT.to_owned()),
-                ));
-            }
-            Change::Retyped { locked, now } => {
-                let (line, column) = spec_at(now);
-                outcome.errors.push(at(
-                    spec,
-                    line,
-                    column,
-                    format!(
-                        "`{}` is now a {}, but {shown} locks it as a {}",
-                        now.name, now.kind, locked.kind
-                    ),
-                    Some(ACCEPT.to_owned()),
-                ));
-            }
+            ),
+            Change::Renamed { line, locked, now } => (
+                spec,
+                spec_pos(now),
+                format!(
+                    "{} `{}` was `{}` ({shown}:{line}): renamed; dashboards and alerts that use the old name would break",
+                    what(now),
+                    now.name,
+                    locked.name
+                ),
+            ),
+            Change::Retyped { locked, now } => (
+                spec,
+                spec_pos(now),
+                format!(
+                    "`{}` is now a {}, but {shown} locks it as a {}",
+                    now.name, now.kind, locked.kind
+                ),
+            ),
             Change::Relabelled {
                 now,
                 added,
                 removed,
                 ..
             } => {
-                let (line, column) = spec_at(now);
                 let mut parts = Vec::new();
                 if !added.is_empty() {
                     parts.push(format!("adds label {}", quoted(&added)));
@@ -150,29 +148,20 @@ pub fn gate(model: &Model, source: &str, path: &Path, shown: &str, update: bool)
                 if !removed.is_empty() {
                     parts.push(format!("removes label {}", quoted(&removed)));
                 }
-                outcome.errors.push(at(
+                (
                     spec,
-                    line,
-                    column,
+                    spec_pos(now),
                     format!(
                         "`{}` {} compared with {shown}; queries that group or match on its labels would change",
                         now.name,
                         parts.join(" and ")
                     ),
-                    Some(ACCEPT.to_owned()),
-                ));
+                )
             }
-            Change::Added(e) => {
-                let (line, column) = spec_at(e);
-                outcome.warnings.push(at(
-                    spec,
-                    line,
-                    column,
-                    format!("{} `{}` is not in {shown} yet", what(e), e.name),
-                    Some("run `PME_LOCK=update cargo build` and commit the lock".to_owned()),
-                ));
-            }
-        }
+        };
+        outcome
+            .errors
+            .push(at(file, pos, message, Some(ACCEPT.to_owned())));
     }
     outcome
 }
@@ -193,10 +182,10 @@ fn quoted(names: &[&str]) -> String {
         .join(", ")
 }
 
-fn at(file: &str, line: u32, column: u32, message: String, help: Option<String>) -> Diagnostic {
+fn at(file: &str, pos: Pos, message: String, help: Option<String>) -> Diagnostic {
     Diagnostic {
         file: file.to_owned(),
-        pos: Pos { line, column },
+        pos,
         message,
         help,
     }

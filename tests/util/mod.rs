@@ -446,17 +446,23 @@ pub fn pme_stdout(args: &[&str]) -> String {
 
 /// `promtool check rules` passes on `rules`, written as `file` in `dir`.
 pub fn promtool_check_rules(promtool: &Path, dir: &Dir, file: &str, rules: &str) {
-    dir.write(file, rules);
-    let check = Command::new(promtool)
-        .args(["check", "rules", file])
+    promtool_rules(promtool, dir, "check", file, rules);
+}
+
+/// `promtool <command> rules FILE` (`check`, or `test` for a rules test
+/// file) passes on `text`, written as `file` in `dir`.
+pub fn promtool_rules(promtool: &Path, dir: &Dir, command: &str, file: &str, text: &str) {
+    dir.write(file, text);
+    let run = Command::new(promtool)
+        .args([command, "rules", file])
         .current_dir(dir.path())
         .output()
         .unwrap();
     assert!(
-        check.status.success(),
-        "{}{}\n{rules}",
-        String::from_utf8_lossy(&check.stdout),
-        String::from_utf8_lossy(&check.stderr)
+        run.status.success(),
+        "promtool {command} rules {file}: {}{}\n{text}",
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr)
     );
 }
 
